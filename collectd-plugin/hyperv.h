@@ -1,0 +1,99 @@
+/*
+ * hyperv.h - the Hyper-V WMI model (root/virtualization/v2) above the WS-Man
+ * transport (wsman.h): list VMs with their KVP items in a constant number of
+ * enumerations, and add/modify/remove host KVP items through
+ * Msvm_VirtualSystemManagementService, following Msvm_ConcreteJob. Used by
+ * the collectd plugin (hyperv_kvp.c) and the operator CLI (hvkvpctl.c).
+ */
+#ifndef HVKVP_HYPERV_H
+#define HVKVP_HYPERV_H
+
+#include "hvkvp.h"
+
+#include <stdint.h>
+
+typedef struct hv_host hv_host_t;
+
+typedef struct {
+  const char *url;      /* http(s)://host:port/wsman */
+  const char *user;     /* DOMAIN\user or user@REALM; NULL: none */
+  const char *password; /* never logged */
+  const char *auth;     /* "basic" | "ntlm" | "negotiate" | "kerberos" */
+  const char *cacert;   /* CA file for HTTPS; NULL: system store */
+  int verify_peer;      /* default 1 */
+  int verify_host;      /* default 1 */
+  double timeout;       /* seconds for one request, default 10 */
+  const char *ns;       /* default "root/virtualization/v2" */
+  unsigned max_envelope_kb; /* default 500 */
+  unsigned max_elements;    /* per Enumerate/Pull batch, default 512 */
+} hv_opts_t;
+
+typedef enum {
+  HV_ERR_NONE = 0,
+  HV_ERR_CONFIG,   /* bad options */
+  HV_ERR_CONNECT,  /* DNS, refused, reset, timeout before a response */
+  HV_ERR_TLS,      /* certificate or handshake */
+  HV_ERR_AUTH,     /* 401 after authenticating */
+  HV_ERR_HTTP,     /* other HTTP status without a SOAP fault */
+  HV_ERR_FAULT,    /* WS-Management SOAP fault */
+  HV_ERR_PARSE,    /* malformed response */
+  HV_ERR_NOTFOUND, /* no such VM */
+  HV_ERR_METHOD,   /* method returned an error code */
+  HV_ERR_JOB,      /* job ended in an error state */
+  HV_ERR_TIMEOUT,  /* deadline passed */
+} hv_err_kind_t;
+
+typedef struct {
+  hv_err_kind_t kind;
+  long http_status;
+  uint32_t wmi_code;  /* WSManFault Code / MSFT_WmiError / ReturnValue */
+  char msg[512];      /* complete, human-readable, never holds a secret */
+} hv_err_t;
+
+typedef struct {
+  char guid[64];      /* Msvm_ComputerSystem.Name */
+  char name[256];     /* ElementName */
+  int enabled_state;  /* 2 running, 3 off, 6 enabled but offline, ... */
+  int has_kvp;        /* a Msvm_KvpExchangeComponent was joined */
+  hvkvp_items_t intrinsic; /* GuestIntrinsicExchangeItems (Name -> Data) */
+  hvkvp_items_t guest;     /* GuestExchangeItems */
+  hvkvp_items_t host;      /* HostExchangeItems (setting data) */
+} hv_vm_t;
+
+typedef struct {
+  size_t n;
+  hv_vm_t *v;
+} hv_vms_t;
+
+enum {
+  HV_WANT_INTRINSIC = 1,
+  HV_WANT_GUEST = 2,
+  HV_WANT_HOST = 4,
+};
+
+typedef enum { HV_KVP_ADD, HV_KVP_MODIFY, HV_KVP_REMOVE } hv_kvp_op_t;
+
+typedef struct {
+  uint64_t requests; /* HTTP requests made */
+  uint64_t bytes_in, bytes_out;
+} hv_stats_t;
+
+hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err);
+void hv_host_free(hv_host_t *h);
+
+/* All VMs of the host (not the host itself) with the items asked for in
+ * `want`, in O(1) enumerations whatever the number of VMs. */
+int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err);
+void hv_vms_free(hv_vms_t *vms);
+
+/* Adds, modifies or removes host items (values ignored for REMOVE) on one
+ * VM, at most 128 per call, following a 4096 job until `deadline_s` seconds
+ * from now. */
+int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
+                 const hvkvp_items_t *items, double deadline_s, hv_err_t *err);
+
+void hv_host_stats(const hv_host_t *h, hv_stats_t *st);
+/* "Completed with No Error", "Access Denied", ... for a method ReturnValue. */
+const char *hv_return_code_str(uint32_t rc);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * hvkvp.h - the hvkvp wire protocol v1, shared by the guest reporter and the
+ * host side: messages (collectd-style value lists), their JSON form, framing
+ * as KVP items (head + two slots of chunks), decoding with hard limits,
+ * generation tracking and name sanitising. Normative spec:
+ * schemas/PROTOCOL.md. This library depends on yajl and zlib only.
+ */
+#ifndef HVKVP_H
+#define HVKVP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HVKVP_VERSION 1
+
+/* ---- limits (enforced before allocation; see PROTOCOL.md "Limits") ---- */
+#define HVKVP_CHUNK_MAX 1000            /* characters per chunk value */
+#define HVKVP_MAX_CHUNKS 64             /* chunks per message */
+#define HVKVP_MAX_DECODED (256 * 1024)  /* bytes of JSON after inflate */
+#define HVKVP_MAX_JSON_DEPTH 8          /* nesting of the message JSON */
+#define HVKVP_MAX_VALUE_LISTS 4096      /* value lists per message */
+#define HVKVP_MAX_DS 16                 /* data sources per value list */
+#define HVKVP_MAX_TAGS 16               /* extra static tags per message */
+#define HVKVP_NAME_LEN 128              /* incl. NUL: plugin, type, ... */
+#define HVKVP_HOST_LEN 256              /* incl. NUL: message host */
+#define HVKVP_TEXT_LEN 256              /* incl. NUL: config_error */
+#define HVKVP_PREFIX_LEN 64             /* incl. NUL: item key prefix */
+#define HVKVP_KEY_LEN 512               /* incl. NUL: any KVP key */
+#define HVKVP_VALUE_LEN 2048            /* incl. NUL: any KVP value */
+#define HVKVP_DEFAULT_PREFIX "hvkvp"
+
+/* ---- errors ---- */
+typedef enum {
+  HVKVP_OK = 0,
+  HVKVP_E_NOHEAD,        /* no PREFIX.head item */
+  HVKVP_E_HEAD_SYNTAX,   /* head does not follow the grammar */
+  HVKVP_E_VERSION,       /* head v= is not a version we read */
+  HVKVP_E_MISSING_CHUNK, /* a chunk the head names is absent (torn) */
+  HVKVP_E_LENGTH,        /* chunk text length differs from head len= */
+  HVKVP_E_CRC,           /* chunk text CRC differs from head crc= (torn) */
+  HVKVP_E_BASE64,        /* invalid base64 */
+  HVKVP_E_INFLATE,       /* invalid deflate stream */
+  HVKVP_E_TOO_BIG,       /* a size or count limit was exceeded */
+  HVKVP_E_JSON,          /* payload is not well-formed JSON */
+  HVKVP_E_SCHEMA,        /* JSON does not follow the message schema */
+  HVKVP_E_NOMEM,
+  HVKVP_E_ARG,           /* invalid argument from the caller */
+} hvkvp_rc_t;
+
+typedef struct {
+  hvkvp_rc_t code;
+  char detail[256]; /* human-readable: what exactly is wrong */
+} hvkvp_err_t;
+
+const char *hvkvp_strerror(hvkvp_rc_t rc); /* short stable name */
+/* 1 for errors that mean "a write was in progress" (missing chunk, CRC,
+ * length): the reader skips this round and tries again later. */
+int hvkvp_err_is_torn(hvkvp_rc_t rc);
+
+/* ---- messages ---- */
+typedef enum {
+  HVKVP_DS_GAUGE = 0,
+  HVKVP_DS_DERIVE = 1,
+  HVKVP_DS_COUNTER = 2,
+  HVKVP_DS_ABSOLUTE = 3,
+} hvkvp_ds_type_t;
+
+typedef union {
+  double gauge;
+  int64_t derive;
+  uint64_t counter;
+  uint64_t absolute;
+} hvkvp_value_t;
+
+typedef struct {
+  char plugin[HVKVP_NAME_LEN];
+  char plugin_instance[HVKVP_NAME_LEN];
+  char type[HVKVP_NAME_LEN];
+  char type_instance[HVKVP_NAME_LEN];
+  size_t n; /* number of data sources, 1..HVKVP_MAX_DS */
+  hvkvp_ds_type_t dstypes[HVKVP_MAX_DS];
+  char dsnames[HVKVP_MAX_DS][HVKVP_NAME_LEN];
+  hvkvp_value_t values[HVKVP_MAX_DS];
+} hvkvp_vl_t;
+
+typedef struct {
+  char key[HVKVP_NAME_LEN];
+  char value[HVKVP_NAME_LEN];
+} hvkvp_tag_t;
+
+typedef struct {
+  char host[HVKVP_HOST_LEN];        /* guest hostname (UTF-8) */
+  double time;                      /* unix seconds */
+  double interval;                  /* seconds, > 0 */
+  uint64_t seq;                     /* +1 per message */
+  char config[HVKVP_NAME_LEN];      /* id of the applied config, "" none */
+  char config_error[HVKVP_TEXT_LEN]; /* why a pushed config was refused */
+  uint32_t trimmed;                 /* value lists dropped to fit */
+  size_t n_tags;
+  hvkvp_tag_t tags[HVKVP_MAX_TAGS];
+  size_t n_vls, cap_vls;
+  hvkvp_vl_t *vls;
+} hvkvp_msg_t;
+
+void hvkvp_msg_init(hvkvp_msg_t *m);
+void hvkvp_msg_free(hvkvp_msg_t *m); /* frees vls; m can be reused after init */
+/* Appends a zeroed value list; NULL at HVKVP_MAX_VALUE_LISTS or no memory. */
+hvkvp_vl_t *hvkvp_msg_add(hvkvp_msg_t *m);
+/* Convenience: one value list with a single data source named "value". */
+int hvkvp_msg_add1(hvkvp_msg_t *m, const char *plugin, const char *pinst,
+                   const char *type, const char *tinst, hvkvp_ds_type_t t,
+                   hvkvp_value_t v);
+
+/* Message <-> JSON (the payload before framing). The JSON is pure ASCII
+ * (non-ASCII escaped as \uXXXX). *out is malloc'd and NUL-terminated. */
+int hvkvp_msg_to_json(const hvkvp_msg_t *m, char **out, size_t *len);
+int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
+                        hvkvp_err_t *err);
+
+/* ---- KVP items ---- */
+typedef struct {
+  char *key;
+  char *value;
+} hvkvp_item_t;
+
+typedef struct {
+  size_t n, cap;
+  hvkvp_item_t *v;
+} hvkvp_items_t;
+
+void hvkvp_items_init(hvkvp_items_t *it);
+void hvkvp_items_free(hvkvp_items_t *it);
+/* Copies key and value; replaces the value if key exists. 0 or -1. */
+int hvkvp_items_set(hvkvp_items_t *it, const char *key, const char *value);
+const char *hvkvp_items_get(const hvkvp_items_t *it, const char *key);
+int hvkvp_items_del(hvkvp_items_t *it, const char *key); /* 1 if removed */
+
+/* ---- framing ---- */
+typedef enum { HVKVP_ENC_Z64 = 0, HVKVP_ENC_JSON = 1 } hvkvp_enc_t;
+
+typedef struct {
+  int v;
+  uint64_t epoch;
+  char slot; /* 'A' or 'B' */
+  uint64_t gen;
+  size_t n;   /* chunks */
+  size_t len; /* characters of the concatenated chunk text */
+  uint32_t crc; /* CRC-32 (zlib) of the concatenated chunk text */
+  hvkvp_enc_t enc;
+} hvkvp_head_t;
+
+int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err);
+/* Writes the head value into buf (>= 160 bytes is always enough). */
+int hvkvp_head_format(const hvkvp_head_t *h, char *buf, size_t bufsz);
+
+typedef struct {
+  const char *prefix; /* NULL: HVKVP_DEFAULT_PREFIX */
+  hvkvp_enc_t enc;
+  uint64_t epoch;     /* random, chosen at writer start */
+  uint64_t gen;       /* this message's generation (> previous) */
+  size_t max_chunks;  /* 0: HVKVP_MAX_CHUNKS */
+} hvkvp_encode_opts_t;
+
+/* What the writer must do, in this order: set every item of `put` except
+ * the head (the chunks of the new slot), delete every key of `del`, then set
+ * the head (`put`'s last item, key PREFIX.head). */
+typedef struct {
+  hvkvp_items_t put;
+  size_t n_del;
+  char **del;
+  hvkvp_head_t head;
+  uint32_t trimmed; /* value lists dropped so that the message fits */
+} hvkvp_frame_t;
+
+void hvkvp_frame_free(hvkvp_frame_t *f);
+
+/* Encodes m for publication. `current` holds the items under the prefix as
+ * the store has them now (may be NULL/empty): the new chunks go to the slot
+ * the current head does not point to, and `del` lists the surplus chunks of
+ * that slot and any other key under "PREFIX." that is neither the head nor a
+ * chunk of either live slot. If the message does not fit in max_chunks, value
+ * lists are dropped from the end until it does, and m's trimmed count is
+ * written into the message and reported in f->trimmed. */
+int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
+                 const hvkvp_items_t *current, hvkvp_frame_t *f,
+                 hvkvp_err_t *err);
+
+/* Decodes the message the head under `prefix` points to. Every byte is
+ * hostile: caps are checked before allocation. On success fills *out (init'd
+ * by the callee) and, if head_out, the parsed head. */
+int hvkvp_decode(const hvkvp_items_t *items, const char *prefix,
+                 hvkvp_msg_t *out, hvkvp_head_t *head_out, hvkvp_err_t *err);
+
+/* ---- generation tracking (reader side) ---- */
+typedef struct {
+  int seen;
+  uint64_t epoch;
+  uint64_t gen;
+} hvkvp_gen_t;
+
+/* 1 if (epoch, gen) should be dispatched now (first seen, a new epoch, or a
+ * higher gen in the same epoch) and records it; 0 otherwise. */
+int hvkvp_gen_accept(hvkvp_gen_t *t, uint64_t epoch, uint64_t gen);
+
+/* ---- name sanitising for collectd and Graphite ---- */
+typedef enum {
+  HVKVP_NAME_PLUGIN,   /* plugin, type: [A-Za-z0-9_] */
+  HVKVP_NAME_INSTANCE, /* plugin/type instance, dsname: [A-Za-z0-9_-] */
+  HVKVP_NAME_HOST,     /* host: [A-Za-z0-9_.-] */
+} hvkvp_name_kind_t;
+
+/* Copies src into dst (at most min(dstsz, HVKVP_NAME_LEN) - 1 bytes), every
+ * other byte (a whole UTF-8 sequence counts as one) replaced by '_'. Returns
+ * 1 if anything was changed or cut, 0 if dst equals src. */
+int hvkvp_sanitize(char *dst, size_t dstsz, const char *src,
+                   hvkvp_name_kind_t kind);
+
+/* ---- helpers shared by both ends ---- */
+/* Base64 (RFC 4648, no line breaks). Decoding rejects anything else. */
+size_t hvkvp_b64_encoded_len(size_t n);
+void hvkvp_b64_encode(const unsigned char *in, size_t n, char *out);
+int hvkvp_b64_decode(const char *in, size_t n, unsigned char *out,
+                     size_t outsz, size_t *outlen);
+
+#endif /* HVKVP_H */
