@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# scripts/test.sh - the whole hvkvp test suite, from a fresh clone:
+#   1. installs missing Debian packages (scripts/deps.sh),
+#   2. cross-builds the Windows guest reporter (scripts/build-windows.sh),
+#   3. builds everything and runs every ctest test (unit, integration, e2e),
+#   4. rebuilds with ASan/UBSan and runs the unit and integration labels again,
+#   5. builds the libFuzzer targets with clang and runs each for a bounded time.
+# Exits non-zero if any step or test fails. Environment knobs:
+#   HVKVP_FUZZ_SECONDS (default 20), HVKVP_JOBS (default: nproc),
+#   HVKVP_SKIP_PHASES (space-separated subset of "windows asan fuzz": for local
+#   iteration only; CI never sets it).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JOBS=${HVKVP_JOBS:-$(nproc)}
+FUZZ_SECONDS=${HVKVP_FUZZ_SECONDS:-20}
+SKIP=" ${HVKVP_SKIP_PHASES:-} "
+export CTEST_OUTPUT_ON_FAILURE=1
+
+passed=0
+failed=0
+failures=()
+
+phase() { printf '\n==== hvkvp test: %s ====\n' "$*"; }
+note_fail() {
+  failed=$((failed + 1))
+  failures+=("$1")
+}
+skipped() { case "$SKIP" in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Runs ctest and adds its counts to the totals.
+run_ctest() {
+  local dir=$1 name=$2
+  shift 2
+  local log
+  log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure --timeout 900 "$@" 2>&1 | tee "$log"
+  local line p f t
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    note_fail "$name: ctest printed no summary (no tests?)"
+  else
+    f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    t=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+    p=$((t - f))
+    passed=$((passed + p))
+    if [ "$f" -ne 0 ]; then
+      failed=$((failed + f))
+      failures+=("$name: $f of $t ctest tests failed")
+    fi
+  fi
+  rm -f "$log"
+}
+
+phase "dependencies"
+if ! "$ROOT/scripts/deps.sh"; then
+  echo "hvkvp: could not install dependencies" >&2
+  exit 1
+fi
+
+if ! skipped windows; then
+  phase "Windows guest cross build (mingw-w64)"
+  if "$ROOT/scripts/build-windows.sh" "$ROOT/build-win"; then
+    passed=$((passed + 1))
+  else
+    note_fail "Windows cross build"
+  fi
+fi
+export HVKVP_WIN_BUILD_DIR="$ROOT/build-win"
+
+phase "build (native)"
+if cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  && cmake --build "$ROOT/build" -j "$JOBS"; then
+  phase "ctest: all tests"
+  run_ctest "$ROOT/build" "native" -j 2
+  if [ -f "$ROOT/build/CMakeCache.txt" ] && cmake --build "$ROOT/build" --target format-check >/dev/null 2>&1; then
+    passed=$((passed + 1))
+    echo "format-check: ok"
+  else
+    note_fail "format-check (run: cmake --build build --target format)"
+  fi
+else
+  note_fail "native build"
+fi
+
+if ! skipped asan; then
+  phase "build (ASan + UBSan)"
+  if cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug \
+    -DHVKVP_SANITIZE=ON -DHVKVP_BENCH=OFF \
+    && cmake --build "$ROOT/build-asan" -j "$JOBS"; then
+    phase "ctest under ASan/UBSan: unit + integration"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_ctest "$ROOT/build-asan" "asan" -L 'unit|integration' -LE 'noasan' -j 2
+  else
+    note_fail "ASan build"
+  fi
+fi
+
+if ! skipped fuzz; then
+  phase "build (libFuzzer)"
+  if cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVKVP_FUZZ=ON -DHVKVP_BENCH=OFF \
+    && cmake --build "$ROOT/build-fuzz" -j "$JOBS"; then
+    targets=$(find "$ROOT/build-fuzz/tests/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
+    if [ -z "$targets" ]; then
+      note_fail "fuzz: no fuzz targets were built"
+    fi
+    for t in $targets; do
+      name=$(basename "$t")
+      corpus_src="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+      work=$(mktemp -d)
+      [ -d "$corpus_src" ] && cp -r "$corpus_src/." "$work/"
+      phase "fuzz $name for ${FUZZ_SECONDS}s"
+      if "$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$work" >"$work.log" 2>&1; then
+        tail -n 3 "$work.log"
+        echo "fuzz $name: ok"
+        passed=$((passed + 1))
+      else
+        tail -n 40 "$work.log"
+        note_fail "fuzz $name found a crash (see output above)"
+      fi
+      rm -rf "$work" "$work.log"
+    done
+  else
+    note_fail "fuzz build"
+  fi
+fi
+
+phase "summary"
+for f in "${failures[@]+"${failures[@]}"}"; do
+  echo "FAILED: $f"
+done
+echo "hvkvp: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
