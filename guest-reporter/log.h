@@ -1,0 +1,37 @@
+/*
+ * log.h - the reporter's log: levels, and one sink at a time (stderr by
+ * default, a LogFile, or the system log via platform.h when daemonised).
+ * Secrets are never passed here.
+ */
+#ifndef HVKVP_RLOG_H
+#define HVKVP_RLOG_H
+
+#include <stddef.h>
+
+typedef enum {
+  RLOG_ERROR = 0,
+  RLOG_WARNING = 1,
+  RLOG_INFO = 2,
+  RLOG_DEBUG = 3,
+} rlog_level_t;
+
+/* "error", "warning", "info", "debug" -> level; -1 if unknown. */
+int rlog_level_parse(const char *s);
+void rlog_set_level(int level);
+int rlog_get_level(void);
+/* Sends lines to path (appended); NULL or "" returns to stderr. 0, or -1
+ * with err set (the previous sink stays). */
+int rlog_set_file(const char *path, char *err, size_t errlen);
+/* 1: send lines to the system log instead of stderr/file. */
+void rlog_use_syslog(int on);
+void rlog_close(void);
+
+void rlog(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define rlog_error(...) rlog(RLOG_ERROR, __VA_ARGS__)
+#define rlog_warning(...) rlog(RLOG_WARNING, __VA_ARGS__)
+#define rlog_info(...) rlog(RLOG_INFO, __VA_ARGS__)
+#define rlog_debug(...) rlog(RLOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * platform.h - the small operating-system interface the reporter core
+ * (reporter.c, exec.c, log.c, main.c) uses. platform_linux.c implements it
+ * with POSIX calls, platform_windows.c with Win32. Everything else in the
+ * core is portable C11 on top of this, store.h and collect.h.
+ */
+#ifndef HVKVP_PLATFORM_H
+#define HVKVP_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- clocks ---- */
+/* Monotonic milliseconds (never jumps; arbitrary origin). */
+uint64_t plat_mono_ms(void);
+/* Wall clock, unix seconds with sub-second precision. */
+double plat_wall_time(void);
+
+/* ---- identity and randomness ---- */
+/* 64 random bits from the OS generator (getrandom / BCryptGenRandom).
+ * 0, or -1 with err set. */
+int plat_random_u64(uint64_t *out, char *err, size_t errlen);
+/* The machine's host name (not necessarily an FQDN). 0, or -1 with err. */
+int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen);
+
+/* ---- stop / reload events and the interval sleep ---- */
+typedef enum {
+  PLAT_EV_TIMEOUT = 0, /* the wait ran to its end */
+  PLAT_EV_STOP = 1,    /* SIGTERM/SIGINT, console Ctrl-C, service stop */
+  PLAT_EV_RELOAD = 2,  /* SIGHUP (Linux only) */
+} plat_event_t;
+
+/* Installs the handlers that turn signals / console or service control
+ * events into plat_wait events. 0, or -1 with err set. */
+int plat_events_init(char *err, size_t errlen);
+/* Sleeps until plat_mono_ms() >= deadline_ms or an event arrives. A pending
+ * event is returned (and consumed) at once; STOP wins over RELOAD and stays
+ * pending (plat_stop_requested() keeps returning 1). */
+plat_event_t plat_wait_until(uint64_t deadline_ms);
+/* Asynchronous-safe: request a stop or a reload (signal handlers, the
+ * Windows service control handler, tests). */
+void plat_request_stop(void);
+void plat_request_reload(void);
+int plat_stop_requested(void);
+
+/* ---- process spawning for Exec entries ---- */
+typedef struct {
+  int exited; /* 1: exited normally, exit_code is valid */
+  int exit_code;
+  int timed_out; /* 1: still running at the timeout and killed */
+  int killed_by; /* signal number (Linux) that ended it, 0 if none */
+  int truncated; /* 1: stdout exceeded max_out, the rest was discarded */
+} plat_exec_result_t;
+
+/* Runs argv[0] (searched in PATH) with argv, no shell, stdin from the null
+ * device, stderr inherited. Collects at most max_out bytes of stdout into
+ * *out (malloc'd, NUL-terminated, *outlen bytes). A child still running
+ * after timeout_ms is killed (with its process group / job). Returns 0 when
+ * the command could be run (see res for how it ended), -1 with err set when
+ * it could not be started. */
+int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
+              char **out, size_t *outlen, plat_exec_result_t *res, char *err,
+              size_t errlen);
+
+/* ---- system log sink (used by log.c when running as a daemon/service) --
+ * level: 0 error, 1 warning, 2 info, 3 debug. */
+void plat_syslog_open(const char *ident);
+void plat_syslog_write(int level, const char *msg);
+void plat_syslog_close(void);
+
+/* ---- process ---- */
+/* Detaches from the terminal (Linux: fork, setsid, chdir /, stdio to
+ * /dev/null). 0 in the daemon, -1 with err on failure. Windows: -1
+ * ("use the service mode"). */
+int plat_daemonize(char *err, size_t errlen);
+/* The store used when the configuration names none: "pool" on Linux,
+ * "registry" on Windows. */
+const char *plat_default_store(void);
+/* The default configuration file path. */
+const char *plat_default_config_path(void);
+/* Platform-specific command modes, tried by main() before the normal
+ * command line: Windows handles "service install|uninstall|run"
+ * (service_windows.c) and returns 1 with *rc set; Linux returns 0. */
+int plat_service_dispatch(int argc, char **argv, int *rc);
+
+#endif
