@@ -1,0 +1,444 @@
+/*
+ * platform_windows.c - platform.h on Windows (Win32): clocks, BCryptGenRandom,
+ * host name, stop events from the console (Ctrl-C, close, shutdown) and the
+ * service control handler with an event-driven interval sleep,
+ * CreateProcessW in a kill-on-close job object for Exec entries, and the
+ * Windows event log as the system log. The service command modes live in
+ * service_windows.c.
+ */
+#include "platform.h"
+
+#include <windows.h>
+#include <bcrypt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* 100 ns ticks between 1601-01-01 (FILETIME) and 1970-01-01 (unix). */
+#define PLATW_EPOCH_DIFF 116444736000000000ULL
+
+static volatile LONG platw_stop_flag;
+static volatile LONG platw_reload_flag;
+static HANDLE platw_wake; /* auto-reset event; NULL before plat_events_init */
+static HANDLE platw_evlog;
+
+uint64_t plat_mono_ms(void) {
+  return (uint64_t)GetTickCount64();
+}
+
+double plat_wall_time(void) {
+  FILETIME ft;
+  GetSystemTimeAsFileTime(&ft);
+  uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+  if (t < PLATW_EPOCH_DIFF)
+    return 0.0;
+  t -= PLATW_EPOCH_DIFF;
+  return (double)(t / 10000000ULL) + (double)(t % 10000000ULL) / 1e7;
+}
+
+int plat_random_u64(uint64_t *out, char *err, size_t errlen) {
+  NTSTATUS st = BCryptGenRandom(NULL, (PUCHAR)out, (ULONG)sizeof(*out),
+                                BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+  if (st != 0) {
+    snprintf(err, errlen, "BCryptGenRandom failed (status 0x%08lx)",
+             (unsigned long)st);
+    return -1;
+  }
+  return 0;
+}
+
+int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen) {
+  wchar_t w[256];
+  DWORD n = (DWORD)(sizeof(w) / sizeof(w[0]));
+  if (!GetComputerNameExW(ComputerNameDnsHostname, w, &n) || n == 0) {
+    n = (DWORD)(sizeof(w) / sizeof(w[0]));
+    if (!GetComputerNameW(w, &n)) {
+      snprintf(err, errlen, "GetComputerNameExW failed (error %lu)",
+               (unsigned long)GetLastError());
+      return -1;
+    }
+  }
+  int k = WideCharToMultiByte(CP_UTF8, 0, w, (int)n, buf, (int)bufsz - 1, NULL,
+                              NULL);
+  if (k <= 0) {
+    snprintf(err, errlen, "host name does not fit in %zu bytes", bufsz);
+    return -1;
+  }
+  buf[k] = '\0';
+  return 0;
+}
+
+/* ---- stop / reload events ---- */
+
+void plat_request_stop(void) {
+  InterlockedExchange(&platw_stop_flag, 1);
+  if (platw_wake != NULL)
+    SetEvent(platw_wake);
+}
+
+void plat_request_reload(void) {
+  InterlockedExchange(&platw_reload_flag, 1);
+  if (platw_wake != NULL)
+    SetEvent(platw_wake);
+}
+
+int plat_stop_requested(void) {
+  return InterlockedCompareExchange(&platw_stop_flag, 0, 0) != 0;
+}
+
+static BOOL WINAPI platw_console_handler(DWORD type) {
+  switch (type) {
+  case CTRL_C_EVENT:
+  case CTRL_BREAK_EVENT:
+  case CTRL_CLOSE_EVENT:
+  case CTRL_LOGOFF_EVENT:
+  case CTRL_SHUTDOWN_EVENT:
+    plat_request_stop();
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
+int plat_events_init(char *err, size_t errlen) {
+  if (platw_wake == NULL) {
+    HANDLE h = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (h == NULL) {
+      snprintf(err, errlen, "CreateEventW failed (error %lu)",
+               (unsigned long)GetLastError());
+      return -1;
+    }
+    if (InterlockedCompareExchangePointer((PVOID volatile *)&platw_wake, h,
+                                          NULL) != NULL)
+      CloseHandle(h);
+    /* A stop requested before the event existed still ends the wait. */
+    if (plat_stop_requested())
+      SetEvent(platw_wake);
+  }
+  /* A service has no console: the call fails there and that is fine. */
+  SetConsoleCtrlHandler(platw_console_handler, TRUE);
+  return 0;
+}
+
+static plat_event_t platw_pending(void) {
+  if (plat_stop_requested())
+    return PLAT_EV_STOP;
+  if (InterlockedExchange(&platw_reload_flag, 0) != 0)
+    return PLAT_EV_RELOAD;
+  return PLAT_EV_TIMEOUT;
+}
+
+plat_event_t plat_wait_until(uint64_t deadline_ms) {
+  for (;;) {
+    plat_event_t ev = platw_pending();
+    if (ev != PLAT_EV_TIMEOUT)
+      return ev;
+    uint64_t now = plat_mono_ms();
+    if (now >= deadline_ms)
+      return PLAT_EV_TIMEOUT;
+    uint64_t left = deadline_ms - now;
+    DWORD ms = left > 60000 ? 60000 : (DWORD)left;
+    if (platw_wake != NULL)
+      WaitForSingleObject(platw_wake, ms);
+    else
+      Sleep(ms > 100 ? 100 : ms);
+  }
+}
+
+/* ---- exec ---- */
+
+/* Appends arg to the command line quoted the way CommandLineToArgvW and the
+ * C runtime split it. Returns the new length or -1 if it does not fit. */
+static int platw_quote(wchar_t *cmd, size_t cap, size_t len,
+                       const wchar_t *arg) {
+#define PLATW_PUT(c)                                                           \
+  do {                                                                         \
+    if (len + 1 >= cap)                                                        \
+      return -1;                                                               \
+    cmd[len++] = (c);                                                          \
+  } while (0)
+  if (len > 0)
+    PLATW_PUT(L' ');
+  int needs = arg[0] == L'\0' || wcspbrk(arg, L" \t\n\v\"") != NULL;
+  if (!needs) {
+    for (const wchar_t *p = arg; *p; p++)
+      PLATW_PUT(*p);
+    cmd[len] = L'\0';
+    return (int)len;
+  }
+  PLATW_PUT(L'"');
+  for (const wchar_t *p = arg;; p++) {
+    size_t bs = 0;
+    while (*p == L'\\') {
+      bs++;
+      p++;
+    }
+    if (*p == L'\0') {
+      for (size_t i = 0; i < bs * 2; i++)
+        PLATW_PUT(L'\\');
+      break;
+    }
+    if (*p == L'"') {
+      for (size_t i = 0; i < bs * 2 + 1; i++)
+        PLATW_PUT(L'\\');
+      PLATW_PUT(L'"');
+    } else {
+      for (size_t i = 0; i < bs; i++)
+        PLATW_PUT(L'\\');
+      PLATW_PUT(*p);
+    }
+  }
+  PLATW_PUT(L'"');
+  cmd[len] = L'\0';
+  return (int)len;
+#undef PLATW_PUT
+}
+
+/* Builds the command line from UTF-8 argv (malloc'd) or NULL. */
+static wchar_t *platw_cmdline(char *const argv[]) {
+  size_t cap = 32768; /* CreateProcessW's limit */
+  wchar_t *cmd = malloc(cap * sizeof(wchar_t));
+  if (cmd == NULL)
+    return NULL;
+  cmd[0] = L'\0';
+  size_t len = 0;
+  for (size_t i = 0; argv[i] != NULL; i++) {
+    int n = MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, NULL, 0);
+    if (n <= 0) {
+      free(cmd);
+      return NULL;
+    }
+    wchar_t *w = malloc((size_t)n * sizeof(wchar_t));
+    if (w == NULL) {
+      free(cmd);
+      return NULL;
+    }
+    MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, w, n);
+    int r = platw_quote(cmd, cap, len, w);
+    free(w);
+    if (r < 0) {
+      free(cmd);
+      return NULL;
+    }
+    len = (size_t)r;
+  }
+  return cmd;
+}
+
+int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
+              char **out, size_t *outlen, plat_exec_result_t *res, char *err,
+              size_t errlen) {
+  memset(res, 0, sizeof(*res));
+  *out = NULL;
+  *outlen = 0;
+  if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
+    snprintf(err, errlen, "empty command");
+    return -1;
+  }
+  wchar_t *cmd = platw_cmdline(argv);
+  if (cmd == NULL) {
+    snprintf(err, errlen,
+             "cannot build a command line for %s (too long or "
+             "not valid UTF-8)",
+             argv[0]);
+    return -1;
+  }
+  char *buf = malloc(max_out + 1);
+  if (buf == NULL) {
+    free(cmd);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
+  HANDLE rd = NULL, wr = NULL, nul = INVALID_HANDLE_VALUE, job = NULL;
+  PROCESS_INFORMATION pi;
+  memset(&pi, 0, sizeof(pi));
+  int rc = -1;
+  if (!CreatePipe(&rd, &wr, &sa, 0)) {
+    snprintf(err, errlen, "CreatePipe failed (error %lu)",
+             (unsigned long)GetLastError());
+    goto done;
+  }
+  SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
+  nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                    &sa, OPEN_EXISTING, 0, NULL);
+  STARTUPINFOW si;
+  memset(&si, 0, sizeof(si));
+  si.cb = sizeof(si);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = nul;
+  si.hStdOutput = wr;
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  job = CreateJobObjectW(NULL, NULL);
+  if (job != NULL) {
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+    memset(&li, 0, sizeof(li));
+    li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li,
+                            sizeof(li));
+  }
+  if (!CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
+                      CREATE_SUSPENDED | CREATE_NO_WINDOW, NULL, NULL, &si,
+                      &pi)) {
+    DWORD e = GetLastError();
+    snprintf(err, errlen, "cannot run %s: CreateProcessW failed (error %lu%s)",
+             argv[0], (unsigned long)e,
+             e == ERROR_FILE_NOT_FOUND ? ": not found in PATH" : "");
+    goto done;
+  }
+  /* Without a job (or if the process cannot join one), a timeout still
+   * kills the direct child. */
+  if (job != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
+    CloseHandle(job);
+    job = NULL;
+  }
+  ResumeThread(pi.hThread);
+  CloseHandle(wr);
+  wr = NULL;
+
+  uint64_t deadline = plat_mono_ms() + timeout_ms;
+  size_t len = 0;
+  int open_out = 1;
+  while (open_out) {
+    uint64_t now = plat_mono_ms();
+    if (now >= deadline) {
+      res->timed_out = 1;
+      break;
+    }
+    DWORD avail = 0;
+    if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL)) {
+      open_out = 0; /* broken pipe: the child closed its stdout */
+      break;
+    }
+    if (avail == 0) {
+      /* Nothing to read: wait a little on the process itself. */
+      if (WaitForSingleObject(pi.hProcess, 10) == WAIT_OBJECT_0) {
+        if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL) || avail == 0)
+          open_out = 0;
+      }
+      continue;
+    }
+    char tmp[4096];
+    DWORD got = 0;
+    if (!ReadFile(rd, tmp, avail < sizeof(tmp) ? avail : sizeof(tmp), &got,
+                  NULL) ||
+        got == 0) {
+      open_out = 0;
+      break;
+    }
+    size_t take = got;
+    if (len + take > max_out) {
+      take = max_out - len;
+      res->truncated = 1;
+    }
+    memcpy(buf + len, tmp, take);
+    len += take;
+  }
+  if (!res->timed_out) {
+    uint64_t now = plat_mono_ms();
+    DWORD left = now >= deadline ? 0 : (DWORD)(deadline - now);
+    if (WaitForSingleObject(pi.hProcess, left) != WAIT_OBJECT_0)
+      res->timed_out = 1;
+  }
+  if (res->timed_out) {
+    if (job != NULL)
+      TerminateJobObject(job, 1);
+    TerminateProcess(pi.hProcess, 1);
+    WaitForSingleObject(pi.hProcess, 5000);
+  } else {
+    DWORD code = 0;
+    GetExitCodeProcess(pi.hProcess, &code);
+    res->exited = 1;
+    res->exit_code = (int)code;
+  }
+  buf[len] = '\0';
+  *out = buf;
+  *outlen = len;
+  buf = NULL;
+  rc = 0;
+done:
+  if (pi.hProcess != NULL)
+    CloseHandle(pi.hProcess);
+  if (pi.hThread != NULL)
+    CloseHandle(pi.hThread);
+  if (job != NULL)
+    CloseHandle(job); /* kills what is left of the job */
+  if (rd != NULL)
+    CloseHandle(rd);
+  if (wr != NULL)
+    CloseHandle(wr);
+  if (nul != INVALID_HANDLE_VALUE)
+    CloseHandle(nul);
+  free(buf);
+  free(cmd);
+  return rc;
+}
+
+/* ---- system log: the Windows event log (Application) ---- */
+
+void plat_syslog_open(const char *ident) {
+  if (platw_evlog != NULL)
+    return;
+  wchar_t w[128];
+  if (MultiByteToWideChar(CP_UTF8, 0, ident, -1, w, 128) <= 0)
+    wcscpy(w, L"hvkvp-reporter");
+  platw_evlog = RegisterEventSourceW(NULL, w);
+}
+
+void plat_syslog_write(int level, const char *msg) {
+  static const WORD types[] = {EVENTLOG_ERROR_TYPE, EVENTLOG_WARNING_TYPE,
+                               EVENTLOG_INFORMATION_TYPE,
+                               EVENTLOG_INFORMATION_TYPE};
+  wchar_t w[1024];
+  if (MultiByteToWideChar(CP_UTF8, 0, msg, -1, w, 1024) <= 0)
+    wcscpy(w, L"(message not valid UTF-8)");
+  w[1023] = L'\0';
+  if (platw_evlog == NULL) {
+    OutputDebugStringW(w);
+    return;
+  }
+  const wchar_t *strs[1] = {w};
+  ReportEventW(platw_evlog,
+               types[level < 0   ? 0
+                     : level > 3 ? 3
+                                 : level],
+               0, 0, NULL, 1, 0, strs, NULL);
+}
+
+void plat_syslog_close(void) {
+  if (platw_evlog != NULL)
+    DeregisterEventSource(platw_evlog);
+  platw_evlog = NULL;
+}
+
+/* ---- process ---- */
+
+int plat_daemonize(char *err, size_t errlen) {
+  snprintf(err, errlen,
+           "cannot daemonize on Windows: install and start the service "
+           "instead (hvkvp-reporter service install)");
+  return -1;
+}
+
+const char *plat_default_store(void) {
+  return "registry";
+}
+
+const char *plat_default_config_path(void) {
+  static char path[MAX_PATH * 3];
+  if (path[0] == '\0') {
+    wchar_t w[MAX_PATH];
+    DWORD n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
+    char base[MAX_PATH * 3] = "C:\\ProgramData";
+    if (n > 0 && n < MAX_PATH) {
+      int k = WideCharToMultiByte(CP_UTF8, 0, w, -1, base, (int)sizeof(base),
+                                  NULL, NULL);
+      if (k <= 0)
+        snprintf(base, sizeof(base), "C:\\ProgramData");
+    }
+    snprintf(path, sizeof(path), "%s\\hvkvp\\hvkvp-reporter.conf", base);
+  }
+  return path;
+}
