@@ -14,19 +14,19 @@
 #define HVKVP_VERSION 1
 
 /* ---- limits (enforced before allocation; see PROTOCOL.md "Limits") ---- */
-#define HVKVP_CHUNK_MAX 1000            /* characters per chunk value */
-#define HVKVP_MAX_CHUNKS 64             /* chunks per message */
-#define HVKVP_MAX_DECODED (256 * 1024)  /* bytes of JSON after inflate */
-#define HVKVP_MAX_JSON_DEPTH 8          /* nesting of the message JSON */
-#define HVKVP_MAX_VALUE_LISTS 4096      /* value lists per message */
-#define HVKVP_MAX_DS 16                 /* data sources per value list */
-#define HVKVP_MAX_TAGS 16               /* extra static tags per message */
-#define HVKVP_NAME_LEN 128              /* incl. NUL: plugin, type, ... */
-#define HVKVP_HOST_LEN 256              /* incl. NUL: message host */
-#define HVKVP_TEXT_LEN 256              /* incl. NUL: config_error */
-#define HVKVP_PREFIX_LEN 64             /* incl. NUL: item key prefix */
-#define HVKVP_KEY_LEN 512               /* incl. NUL: any KVP key */
-#define HVKVP_VALUE_LEN 2048            /* incl. NUL: any KVP value */
+#define HVKVP_CHUNK_MAX 1000           /* characters per chunk value */
+#define HVKVP_MAX_CHUNKS 64            /* chunks per message */
+#define HVKVP_MAX_DECODED (256 * 1024) /* bytes of JSON after inflate */
+#define HVKVP_MAX_JSON_DEPTH 8         /* nesting of the message JSON */
+#define HVKVP_MAX_VALUE_LISTS 4096     /* value lists per message */
+#define HVKVP_MAX_DS 16                /* data sources per value list */
+#define HVKVP_MAX_TAGS 16              /* extra static tags per message */
+#define HVKVP_NAME_LEN 128             /* incl. NUL: plugin, type, ... */
+#define HVKVP_HOST_LEN 256             /* incl. NUL: message host */
+#define HVKVP_TEXT_LEN 256             /* incl. NUL: config_error */
+#define HVKVP_PREFIX_LEN 64            /* incl. NUL: item key prefix */
+#define HVKVP_KEY_LEN 512              /* incl. NUL: any KVP key */
+#define HVKVP_VALUE_LEN 2048           /* incl. NUL: any KVP value */
 #define HVKVP_DEFAULT_PREFIX "hvkvp"
 
 /* ---- errors ---- */
@@ -44,7 +44,7 @@ typedef enum {
   HVKVP_E_JSON,          /* payload is not well-formed JSON */
   HVKVP_E_SCHEMA,        /* JSON does not follow the message schema */
   HVKVP_E_NOMEM,
-  HVKVP_E_ARG,           /* invalid argument from the caller */
+  HVKVP_E_ARG, /* invalid argument from the caller */
 } hvkvp_rc_t;
 
 typedef struct {
@@ -52,7 +52,11 @@ typedef struct {
   char detail[256]; /* human-readable: what exactly is wrong */
 } hvkvp_err_t;
 
-const char *hvkvp_strerror(hvkvp_rc_t rc); /* short stable name */
+/* Return convention: functions returning int return 0 (HVKVP_OK) on
+ * success and, on failure, an hvkvp_rc_t code (> 0) that is also stored with
+ * a detail text in err when err is not NULL. Exceptions, noted at each:
+ * hvkvp_items_set and hvkvp_msg_add1 return -1. */
+const char *hvkvp_strerror(hvkvp_rc_t rc); /* short stable name, e.g. "CRC" */
 /* 1 for errors that mean "a write was in progress" (missing chunk, CRC,
  * length): the reader skips this round and tries again later. */
 int hvkvp_err_is_torn(hvkvp_rc_t rc);
@@ -89,13 +93,13 @@ typedef struct {
 } hvkvp_tag_t;
 
 typedef struct {
-  char host[HVKVP_HOST_LEN];        /* guest hostname (UTF-8) */
-  double time;                      /* unix seconds */
-  double interval;                  /* seconds, > 0 */
-  uint64_t seq;                     /* +1 per message */
-  char config[HVKVP_NAME_LEN];      /* id of the applied config, "" none */
+  char host[HVKVP_HOST_LEN];         /* guest hostname (UTF-8) */
+  double time;                       /* unix seconds */
+  double interval;                   /* seconds, > 0 */
+  uint64_t seq;                      /* +1 per message */
+  char config[HVKVP_NAME_LEN];       /* id of the applied config, "" none */
   char config_error[HVKVP_TEXT_LEN]; /* why a pushed config was refused */
-  uint32_t trimmed;                 /* value lists dropped to fit */
+  uint32_t trimmed;                  /* value lists dropped to fit */
   size_t n_tags;
   hvkvp_tag_t tags[HVKVP_MAX_TAGS];
   size_t n_vls, cap_vls;
@@ -106,7 +110,8 @@ void hvkvp_msg_init(hvkvp_msg_t *m);
 void hvkvp_msg_free(hvkvp_msg_t *m); /* frees vls; m can be reused after init */
 /* Appends a zeroed value list; NULL at HVKVP_MAX_VALUE_LISTS or no memory. */
 hvkvp_vl_t *hvkvp_msg_add(hvkvp_msg_t *m);
-/* Convenience: one value list with a single data source named "value". */
+/* Convenience: one value list with a single data source named "value".
+ * 0, or -1 (list cap reached, no memory, a name too long, bad type). */
 int hvkvp_msg_add1(hvkvp_msg_t *m, const char *plugin, const char *pinst,
                    const char *type, const char *tinst, hvkvp_ds_type_t t,
                    hvkvp_value_t v);
@@ -114,6 +119,7 @@ int hvkvp_msg_add1(hvkvp_msg_t *m, const char *plugin, const char *pinst,
 /* Message <-> JSON (the payload before framing). The JSON is pure ASCII
  * (non-ASCII escaped as \uXXXX). *out is malloc'd and NUL-terminated. */
 int hvkvp_msg_to_json(const hvkvp_msg_t *m, char **out, size_t *len);
+/* from_json init's *out itself; on failure *out is left empty (freed). */
 int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
                         hvkvp_err_t *err);
 
@@ -143,8 +149,8 @@ typedef struct {
   uint64_t epoch;
   char slot; /* 'A' or 'B' */
   uint64_t gen;
-  size_t n;   /* chunks */
-  size_t len; /* characters of the concatenated chunk text */
+  size_t n;     /* chunks */
+  size_t len;   /* characters of the concatenated chunk text */
   uint32_t crc; /* CRC-32 (zlib) of the concatenated chunk text */
   hvkvp_enc_t enc;
 } hvkvp_head_t;
@@ -156,9 +162,9 @@ int hvkvp_head_format(const hvkvp_head_t *h, char *buf, size_t bufsz);
 typedef struct {
   const char *prefix; /* NULL: HVKVP_DEFAULT_PREFIX */
   hvkvp_enc_t enc;
-  uint64_t epoch;     /* random, chosen at writer start */
-  uint64_t gen;       /* this message's generation (> previous) */
-  size_t max_chunks;  /* 0: HVKVP_MAX_CHUNKS */
+  uint64_t epoch;    /* random, chosen at writer start */
+  uint64_t gen;      /* this message's generation (> previous) */
+  size_t max_chunks; /* 0: HVKVP_MAX_CHUNKS */
 } hvkvp_encode_opts_t;
 
 /* What the writer must do, in this order: set every item of `put` except
@@ -218,8 +224,11 @@ int hvkvp_sanitize(char *dst, size_t dstsz, const char *src,
 /* ---- helpers shared by both ends ---- */
 /* Base64 (RFC 4648, no line breaks). Decoding rejects anything else. */
 size_t hvkvp_b64_encoded_len(size_t n);
+/* Writes hvkvp_b64_encoded_len(n) characters and a NUL into out. */
 void hvkvp_b64_encode(const unsigned char *in, size_t n, char *out);
-int hvkvp_b64_decode(const char *in, size_t n, unsigned char *out,
-                     size_t outsz, size_t *outlen);
+/* 0, HVKVP_E_BASE64 (bad length, character, padding or non-zero trailing
+ * bits) or HVKVP_E_TOO_BIG (outsz too small). */
+int hvkvp_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz,
+                     size_t *outlen);
 
 #endif /* HVKVP_H */

@@ -1,0 +1,400 @@
+/*
+ * frame.c - framing a message as KVP items: the head grammar (parse and
+ * format), encoding the payload (z64 = zlib deflate + base64, or plain
+ * ASCII JSON) into the free slot's chunks, trimming value lists from the end
+ * until the message fits, and listing the stale keys the writer must delete.
+ */
+#include "hvkvp_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ---- head ---- */
+
+enum { HK_V, HK_EPOCH, HK_SLOT, HK_GEN, HK_N, HK_LEN, HK_CRC, HK_ENC, HK_NUM };
+static const char *const head_keys[HK_NUM] = {"v", "epoch", "slot", "gen",
+                                              "n", "len",   "crc",  "enc"};
+
+int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
+  const char *val[HK_NUM] = {0};
+  size_t vlen[HK_NUM] = {0};
+  const char *p;
+  size_t total;
+  uint64_t u;
+  int k;
+  if (s == NULL || h == NULL)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL head");
+  total = hvkvp_strnlen(s, HVKVP_VALUE_LEN);
+  if (total >= HVKVP_VALUE_LEN)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head is longer than %d bytes", HVKVP_VALUE_LEN - 1);
+  p = s;
+  for (;;) {
+    const char *end = strchr(p, ';');
+    const char *eq;
+    size_t seg = end ? (size_t)(end - p) : strlen(p);
+    eq = memchr(p, '=', seg);
+    if (eq == NULL || eq == p)
+      return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                           "head field %zu (\"%.*s\") is not key=value",
+                           (size_t)(p - s), (int)(seg > 40 ? 40 : seg), p);
+    for (k = 0; k < HK_NUM; k++)
+      if (strlen(head_keys[k]) == (size_t)(eq - p) &&
+          memcmp(head_keys[k], p, (size_t)(eq - p)) == 0)
+        break;
+    if (k < HK_NUM) {
+      if (val[k] != NULL)
+        return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has \"%s\" twice",
+                             head_keys[k]);
+      val[k] = eq + 1;
+      vlen[k] = seg - (size_t)(eq + 1 - p);
+    }
+    if (end == NULL)
+      break;
+    p = end + 1;
+  }
+  memset(h, 0, sizeof(*h));
+  if (val[HK_V] == NULL)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has no \"v\"");
+  if (hvkvp_parse_u64(val[HK_V], vlen[HK_V], &u) != 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head v=\"%.*s\" is not a number",
+                         (int)(vlen[HK_V] > 20 ? 20 : vlen[HK_V]), val[HK_V]);
+  if (u != HVKVP_VERSION)
+    return hvkvp_err_set(err, HVKVP_E_VERSION,
+                         "head v=%" PRIu64 ", this reader reads v=%d", u,
+                         HVKVP_VERSION);
+  h->v = HVKVP_VERSION;
+  for (k = 0; k < HK_NUM; k++)
+    if (val[k] == NULL)
+      return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has no \"%s\"",
+                           head_keys[k]);
+  if (hvkvp_parse_u64(val[HK_EPOCH], vlen[HK_EPOCH], &h->epoch) != 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head epoch is not an unsigned 64-bit decimal");
+  if (hvkvp_parse_u64(val[HK_GEN], vlen[HK_GEN], &h->gen) != 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head gen is not an unsigned 64-bit decimal");
+  if (vlen[HK_SLOT] != 1 || (val[HK_SLOT][0] != 'A' && val[HK_SLOT][0] != 'B'))
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head slot is not A or B");
+  h->slot = val[HK_SLOT][0];
+  if (hvkvp_parse_u64(val[HK_N], vlen[HK_N], &u) != 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head n is not an unsigned decimal");
+  if (u == 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head n=0 (at least 1)");
+  if (u > HVKVP_MAX_CHUNKS)
+    return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
+                         "head n=%" PRIu64 ", at most %d chunks", u,
+                         HVKVP_MAX_CHUNKS);
+  h->n = (size_t)u;
+  if (hvkvp_parse_u64(val[HK_LEN], vlen[HK_LEN], &u) != 0)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head len is not an unsigned decimal");
+  if (u > (uint64_t)h->n * HVKVP_CHUNK_MAX)
+    return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
+                         "head len=%" PRIu64 " exceeds n=%zu chunks of %d", u,
+                         h->n, HVKVP_CHUNK_MAX);
+  if (u < h->n)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head len=%" PRIu64 " is less than n=%zu", u, h->n);
+  h->len = (size_t)u;
+  if (vlen[HK_CRC] != 8)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head crc is not 8 hex digits");
+  for (k = 0; k < 8; k++) {
+    char c = val[HK_CRC][k];
+    unsigned d;
+    if (c >= '0' && c <= '9')
+      d = (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = (unsigned)(c - 'A' + 10);
+    else
+      return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                           "head crc is not 8 hex digits");
+    h->crc = (h->crc << 4) | d;
+  }
+  if (vlen[HK_ENC] == 3 && memcmp(val[HK_ENC], "z64", 3) == 0)
+    h->enc = HVKVP_ENC_Z64;
+  else if (vlen[HK_ENC] == 4 && memcmp(val[HK_ENC], "json", 4) == 0)
+    h->enc = HVKVP_ENC_JSON;
+  else
+    return hvkvp_err_set(
+        err, HVKVP_E_HEAD_SYNTAX, "head enc=\"%.*s\" is not z64 or json",
+        (int)(vlen[HK_ENC] > 20 ? 20 : vlen[HK_ENC]), val[HK_ENC]);
+  return 0;
+}
+
+int hvkvp_head_format(const hvkvp_head_t *h, char *buf, size_t bufsz) {
+  int n;
+  if (h == NULL || buf == NULL || (h->slot != 'A' && h->slot != 'B') ||
+      (h->enc != HVKVP_ENC_Z64 && h->enc != HVKVP_ENC_JSON))
+    return HVKVP_E_ARG;
+  n = snprintf(buf, bufsz,
+               "v=%d;epoch=%" PRIu64 ";slot=%c;gen=%" PRIu64
+               ";n=%zu;len=%zu;crc=%08" PRIx32 ";enc=%s",
+               HVKVP_VERSION, h->epoch, h->slot, h->gen, h->n, h->len, h->crc,
+               h->enc == HVKVP_ENC_Z64 ? "z64" : "json");
+  if (n < 0 || (size_t)n >= bufsz)
+    return HVKVP_E_ARG;
+  return 0;
+}
+
+/* ---- encoding ---- */
+
+void hvkvp_frame_free(hvkvp_frame_t *f) {
+  size_t i;
+  if (f == NULL)
+    return;
+  hvkvp_items_free(&f->put);
+  for (i = 0; i < f->n_del; i++)
+    free(f->del[i]);
+  free(f->del);
+  f->del = NULL;
+  f->n_del = 0;
+}
+
+/* Chunk text of a JSON payload (NUL-terminated, malloc'd) per encoding. */
+static int make_text(const hvkvp_buf_t *json, hvkvp_enc_t enc, char **text,
+                     size_t *tlen, hvkvp_err_t *err) {
+  unsigned char *z;
+  uLongf zlen;
+  z_stream zs;
+  int zrc;
+  if (enc == HVKVP_ENC_JSON) {
+    *text = malloc(json->len + 1);
+    if (*text == NULL)
+      return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+    memcpy(*text, json->data, json->len + 1);
+    *tlen = json->len;
+    return 0;
+  }
+  zlen = compressBound((uLong)json->len);
+  z = malloc(zlen);
+  if (z == NULL)
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+  memset(&zs, 0, sizeof(zs));
+  if (deflateInit(&zs, 6) != Z_OK) {
+    free(z);
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "deflateInit failed");
+  }
+  zs.next_in = (Bytef *)json->data;
+  zs.avail_in = (uInt)json->len;
+  zs.next_out = z;
+  zs.avail_out = (uInt)zlen;
+  zrc = deflate(&zs, Z_FINISH);
+  zlen = zs.total_out;
+  deflateEnd(&zs);
+  if (zrc != Z_STREAM_END) {
+    free(z);
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "deflate failed (%d)", zrc);
+  }
+  *tlen = hvkvp_b64_encoded_len(zlen);
+  *text = malloc(*tlen + 1);
+  if (*text == NULL) {
+    free(z);
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+  }
+  hvkvp_b64_encode(z, zlen, *text);
+  free(z);
+  return 0;
+}
+
+/* Builds the chunk text for the first k value lists. *fits is set to 1 if it
+ * fits max_chunks and HVKVP_MAX_DECODED. */
+static int try_k(const hvkvp_msg_t *m, size_t k, uint32_t trimmed,
+                 const hvkvp_encode_opts_t *o, size_t max_chunks, char **text,
+                 size_t *tlen, int *fits, hvkvp_err_t *err) {
+  hvkvp_buf_t json;
+  int rc;
+  hvkvp_buf_init(&json);
+  *text = NULL;
+  rc = hvkvp_json_write(m, k, trimmed, &json, err);
+  if (rc != 0) {
+    hvkvp_buf_free(&json);
+    return rc;
+  }
+  if (json.len > HVKVP_MAX_DECODED) {
+    hvkvp_buf_free(&json);
+    *fits = 0;
+    return 0;
+  }
+  rc = make_text(&json, o->enc, text, tlen, err);
+  hvkvp_buf_free(&json);
+  if (rc != 0)
+    return rc;
+  *fits = (*tlen + HVKVP_CHUNK_MAX - 1) / HVKVP_CHUNK_MAX <= max_chunks;
+  if (!*fits) {
+    free(*text);
+    *text = NULL;
+  }
+  return 0;
+}
+
+static int add_del(hvkvp_frame_t *f, const char *key) {
+  char **d = realloc(f->del, (f->n_del + 1) * sizeof(*d));
+  size_t n = strlen(key);
+  if (d == NULL)
+    return -1;
+  f->del = d;
+  d[f->n_del] = malloc(n + 1);
+  if (d[f->n_del] == NULL)
+    return -1;
+  memcpy(d[f->n_del], key, n + 1);
+  f->n_del++;
+  return 0;
+}
+
+int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
+                 const hvkvp_items_t *current, hvkvp_frame_t *f,
+                 hvkvp_err_t *err) {
+  const char *prefix;
+  char key[HVKVP_KEY_LEN], headval[160];
+  hvkvp_head_t cur;
+  int have_cur = 0, fits = 0, rc;
+  size_t max_chunks, lo, hi, k, i, pl;
+  char *text = NULL;
+  size_t tlen = 0;
+  uint32_t dropped;
+
+  if (f == NULL)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL frame");
+  memset(f, 0, sizeof(*f));
+  hvkvp_items_init(&f->put);
+  if (m == NULL || o == NULL)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL message or options");
+  prefix = o->prefix ? o->prefix : HVKVP_DEFAULT_PREFIX;
+  if ((rc = hvkvp_prefix_check(prefix, err)) != 0)
+    return rc;
+  pl = strlen(prefix);
+  if (o->enc != HVKVP_ENC_Z64 && o->enc != HVKVP_ENC_JSON)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "unknown encoding %d", (int)o->enc);
+  max_chunks = o->max_chunks ? o->max_chunks : HVKVP_MAX_CHUNKS;
+  if (max_chunks > HVKVP_MAX_CHUNKS)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "max_chunks %zu exceeds %d",
+                         max_chunks, HVKVP_MAX_CHUNKS);
+  if (m->n_vls > HVKVP_MAX_VALUE_LISTS)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "%zu value lists, at most %d",
+                         m->n_vls, HVKVP_MAX_VALUE_LISTS);
+
+  snprintf(key, sizeof(key), "%s.head", prefix);
+  if (current != NULL) {
+    const char *hv = hvkvp_items_get(current, key);
+    if (hv != NULL && hvkvp_head_parse(hv, &cur, NULL) == 0)
+      have_cur = 1;
+  }
+  if (have_cur && cur.epoch == o->epoch && o->gen <= cur.gen)
+    return hvkvp_err_set(err, HVKVP_E_ARG,
+                         "gen %" PRIu64 " does not exceed the published gen "
+                         "%" PRIu64 " of epoch %" PRIu64,
+                         o->gen, cur.gen, o->epoch);
+
+  /* Whole message first; else bisect the largest prefix of value lists
+   * that fits (k fits and k + 1 does not). */
+  rc = try_k(m, m->n_vls, m->trimmed, o, max_chunks, &text, &tlen, &fits, err);
+  if (rc != 0)
+    return rc;
+  k = m->n_vls;
+  if (!fits) {
+    lo = 0;        /* unknown whether 0 fits yet */
+    hi = m->n_vls; /* known not to fit */
+    rc = try_k(m, 0, m->trimmed + (uint32_t)m->n_vls, o, max_chunks, &text,
+               &tlen, &fits, err);
+    if (rc != 0)
+      return rc;
+    if (!fits)
+      return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
+                           "message does not fit in %zu chunks even without "
+                           "value lists",
+                           max_chunks);
+    free(text);
+    text = NULL;
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      char *t;
+      size_t tl;
+      rc = try_k(m, mid, m->trimmed + (uint32_t)(m->n_vls - mid), o, max_chunks,
+                 &t, &tl, &fits, err);
+      if (rc != 0)
+        return rc;
+      if (fits) {
+        lo = mid;
+        free(t);
+      } else {
+        hi = mid;
+      }
+    }
+    k = lo;
+    rc = try_k(m, k, m->trimmed + (uint32_t)(m->n_vls - k), o, max_chunks,
+               &text, &tlen, &fits, err);
+    if (rc != 0)
+      return rc;
+  }
+  dropped = (uint32_t)(m->n_vls - k);
+  f->trimmed = dropped;
+
+  memset(&f->head, 0, sizeof(f->head));
+  f->head.v = HVKVP_VERSION;
+  f->head.epoch = o->epoch;
+  f->head.gen = o->gen;
+  f->head.slot = (have_cur && cur.slot == 'A') ? 'B' : 'A';
+  f->head.n = (tlen + HVKVP_CHUNK_MAX - 1) / HVKVP_CHUNK_MAX;
+  if (f->head.n == 0)
+    f->head.n = 1;
+  f->head.len = tlen;
+  f->head.crc = (uint32_t)crc32(0L, (const Bytef *)text, (uInt)tlen);
+  f->head.enc = o->enc;
+
+  for (i = 0; i < f->head.n; i++) {
+    char chunk[HVKVP_CHUNK_MAX + 1];
+    size_t off = i * HVKVP_CHUNK_MAX;
+    size_t cl = tlen - off < HVKVP_CHUNK_MAX ? tlen - off : HVKVP_CHUNK_MAX;
+    memcpy(chunk, text + off, cl);
+    chunk[cl] = '\0';
+    snprintf(key, sizeof(key), "%s.%c.%zu", prefix, f->head.slot, i);
+    if (hvkvp_items_set(&f->put, key, chunk) != 0) {
+      free(text);
+      hvkvp_frame_free(f);
+      return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+    }
+  }
+  free(text);
+  hvkvp_head_format(&f->head, headval, sizeof(headval));
+  snprintf(key, sizeof(key), "%s.head", prefix);
+  if (hvkvp_items_set(&f->put, key, headval) != 0) {
+    hvkvp_frame_free(f);
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+  }
+
+  /* Stale keys: everything under "PREFIX." except the head, the new slot's
+   * chunks and the live chunks of the slot the current head points to. */
+  for (i = 0; current != NULL && i < current->n; i++) {
+    const char *ck = current->v[i].key;
+    char slot;
+    size_t idx;
+    if (strncmp(ck, prefix, pl) != 0 || ck[pl] != '.')
+      continue;
+    if (strcmp(ck + pl + 1, "head") == 0)
+      continue;
+    if (hvkvp_chunk_key_parse(ck, prefix, &slot, &idx)) {
+      if (slot == f->head.slot && idx < f->head.n)
+        continue;
+      if (have_cur && slot == cur.slot && idx < cur.n)
+        continue;
+    }
+    if (add_del(f, ck) != 0) {
+      hvkvp_frame_free(f);
+      return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
+    }
+  }
+  if (err != NULL) {
+    err->code = HVKVP_OK;
+    err->detail[0] = '\0';
+  }
+  return 0;
+}

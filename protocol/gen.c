@@ -1,0 +1,15 @@
+/*
+ * gen.c - reader-side generation tracking: dispatch each (epoch, gen) once,
+ * never go backwards within an epoch, and accept a new epoch (a restarted
+ * reporter) at once.
+ */
+#include "hvkvp.h"
+
+int hvkvp_gen_accept(hvkvp_gen_t *t, uint64_t epoch, uint64_t gen) {
+  if (t->seen && t->epoch == epoch && gen <= t->gen)
+    return 0;
+  t->seen = 1;
+  t->epoch = epoch;
+  t->gen = gen;
+  return 1;
+}

@@ -1,0 +1,584 @@
+/*
+ * json_read.c - JSON payload -> message with yajl's callback parser, so
+ * limits apply while parsing (nesting depth, value list count, data sources
+ * per list, name lengths) and nothing unbounded is ever built. Numbers come
+ * in as text and are converted exactly (u64 above 2^53 included). Unknown
+ * keys (top level and inside value lists) are skipped; known keys must have
+ * the documented type and appear once.
+ */
+#include "hvkvp_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+enum { NUMTEXT = 64 };
+
+typedef enum { S_START, S_TOP, S_TAGS, S_VLS, S_VL, S_VL_ARR, S_END } state_t;
+
+enum {
+  TK_V,
+  TK_HOST,
+  TK_TIME,
+  TK_INTERVAL,
+  TK_SEQ,
+  TK_CONFIG,
+  TK_CONFIG_ERROR,
+  TK_TRIMMED,
+  TK_TAGS,
+  TK_VALUES,
+  TK_UNKNOWN
+};
+static const char *const top_keys[] = {
+    "v",      "host",         "time",    "interval", "seq",
+    "config", "config_error", "trimmed", "tags",     "values"};
+#define TOP_REQUIRED                                                           \
+  ((1u << TK_V) | (1u << TK_HOST) | (1u << TK_TIME) | (1u << TK_INTERVAL) |    \
+   (1u << TK_SEQ) | (1u << TK_CONFIG) | (1u << TK_VALUES))
+
+enum {
+  VK_VALUES,
+  VK_DSTYPES,
+  VK_DSNAMES,
+  VK_PLUGIN,
+  VK_PINST,
+  VK_TYPE,
+  VK_TINST,
+  VK_UNKNOWN
+};
+static const char *const vl_keys[] = {
+    "values",          "dstypes", "dsnames",      "plugin",
+    "plugin_instance", "type",    "type_instance"};
+#define VL_REQUIRED                                                            \
+  ((1u << VK_VALUES) | (1u << VK_DSTYPES) | (1u << VK_DSNAMES) |               \
+   (1u << VK_PLUGIN) | (1u << VK_TYPE))
+
+typedef struct {
+  hvkvp_msg_t *m;
+  hvkvp_err_t *err;
+  int rc;         /* first error we raised (parser then cancels) */
+  int depth;      /* current container nesting */
+  int skip_depth; /* > 0: skipping an unknown value opened at this depth */
+  state_t st;
+  int key;       /* key id awaiting its value in S_TOP / S_VL */
+  unsigned seen; /* top-level keys seen */
+  char tag_key[HVKVP_NAME_LEN];
+  /* current value list */
+  hvkvp_vl_t *vl;
+  unsigned vl_seen;
+  int arr; /* which array of the value list S_VL_ARR fills */
+  size_t n_vals, n_types, n_names;
+  char vals[HVKVP_MAX_DS][NUMTEXT]; /* number text, "" for null */
+} rd_t;
+
+static int fail(rd_t *r, hvkvp_rc_t code, const char *fmt, ...)
+    HVKVP_PRINTF(3, 4);
+static int fail(rd_t *r, hvkvp_rc_t code, const char *fmt, ...) {
+  if (r->rc == 0) {
+    va_list ap;
+    r->rc = (int)code;
+    if (r->err != NULL) {
+      r->err->code = code;
+      va_start(ap, fmt);
+      vsnprintf(r->err->detail, sizeof(r->err->detail), fmt, ap);
+      va_end(ap);
+    }
+  }
+  return 0; /* cancels the yajl parse */
+}
+
+static size_t vl_index(const rd_t *r) {
+  return r->m->n_vls ? r->m->n_vls - 1 : 0;
+}
+
+static int lookup(const char *const *names, int n, const unsigned char *k,
+                  size_t len) {
+  int i;
+  for (i = 0; i < n; i++)
+    if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
+      return i;
+  return n;
+}
+
+/* Copies a JSON string into a fixed field: SCHEMA if too long or has NUL. */
+static int put_str(rd_t *r, char *dst, size_t dstsz, const unsigned char *s,
+                   size_t len, const char *what) {
+  if (len >= dstsz)
+    return fail(r, HVKVP_E_SCHEMA, "%s is %zu bytes long, at most %zu allowed",
+                what, len, dstsz - 1);
+  if (memchr(s, '\0', len) != NULL)
+    return fail(r, HVKVP_E_SCHEMA, "%s contains a NUL character", what);
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+  return 1;
+}
+
+/* Copies number text (NUL-terminated) into buf; SCHEMA if too long. */
+static int num_text(rd_t *r, char *buf, const char *s, size_t len,
+                    const char *what) {
+  if (len >= NUMTEXT)
+    return fail(r, HVKVP_E_SCHEMA, "%s: number text longer than %d characters",
+                what, NUMTEXT - 1);
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  return 1;
+}
+
+static int parse_double(const char *t, double *out) {
+  char *end;
+  double d;
+  errno = 0;
+  d = strtod(t, &end);
+  if (*end != '\0' || !isfinite(d))
+    return -1;
+  *out = d;
+  return 0;
+}
+
+static int parse_i64(const char *t, int64_t *out) {
+  uint64_t u;
+  if (t[0] == '-') {
+    if (hvkvp_parse_u64(t + 1, strlen(t + 1), &u) != 0 ||
+        u > (uint64_t)INT64_MAX + 1)
+      return -1;
+    *out = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+    return 0;
+  }
+  if (hvkvp_parse_u64(t, strlen(t), &u) != 0 || u > (uint64_t)INT64_MAX)
+    return -1;
+  *out = (int64_t)u;
+  return 0;
+}
+
+static const char *type_word(int kind) {
+  static const char *const w[] = {"null",     "a boolean", "a number",
+                                  "a string", "an object", "an array"};
+  return w[kind];
+}
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_MAP, J_ARR };
+
+/* Handles a scalar or container-open value for the pending key. Returns
+ * 1 to continue, 0 to cancel. For containers, the caller opens them. */
+static int top_value(rd_t *r, int kind, const char *s, size_t len) {
+  char t[NUMTEXT];
+  int key = r->key;
+  const char *name = key < TK_UNKNOWN ? top_keys[key] : "?";
+  if (key == TK_UNKNOWN) {
+    if (kind == J_MAP || kind == J_ARR)
+      r->skip_depth = r->depth;
+    return 1;
+  }
+  switch (key) {
+  case TK_V:
+    if (kind != J_NUM)
+      return fail(r, HVKVP_E_SCHEMA, "\"v\" is %s, expected the number 1",
+                  type_word(kind));
+    if (len == 1 && s[0] == '1')
+      return 1;
+    if (!num_text(r, t, s, len, "v"))
+      return 0;
+    return fail(r, HVKVP_E_VERSION, "message version v=%s, this reader reads 1",
+                t);
+  case TK_HOST:
+  case TK_CONFIG:
+  case TK_CONFIG_ERROR:
+    if (kind != J_STR)
+      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a string", name,
+                  type_word(kind));
+    if (key == TK_HOST)
+      return put_str(r, r->m->host, sizeof(r->m->host),
+                     (const unsigned char *)s, len, "host");
+    if (key == TK_CONFIG)
+      return put_str(r, r->m->config, sizeof(r->m->config),
+                     (const unsigned char *)s, len, "config");
+    return put_str(r, r->m->config_error, sizeof(r->m->config_error),
+                   (const unsigned char *)s, len, "config_error");
+  case TK_TIME:
+  case TK_INTERVAL:
+    if (kind != J_NUM)
+      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a number", name,
+                  type_word(kind));
+    if (!num_text(r, t, s, len, name))
+      return 0;
+    if (key == TK_TIME) {
+      if (parse_double(t, &r->m->time) != 0 || r->m->time < 0 ||
+          r->m->time >= 1e12)
+        return fail(r, HVKVP_E_SCHEMA,
+                    "\"time\" %s is not in [0, 1e12) unix seconds", t);
+    } else if (parse_double(t, &r->m->interval) != 0 || r->m->interval <= 0 ||
+               r->m->interval > 1e9) {
+      return fail(r, HVKVP_E_SCHEMA,
+                  "\"interval\" %s is not in (0, 1e9] seconds", t);
+    }
+    return 1;
+  case TK_SEQ:
+  case TK_TRIMMED: {
+    uint64_t u;
+    if (kind != J_NUM)
+      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected an integer", name,
+                  type_word(kind));
+    if (!num_text(r, t, s, len, name))
+      return 0;
+    if (hvkvp_parse_u64(t, len, &u) != 0 ||
+        (key == TK_TRIMMED && u > UINT32_MAX))
+      return fail(r, HVKVP_E_SCHEMA, "\"%s\" %s is not an unsigned %s integer",
+                  name, t, key == TK_SEQ ? "64-bit" : "32-bit");
+    if (key == TK_SEQ)
+      r->m->seq = u;
+    else
+      r->m->trimmed = (uint32_t)u;
+    return 1;
+  }
+  case TK_TAGS:
+    if (kind != J_MAP)
+      return fail(r, HVKVP_E_SCHEMA, "\"tags\" is %s, expected an object",
+                  type_word(kind));
+    r->st = S_TAGS;
+    return 1;
+  case TK_VALUES:
+    if (kind != J_ARR)
+      return fail(r, HVKVP_E_SCHEMA, "\"values\" is %s, expected an array",
+                  type_word(kind));
+    r->st = S_VLS;
+    return 1;
+  }
+  return 1;
+}
+
+static int vl_value(rd_t *r, int kind, const char *s, size_t len) {
+  size_t i = vl_index(r);
+  char what[64];
+  int key = r->key;
+  if (key == VK_UNKNOWN) {
+    if (kind == J_MAP || kind == J_ARR)
+      r->skip_depth = r->depth;
+    return 1;
+  }
+  snprintf(what, sizeof(what), "values[%zu].%s", i, vl_keys[key]);
+  if (key <= VK_DSNAMES) {
+    if (kind != J_ARR)
+      return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected an array", what,
+                  type_word(kind));
+    r->arr = key;
+    r->st = S_VL_ARR;
+    return 1;
+  }
+  if (kind != J_STR)
+    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string", what,
+                type_word(kind));
+  switch (key) {
+  case VK_PLUGIN:
+    return put_str(r, r->vl->plugin, HVKVP_NAME_LEN, (const unsigned char *)s,
+                   len, what);
+  case VK_PINST:
+    return put_str(r, r->vl->plugin_instance, HVKVP_NAME_LEN,
+                   (const unsigned char *)s, len, what);
+  case VK_TYPE:
+    return put_str(r, r->vl->type, HVKVP_NAME_LEN, (const unsigned char *)s,
+                   len, what);
+  default:
+    return put_str(r, r->vl->type_instance, HVKVP_NAME_LEN,
+                   (const unsigned char *)s, len, what);
+  }
+}
+
+static int arr_elem(rd_t *r, int kind, const char *s, size_t len) {
+  size_t i = vl_index(r);
+  size_t *cnt = r->arr == VK_VALUES    ? &r->n_vals
+                : r->arr == VK_DSTYPES ? &r->n_types
+                                       : &r->n_names;
+  char what[64];
+  snprintf(what, sizeof(what), "values[%zu].%s[%zu]", i, vl_keys[r->arr], *cnt);
+  if (*cnt >= HVKVP_MAX_DS)
+    return fail(r, HVKVP_E_SCHEMA,
+                "values[%zu].%s has more than %d elements (data sources)", i,
+                vl_keys[r->arr], HVKVP_MAX_DS);
+  if (r->arr == VK_VALUES) {
+    if (kind == J_NULL) {
+      r->vals[*cnt][0] = '\0';
+    } else if (kind == J_NUM) {
+      if (len == 0)
+        return fail(r, HVKVP_E_SCHEMA, "%s is an empty number", what);
+      if (!num_text(r, r->vals[*cnt], s, len, what))
+        return 0;
+    } else {
+      return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a number or null",
+                  what, type_word(kind));
+    }
+  } else if (kind != J_STR) {
+    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string", what,
+                type_word(kind));
+  } else if (r->arr == VK_DSTYPES) {
+    static const char *const names[] = {"gauge", "derive", "counter",
+                                        "absolute"};
+    int t = lookup(names, 4, (const unsigned char *)s, len);
+    if (t == 4)
+      return fail(r, HVKVP_E_SCHEMA,
+                  "%s is not gauge, derive, counter or absolute", what);
+    r->vl->dstypes[*cnt] = (hvkvp_ds_type_t)t;
+  } else {
+    if (len == 0)
+      return fail(r, HVKVP_E_SCHEMA, "%s is empty", what);
+    if (!put_str(r, r->vl->dsnames[*cnt], HVKVP_NAME_LEN,
+                 (const unsigned char *)s, len, what))
+      return 0;
+  }
+  (*cnt)++;
+  return 1;
+}
+
+/* Completes the current value list: required keys, equal array lengths,
+ * values converted per data source type. */
+static int vl_finish(rd_t *r) {
+  size_t i = vl_index(r), d;
+  hvkvp_vl_t *vl = r->vl;
+  if ((r->vl_seen & VL_REQUIRED) != VL_REQUIRED) {
+    int k;
+    for (k = 0; k < VK_UNKNOWN; k++)
+      if ((VL_REQUIRED & (1u << k)) && !(r->vl_seen & (1u << k)))
+        break;
+    return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no \"%s\"", i, vl_keys[k]);
+  }
+  if (r->n_vals == 0)
+    return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no data sources", i);
+  if (r->n_vals != r->n_types || r->n_vals != r->n_names)
+    return fail(r, HVKVP_E_SCHEMA,
+                "values[%zu]: values, dstypes and dsnames have %zu, %zu and "
+                "%zu elements (must be equal)",
+                i, r->n_vals, r->n_types, r->n_names);
+  if (vl->plugin[0] == '\0' || vl->type[0] == '\0')
+    return fail(r, HVKVP_E_SCHEMA, "values[%zu]: plugin or type is empty", i);
+  vl->n = r->n_vals;
+  for (d = 0; d < vl->n; d++) {
+    const char *t = r->vals[d];
+    int bad = 0;
+    switch (vl->dstypes[d]) {
+    case HVKVP_DS_GAUGE:
+      if (t[0] == '\0')
+        vl->values[d].gauge = NAN;
+      else
+        bad = parse_double(t, &vl->values[d].gauge) != 0;
+      break;
+    case HVKVP_DS_DERIVE:
+      bad = t[0] == '\0' || parse_i64(t, &vl->values[d].derive) != 0;
+      break;
+    case HVKVP_DS_COUNTER:
+      bad = hvkvp_parse_u64(t, strlen(t), &vl->values[d].counter) != 0;
+      break;
+    default:
+      bad = hvkvp_parse_u64(t, strlen(t), &vl->values[d].absolute) != 0;
+      break;
+    }
+    if (bad)
+      return fail(r, HVKVP_E_SCHEMA,
+                  "values[%zu].values[%zu] \"%s\" is not a valid %s value", i,
+                  d, t[0] ? t : "null",
+                  vl->dstypes[d] == HVKVP_DS_GAUGE    ? "gauge"
+                  : vl->dstypes[d] == HVKVP_DS_DERIVE ? "derive (int64)"
+                                                      : "counter (uint64)");
+  }
+  r->st = S_VLS;
+  r->vl = NULL;
+  return 1;
+}
+
+/* Dispatches any value (scalar or container start) by state. */
+static int on_value(rd_t *r, int kind, const char *s, size_t len) {
+  if (r->skip_depth > 0)
+    return 1;
+  switch (r->st) {
+  case S_START:
+    if (kind != J_MAP)
+      return fail(r, HVKVP_E_SCHEMA, "payload is %s, expected an object",
+                  type_word(kind));
+    r->st = S_TOP;
+    return 1;
+  case S_TOP:
+    return top_value(r, kind, s, len);
+  case S_TAGS:
+    if (kind != J_STR)
+      return fail(r, HVKVP_E_SCHEMA, "tag \"%s\" is %s, expected a string",
+                  r->tag_key, type_word(kind));
+    return put_str(r, r->m->tags[r->m->n_tags - 1].value, HVKVP_NAME_LEN,
+                   (const unsigned char *)s, len, "tag value");
+  case S_VLS:
+    if (kind != J_MAP)
+      return fail(r, HVKVP_E_SCHEMA, "values[%zu] is %s, expected an object",
+                  r->m->n_vls, type_word(kind));
+    if (r->m->n_vls >= HVKVP_MAX_VALUE_LISTS)
+      return fail(r, HVKVP_E_TOO_BIG, "more than %d value lists",
+                  HVKVP_MAX_VALUE_LISTS);
+    r->vl = hvkvp_msg_add(r->m);
+    if (r->vl == NULL)
+      return fail(r, HVKVP_E_NOMEM, "out of memory adding a value list");
+    r->vl_seen = 0;
+    r->n_vals = r->n_types = r->n_names = 0;
+    r->st = S_VL;
+    return 1;
+  case S_VL:
+    return vl_value(r, kind, s, len);
+  case S_VL_ARR:
+    if (kind == J_MAP || kind == J_ARR)
+      return fail(r, HVKVP_E_SCHEMA, "values[%zu].%s holds %s", vl_index(r),
+                  vl_keys[r->arr], type_word(kind));
+    return arr_elem(r, kind, s, len);
+  case S_END:
+    break;
+  }
+  return fail(r, HVKVP_E_SCHEMA, "unexpected value after the message");
+}
+
+static int open_container(rd_t *r, int kind) {
+  if (++r->depth > HVKVP_MAX_JSON_DEPTH)
+    return fail(r, HVKVP_E_TOO_BIG, "JSON nesting deeper than %d",
+                HVKVP_MAX_JSON_DEPTH);
+  return on_value(r, kind, NULL, 0);
+}
+
+static int close_container(rd_t *r) {
+  int d = r->depth--;
+  if (r->skip_depth > 0) {
+    if (d == r->skip_depth)
+      r->skip_depth = 0;
+    return 1;
+  }
+  switch (r->st) {
+  case S_TOP:
+    if ((r->seen & TOP_REQUIRED) != TOP_REQUIRED) {
+      int k;
+      for (k = 0; k < TK_UNKNOWN; k++)
+        if ((TOP_REQUIRED & (1u << k)) && !(r->seen & (1u << k)))
+          break;
+      return fail(r, HVKVP_E_SCHEMA, "message has no \"%s\"", top_keys[k]);
+    }
+    r->st = S_END;
+    return 1;
+  case S_TAGS:
+  case S_VLS:
+    r->st = S_TOP;
+    return 1;
+  case S_VL:
+    return vl_finish(r);
+  case S_VL_ARR:
+    r->st = S_VL;
+    return 1;
+  default:
+    return 1;
+  }
+}
+
+static int cb_null(void *ctx) {
+  return on_value(ctx, J_NULL, NULL, 0);
+}
+static int cb_bool(void *ctx, int b) {
+  return on_value(ctx, J_BOOL, NULL, 0);
+}
+static int cb_number(void *ctx, const char *s, size_t len) {
+  return on_value(ctx, J_NUM, s, len);
+}
+static int cb_string(void *ctx, const unsigned char *s, size_t len) {
+  return on_value(ctx, J_STR, (const char *)s, len);
+}
+static int cb_start_map(void *ctx) {
+  return open_container(ctx, J_MAP);
+}
+static int cb_start_array(void *ctx) {
+  return open_container(ctx, J_ARR);
+}
+static int cb_end(void *ctx) {
+  return close_container(ctx);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *k, size_t len) {
+  rd_t *r = ctx;
+  size_t j;
+  if (r->skip_depth > 0)
+    return 1;
+  if (r->st == S_TOP) {
+    r->key = lookup(top_keys, TK_UNKNOWN, k, len);
+    if (r->key != TK_UNKNOWN) {
+      if (r->seen & (1u << r->key))
+        return fail(r, HVKVP_E_SCHEMA, "key \"%s\" appears twice",
+                    top_keys[r->key]);
+      r->seen |= 1u << r->key;
+    }
+    return 1;
+  }
+  if (r->st == S_VL) {
+    r->key = lookup(vl_keys, VK_UNKNOWN, k, len);
+    if (r->key != VK_UNKNOWN) {
+      if (r->vl_seen & (1u << r->key))
+        return fail(r, HVKVP_E_SCHEMA, "values[%zu]: key \"%s\" appears twice",
+                    vl_index(r), vl_keys[r->key]);
+      r->vl_seen |= 1u << r->key;
+    }
+    return 1;
+  }
+  /* S_TAGS */
+  if (r->m->n_tags >= HVKVP_MAX_TAGS)
+    return fail(r, HVKVP_E_TOO_BIG, "more than %d tags", HVKVP_MAX_TAGS);
+  if (len == 0)
+    return fail(r, HVKVP_E_SCHEMA, "a tag has an empty name");
+  if (!put_str(r, r->tag_key, sizeof(r->tag_key), k, len, "tag name"))
+    return 0;
+  for (j = 0; j < r->m->n_tags; j++)
+    if (strcmp(r->m->tags[j].key, r->tag_key) == 0)
+      return fail(r, HVKVP_E_SCHEMA, "tag \"%s\" appears twice", r->tag_key);
+  strcpy(r->m->tags[r->m->n_tags].key, r->tag_key);
+  r->m->tags[r->m->n_tags].value[0] = '\0';
+  r->m->n_tags++;
+  return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    cb_null,      cb_bool,    NULL,   NULL,           cb_number, cb_string,
+    cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end};
+
+int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
+                        hvkvp_err_t *err) {
+  rd_t r;
+  yajl_handle h;
+  yajl_status st;
+  if (out == NULL || (json == NULL && len > 0))
+    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL message or JSON");
+  hvkvp_msg_init(out);
+  if (len > HVKVP_MAX_DECODED)
+    return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
+                         "JSON payload is %zu bytes, at most %d allowed", len,
+                         HVKVP_MAX_DECODED);
+  memset(&r, 0, sizeof(r));
+  r.m = out;
+  r.err = err;
+  r.st = S_START;
+  h = yajl_alloc(&callbacks, NULL, &r);
+  if (h == NULL)
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory (yajl_alloc)");
+  st = yajl_parse(h, (const unsigned char *)json, len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse(h);
+  if (st != yajl_status_ok && r.rc == 0) {
+    unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+    size_t off = yajl_get_bytes_consumed(h);
+    hvkvp_err_set(err, HVKVP_E_JSON, "invalid JSON near byte %zu: %s", off,
+                  msg != NULL ? (const char *)msg : "parse error");
+    if (msg != NULL)
+      yajl_free_error(h, msg);
+    r.rc = HVKVP_E_JSON;
+  }
+  yajl_free(h);
+  if (r.rc == 0 && r.st != S_END)
+    r.rc = hvkvp_err_set(err, HVKVP_E_JSON, "JSON payload is incomplete");
+  if (r.rc != 0) {
+    hvkvp_msg_free(out);
+    hvkvp_msg_init(out);
+    return r.rc;
+  }
+  if (err != NULL) {
+    err->code = HVKVP_OK;
+    err->detail[0] = '\0';
+  }
+  return 0;
+}
