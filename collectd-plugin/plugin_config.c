@@ -1,0 +1,563 @@
+/*
+ * plugin_config.c - parses and checks <Plugin hyperv_kvp> <Host> blocks (see
+ * plugin_config.h and hyperv_kvp.md). Values are read straight from the
+ * oconfig tree; every error names the block, the option and the value (never
+ * a password).
+ */
+#include "plugin_config.h"
+
+#include "collectd/core/daemon/plugin.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HVP_CF_ERR(c, ...)                                                     \
+  do {                                                                         \
+    char hvp_msg_[512];                                                        \
+    snprintf(hvp_msg_, sizeof(hvp_msg_), __VA_ARGS__);                         \
+    ERROR("hyperv_kvp plugin: Host \"%s\": %s", hvp_cf_host_name(c),           \
+          hvp_msg_);                                                           \
+  } while (0)
+
+static const char *hvp_cf_host_name(const hvp_host_conf_t *c) {
+  return c->name ? c->name : "?";
+}
+
+/* Renders the option's values for an error message (passwords hidden). */
+static void hvp_cf_render(const oconfig_item_t *ci, char *buf, size_t sz) {
+  size_t off = 0;
+  buf[0] = '\0';
+  if (strcasecmp(ci->key, "Password") == 0) {
+    snprintf(buf, sz, "(value hidden)");
+    return;
+  }
+  for (int i = 0; i < ci->values_num && off + 1 < sz; i++) {
+    const oconfig_value_t *v = &ci->values[i];
+    int n;
+    if (v->type == OCONFIG_TYPE_STRING)
+      n = snprintf(buf + off, sz - off, "%s\"%.100s\"", i ? " " : "",
+                   v->value.string);
+    else if (v->type == OCONFIG_TYPE_NUMBER)
+      n = snprintf(buf + off, sz - off, "%s%g", i ? " " : "", v->value.number);
+    else
+      n = snprintf(buf + off, sz - off, "%s%s", i ? " " : "",
+                   v->value.boolean ? "true" : "false");
+    if (n < 0)
+      break;
+    off += (size_t)n;
+  }
+  if (ci->values_num == 0)
+    snprintf(buf, sz, "(no value)");
+}
+
+static void hvp_cf_bad(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                       const char *why) {
+  char vals[256];
+  hvp_cf_render(ci, vals, sizeof(vals));
+  HVP_CF_ERR(c, "option \"%s\" %s: %s", ci->key, vals, why);
+}
+
+static int hvp_cf_string(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                         char **out, size_t maxlen) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING) {
+    hvp_cf_bad(c, ci, "expects exactly one string argument");
+    return -1;
+  }
+  const char *s = ci->values[0].value.string;
+  if (s[0] == '\0') {
+    hvp_cf_bad(c, ci, "must not be empty");
+    return -1;
+  }
+  if (strlen(s) > maxlen) {
+    hvp_cf_bad(c, ci, "is too long");
+    return -1;
+  }
+  char *d = strdup(s);
+  if (d == NULL) {
+    hvp_cf_bad(c, ci, "out of memory");
+    return -1;
+  }
+  free(*out);
+  *out = d;
+  return 0;
+}
+
+static int hvp_cf_bool(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                       int *out) {
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
+    *out = ci->values[0].value.boolean ? 1 : 0;
+    return 0;
+  }
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING) {
+    const char *s = ci->values[0].value.string;
+    if (strcasecmp(s, "true") == 0) {
+      *out = 1;
+      return 0;
+    }
+    if (strcasecmp(s, "false") == 0) {
+      *out = 0;
+      return 0;
+    }
+  }
+  hvp_cf_bad(c, ci, "expects one boolean argument (true or false)");
+  return -1;
+}
+
+static int hvp_cf_number(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                         double min, double max, int integer, double *out) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER) {
+    hvp_cf_bad(c, ci, "expects exactly one numeric argument");
+    return -1;
+  }
+  double v = ci->values[0].value.number;
+  if (!isfinite(v) || v < min || v > max || (integer && v != floor(v))) {
+    char why[128];
+    snprintf(why, sizeof(why), "must be %s between %g and %g",
+             integer ? "an integer" : "a number", min, max);
+    hvp_cf_bad(c, ci, why);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static int hvp_cf_filter(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                         hvp_filter_t *f, int exclude) {
+  if (ci->values_num < 1) {
+    hvp_cf_bad(c, ci, "expects one or more string arguments");
+    return -1;
+  }
+  for (int i = 0; i < ci->values_num; i++) {
+    if (ci->values[i].type != OCONFIG_TYPE_STRING) {
+      hvp_cf_bad(c, ci, "expects string arguments");
+      return -1;
+    }
+    char err[256];
+    if (hvp_filter_add(f, exclude, ci->values[i].value.string, err,
+                       sizeof(err)) != 0) {
+      HVP_CF_ERR(c, "%s", err);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int hvp_cf_password_file(hvp_host_conf_t *c, const oconfig_item_t *ci) {
+  char *path = NULL;
+  if (hvp_cf_string(c, ci, &path, 4096) != 0)
+    return -1;
+  FILE *fh = fopen(path, "r");
+  if (fh == NULL) {
+    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": cannot open: %s", path,
+               strerror(errno));
+    free(path);
+    return -1;
+  }
+  char buf[HVP_PASSWORD_MAX + 2];
+  size_t n = fread(buf, 1, sizeof(buf) - 1, fh);
+  int rerr = ferror(fh);
+  fclose(fh);
+  if (rerr) {
+    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": read error", path);
+    free(path);
+    return -1;
+  }
+  buf[n] = '\0';
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    buf[--n] = '\0';
+  if (n > HVP_PASSWORD_MAX || strlen(buf) != n) {
+    HVP_CF_ERR(c,
+               "option \"PasswordFile\" \"%s\": the password is longer than "
+               "%d bytes or holds a NUL byte",
+               path, HVP_PASSWORD_MAX);
+    free(path);
+    return -1;
+  }
+  if (n == 0) {
+    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": the file is empty", path);
+    free(path);
+    return -1;
+  }
+  free(path);
+  if (c->password != NULL) {
+    explicit_bzero(c->password, strlen(c->password));
+    free(c->password);
+  }
+  c->password = strdup(buf);
+  explicit_bzero(buf, sizeof(buf));
+  if (c->password == NULL) {
+    HVP_CF_ERR(c, "option \"PasswordFile\": out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static int hvp_cf_hostname_format(hvp_host_conf_t *c,
+                                  const oconfig_item_t *ci) {
+  c->n_hn = 0;
+  if (ci->values_num < 1) {
+    hvp_cf_bad(c, ci, "expects one or more of name, uuid, guest_hostname");
+    return -1;
+  }
+  for (int i = 0; i < ci->values_num; i++) {
+    if (ci->values[i].type != OCONFIG_TYPE_STRING) {
+      hvp_cf_bad(c, ci, "expects string arguments");
+      return -1;
+    }
+    char *copy = strdup(ci->values[i].value.string);
+    if (copy == NULL)
+      return -1;
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " \t", &save); w != NULL;
+         w = strtok_r(NULL, " \t", &save)) {
+      hvp_hn_field_t f;
+      if (strcasecmp(w, "name") == 0)
+        f = HVP_HN_NAME;
+      else if (strcasecmp(w, "uuid") == 0)
+        f = HVP_HN_UUID;
+      else if (strcasecmp(w, "guest_hostname") == 0)
+        f = HVP_HN_GUEST;
+      else {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "unknown field \"%.64s\" (expected name, uuid or "
+                 "guest_hostname)",
+                 w);
+        hvp_cf_bad(c, ci, why);
+        free(copy);
+        return -1;
+      }
+      for (size_t j = 0; j < c->n_hn; j++) {
+        if (c->hn[j] == f) {
+          hvp_cf_bad(c, ci, "names a field twice");
+          free(copy);
+          return -1;
+        }
+      }
+      c->hn[c->n_hn++] = f; /* at most 3 distinct fields */
+    }
+    free(copy);
+  }
+  if (c->n_hn == 0) {
+    hvp_cf_bad(c, ci, "expects one or more of name, uuid, guest_hostname");
+    return -1;
+  }
+  return 0;
+}
+
+static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
+  char *p = NULL;
+  if (hvp_cf_string(c, ci, &p, HVKVP_PREFIX_LEN - 1) != 0)
+    return -1;
+  for (const char *s = p; *s; s++) {
+    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-') {
+      hvp_cf_bad(c, ci, "may hold only letters, digits, '_' and '-'");
+      free(p);
+      return -1;
+    }
+  }
+  snprintf(c->prefix, sizeof(c->prefix), "%s", p);
+  free(p);
+  return 0;
+}
+
+/* Collectors: space-separated names of [A-Za-z0-9_]. */
+static int hvp_cf_check_collectors(const hvp_host_conf_t *c,
+                                   const oconfig_item_t *ci, const char *s) {
+  int words = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p == ' ')
+      continue;
+    if (!isalnum((unsigned char)*p) && *p != '_') {
+      hvp_cf_bad(c, ci,
+                 "must be collector names made of letters, digits and '_', "
+                 "separated by spaces");
+      return -1;
+    }
+    if (p == s || p[-1] == ' ')
+      words++;
+  }
+  if (words == 0) {
+    hvp_cf_bad(c, ci, "names no collector");
+    return -1;
+  }
+  return 0;
+}
+
+/* Tags: key=value pairs separated by ','; keys and values of
+ * [A-Za-z0-9_.:-], keys non-empty. */
+static int hvp_cf_check_tags(const hvp_host_conf_t *c, const oconfig_item_t *ci,
+                             const char *s) {
+  int n = 0;
+  const char *p = s;
+  while (*p) {
+    const char *kv_end = strchr(p, ',');
+    if (kv_end == NULL)
+      kv_end = p + strlen(p);
+    const char *eq = memchr(p, '=', (size_t)(kv_end - p));
+    if (eq == NULL || eq == p) {
+      hvp_cf_bad(c, ci, "must be key=value pairs separated by ','");
+      return -1;
+    }
+    for (const char *q = p; q < kv_end; q++) {
+      if (q == eq)
+        continue;
+      if (!isalnum((unsigned char)*q) && strchr("_.:-", *q) == NULL) {
+        hvp_cf_bad(c, ci,
+                   "keys and values may hold only letters, digits and "
+                   "'_', '.', ':', '-'");
+        return -1;
+      }
+    }
+    if (++n > HVKVP_MAX_TAGS) {
+      hvp_cf_bad(c, ci, "has more tags than a message can carry (16)");
+      return -1;
+    }
+    p = *kv_end ? kv_end + 1 : kv_end;
+  }
+  if (n == 0) {
+    hvp_cf_bad(c, ci, "holds no tag");
+    return -1;
+  }
+  return 0;
+}
+
+static int hvp_cf_push(hvp_host_conf_t *c, const oconfig_item_t *ci) {
+  if (ci->values_num != 0) {
+    hvp_cf_bad(c, ci, "block takes no argument");
+    return -1;
+  }
+  if (c->n_push >= HVP_PUSH_MAX) {
+    HVP_CF_ERR(c, "more than %d <Push> blocks", HVP_PUSH_MAX);
+    return -1;
+  }
+  hvp_push_conf_t *p = &c->push[c->n_push++];
+  memset(p, 0, sizeof(*p));
+  hvp_filter_init(&p->filter);
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *o = &ci->children[i];
+    double d;
+    if (strcasecmp(o->key, "IncludeVM") == 0) {
+      if (hvp_cf_filter(c, o, &p->filter, 0) != 0)
+        return -1;
+    } else if (strcasecmp(o->key, "ExcludeVM") == 0) {
+      if (hvp_cf_filter(c, o, &p->filter, 1) != 0)
+        return -1;
+    } else if (strcasecmp(o->key, "Interval") == 0) {
+      if (hvp_cf_number(c, o, 1, 3600, 1, &d) != 0)
+        return -1;
+      p->interval = (int)d;
+    } else if (strcasecmp(o->key, "Collectors") == 0) {
+      if (hvp_cf_string(c, o, &p->collectors, HVP_COLLECTORS_MAX) != 0 ||
+          hvp_cf_check_collectors(c, o, p->collectors) != 0)
+        return -1;
+    } else if (strcasecmp(o->key, "Tags") == 0) {
+      if (hvp_cf_string(c, o, &p->tags, HVP_TAGS_MAX) != 0 ||
+          hvp_cf_check_tags(c, o, p->tags) != 0)
+        return -1;
+    } else {
+      HVP_CF_ERR(c, "unknown option \"%s\" in <Push>", o->key);
+      return -1;
+    }
+  }
+  if (p->interval == 0 && p->collectors == NULL && p->tags == NULL) {
+    HVP_CF_ERR(c, "<Push> block sets none of Interval, Collectors, Tags");
+    return -1;
+  }
+  return 0;
+}
+
+static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
+  double d;
+  const char *k = o->key;
+  if (strcasecmp(k, "URL") == 0) {
+    if (hvp_cf_string(c, o, &c->url, 2048) != 0)
+      return -1;
+    if (strncasecmp(c->url, "http://", 7) != 0 &&
+        strncasecmp(c->url, "https://", 8) != 0) {
+      hvp_cf_bad(c, o, "must start with http:// or https://");
+      return -1;
+    }
+    return 0;
+  }
+  if (strcasecmp(k, "User") == 0)
+    return hvp_cf_string(c, o, &c->user, 512);
+  if (strcasecmp(k, "Password") == 0) {
+    if (c->password != NULL)
+      explicit_bzero(c->password, strlen(c->password));
+    return hvp_cf_string(c, o, &c->password, HVP_PASSWORD_MAX);
+  }
+  if (strcasecmp(k, "PasswordFile") == 0)
+    return hvp_cf_password_file(c, o);
+  if (strcasecmp(k, "Auth") == 0) {
+    if (hvp_cf_string(c, o, &c->auth, 32) != 0)
+      return -1;
+    static const char *const ok[] = {"basic", "ntlm", "negotiate", "kerberos"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+      if (strcasecmp(c->auth, ok[i]) == 0) {
+        strcpy(c->auth, ok[i]); /* same length: normalise case */
+        return 0;
+      }
+    }
+    hvp_cf_bad(c, o, "must be basic, ntlm, negotiate or kerberos");
+    return -1;
+  }
+  if (strcasecmp(k, "CACert") == 0)
+    return hvp_cf_string(c, o, &c->cacert, 4096);
+  if (strcasecmp(k, "VerifyPeer") == 0)
+    return hvp_cf_bool(c, o, &c->verify_peer);
+  if (strcasecmp(k, "VerifyHost") == 0)
+    return hvp_cf_bool(c, o, &c->verify_host);
+  if (strcasecmp(k, "Timeout") == 0)
+    return hvp_cf_number(c, o, 0.001, 600, 0, &c->timeout);
+  if (strcasecmp(k, "Interval") == 0)
+    return hvp_cf_number(c, o, 0.001, 86400, 0, &c->interval);
+  if (strcasecmp(k, "Namespace") == 0) {
+    if (hvp_cf_string(c, o, &c->ns, 128) != 0)
+      return -1;
+    for (const char *s = c->ns; *s; s++) {
+      if (!isalnum((unsigned char)*s) && *s != '/' && *s != '_') {
+        hvp_cf_bad(c, o,
+                   "must be a WMI namespace such as "
+                   "root/virtualization/v2");
+        return -1;
+      }
+    }
+    return 0;
+  }
+  if (strcasecmp(k, "IncludeVM") == 0)
+    return hvp_cf_filter(c, o, &c->filter, 0);
+  if (strcasecmp(k, "ExcludeVM") == 0)
+    return hvp_cf_filter(c, o, &c->filter, 1);
+  if (strcasecmp(k, "HostnameFormat") == 0)
+    return hvp_cf_hostname_format(c, o);
+  if (strcasecmp(k, "Prefix") == 0)
+    return hvp_cf_prefix(c, o);
+  if (strcasecmp(k, "StaleAfter") == 0) {
+    if (hvp_cf_number(c, o, 1, 1000, 1, &d) != 0)
+      return -1;
+    c->stale_after = (unsigned)d;
+    return 0;
+  }
+  if (strcasecmp(k, "ReportIntrinsic") == 0)
+    return hvp_cf_bool(c, o, &c->report_intrinsic);
+  if (strcasecmp(k, "Push") == 0)
+    return hvp_cf_push(c, o);
+  HVP_CF_ERR(c, "unknown option \"%s\"", k);
+  return -1;
+}
+
+int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
+  memset(c, 0, sizeof(*c));
+  hvp_filter_init(&c->filter);
+  c->verify_peer = 1;
+  c->verify_host = 1;
+  c->timeout = 10;
+  c->hn[0] = HVP_HN_NAME;
+  c->n_hn = 1;
+  snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
+  c->stale_after = 3;
+  c->report_intrinsic = 0;
+
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING ||
+      ci->values[0].value.string[0] == '\0') {
+    ERROR("hyperv_kvp plugin: <Host> expects exactly one non-empty string "
+          "argument (the name of the Hyper-V host)");
+    return -1;
+  }
+  const char *name = ci->values[0].value.string;
+  for (const char *s = name; *s; s++) {
+    if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL) {
+      ERROR("hyperv_kvp plugin: <Host \"%.100s\">: the name may hold only "
+            "letters, digits, '_', '.' and '-' (it becomes a plugin "
+            "instance)",
+            name);
+      return -1;
+    }
+  }
+  if (strlen(name) > 63) {
+    ERROR("hyperv_kvp plugin: <Host \"%.100s\">: the name is longer than 63 "
+          "bytes",
+          name);
+    return -1;
+  }
+  c->name = strdup(name);
+  if (c->name == NULL)
+    return -1;
+
+  int have_pw = 0, have_pwfile = 0;
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *o = &ci->children[i];
+    if (strcasecmp(o->key, "Password") == 0)
+      have_pw = 1;
+    if (strcasecmp(o->key, "PasswordFile") == 0)
+      have_pwfile = 1;
+    if (hvp_cf_option(c, o) != 0) {
+      hvp_host_conf_free(c);
+      return -1;
+    }
+  }
+  if (have_pw && have_pwfile) {
+    HVP_CF_ERR(c, "options \"Password\" and \"PasswordFile\" exclude each "
+                  "other");
+    hvp_host_conf_free(c);
+    return -1;
+  }
+  if (c->url == NULL) {
+    HVP_CF_ERR(c, "option \"URL\" is required");
+    hvp_host_conf_free(c);
+    return -1;
+  }
+  if (c->auth == NULL) {
+    c->auth = strdup(c->user != NULL ? "basic" : "negotiate");
+    if (c->auth == NULL) {
+      hvp_host_conf_free(c);
+      return -1;
+    }
+  }
+  if ((strcmp(c->auth, "basic") == 0 || strcmp(c->auth, "ntlm") == 0) &&
+      (c->user == NULL || c->password == NULL)) {
+    HVP_CF_ERR(c,
+               "option \"Auth\" \"%s\" needs \"User\" and \"Password\" "
+               "or \"PasswordFile\"",
+               c->auth);
+    hvp_host_conf_free(c);
+    return -1;
+  }
+  return 0;
+}
+
+void hvp_host_conf_free(hvp_host_conf_t *c) {
+  if (c == NULL)
+    return;
+  free(c->name);
+  free(c->url);
+  free(c->user);
+  if (c->password != NULL) {
+    explicit_bzero(c->password, strlen(c->password));
+    free(c->password);
+  }
+  free(c->auth);
+  free(c->cacert);
+  free(c->ns);
+  hvp_filter_free(&c->filter);
+  for (size_t i = 0; i < c->n_push; i++) {
+    hvp_filter_free(&c->push[i].filter);
+    free(c->push[i].collectors);
+    free(c->push[i].tags);
+  }
+  memset(c, 0, sizeof(*c));
+}
+
+const hvp_push_conf_t *hvp_config_push_for(const hvp_host_conf_t *c,
+                                           const char *name, const char *guid) {
+  for (size_t i = 0; i < c->n_push; i++)
+    if (hvp_filter_match(&c->push[i].filter, name, guid))
+      return &c->push[i];
+  return NULL;
+}

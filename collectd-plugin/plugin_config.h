@@ -1,0 +1,64 @@
+/*
+ * plugin_config.h - the configuration of the hyperv_kvp collectd plugin: one
+ * hvp_host_conf_t per <Host> block, parsed from collectd's oconfig tree with
+ * every option checked (unknown options and bad values are errors that name
+ * the option and the value). Option reference: hyperv_kvp.md.
+ */
+#ifndef HVKVP_PLUGIN_CONFIG_H
+#define HVKVP_PLUGIN_CONFIG_H
+
+#include "hvkvp.h"
+#include "plugin_filter.h"
+
+#include "collectd/liboconfig/oconfig.h"
+
+#define HVP_PUSH_MAX 16        /* <Push> blocks per host */
+#define HVP_PASSWORD_MAX 1024  /* bytes of a password (file) */
+#define HVP_COLLECTORS_MAX 512 /* bytes of Collectors */
+#define HVP_TAGS_MAX 512       /* bytes of Tags */
+
+typedef enum {
+  HVP_HN_NAME = 1,  /* VM ElementName */
+  HVP_HN_UUID = 2,  /* VM GUID */
+  HVP_HN_GUEST = 3, /* host field of the guest's message */
+} hvp_hn_field_t;
+
+typedef struct {
+  hvp_filter_t filter;
+  int interval;     /* seconds, 0: not pushed */
+  char *collectors; /* NULL: not pushed */
+  char *tags;       /* NULL: not pushed */
+} hvp_push_conf_t;
+
+typedef struct {
+  char *name; /* the <Host "name"> */
+  char *url;
+  char *user;
+  char *password; /* never logged */
+  char *auth;     /* basic | ntlm | negotiate | kerberos */
+  char *cacert;
+  char *ns;
+  int verify_peer, verify_host;
+  double timeout;  /* seconds */
+  double interval; /* seconds; 0: collectd's global Interval */
+  hvp_filter_t filter;
+  hvp_hn_field_t hn[3];
+  size_t n_hn;
+  char prefix[HVKVP_PREFIX_LEN];
+  unsigned stale_after; /* message intervals */
+  int report_intrinsic;
+  size_t n_push;
+  hvp_push_conf_t push[HVP_PUSH_MAX];
+} hvp_host_conf_t;
+
+/* Parses one <Host "name"> block into *c (initialised by the callee). On any
+ * error logs it (plugin_log LOG_ERR, naming the option and value), frees what
+ * was parsed and returns -1. */
+int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c);
+void hvp_host_conf_free(hvp_host_conf_t *c);
+
+/* The first <Push> block whose filter selects the VM, or NULL. */
+const hvp_push_conf_t *hvp_config_push_for(const hvp_host_conf_t *c,
+                                           const char *name, const char *guid);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * plugin_poll.c - one poll of one Hyper-V host (see plugin_poll.h): list the
+ * VMs with their KVP items in one hv_list_vms call, decode each selected VM's
+ * hvkvp message (GuestExchangeItems, else GuestIntrinsicExchangeItems where a
+ * Windows reporter writing to "Auto" lands), dispatch each generation once,
+ * track torn/invalid/stale messages per VM, push desired configuration within
+ * half an interval, and dispatch the plugin's own metrics.
+ */
+#include "plugin_poll.h"
+
+#include "collectd/core/utils/common/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double hvp_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
+  hvp_host_t *h = calloc(1, sizeof(*h));
+  if (h == NULL) {
+    ERROR("hyperv_kvp plugin: Host \"%s\": out of memory", conf->name);
+    hvp_host_conf_free(conf);
+    free(conf);
+    return NULL;
+  }
+  h->conf = conf;
+  hvp_vmtab_init(&h->vms);
+  C_COMPLAIN_INIT(&h->list_c);
+  for (size_t i = 0; i < HVP_PUSH_MAX; i++)
+    hvkvp_items_init(&h->push[i].desired);
+  for (size_t i = 0; i < conf->n_push; i++) {
+    if (hvp_push_desired(&conf->push[i], conf->prefix, &h->push[i].desired,
+                         h->push[i].id) != 0) {
+      ERROR("hyperv_kvp plugin: Host \"%s\": out of memory", conf->name);
+      hvp_host_close(h);
+      return NULL;
+    }
+  }
+  hv_opts_t o = {
+      .url = conf->url,
+      .user = conf->user,
+      .password = conf->password,
+      .auth = conf->auth,
+      .cacert = conf->cacert,
+      .verify_peer = conf->verify_peer,
+      .verify_host = conf->verify_host,
+      .timeout = conf->timeout,
+      .ns = conf->ns,
+  };
+  hv_err_t err;
+  memset(&err, 0, sizeof(err));
+  h->hv = hv_host_new(&o, &err);
+  if (h->hv == NULL) {
+    ERROR("hyperv_kvp plugin: Host \"%s\": cannot set up the connection to "
+          "%s: %s",
+          conf->name, conf->url, err.msg);
+    hvp_host_close(h);
+    return NULL;
+  }
+  return h;
+}
+
+void hvp_host_close(void *p) {
+  hvp_host_t *h = p;
+  if (h == NULL)
+    return;
+  if (h->hv != NULL)
+    hv_host_free(h->hv);
+  hvp_vmtab_free(&h->vms);
+  for (size_t i = 0; i < HVP_PUSH_MAX; i++)
+    hvkvp_items_free(&h->push[i].desired);
+  if (h->conf != NULL) {
+    hvp_host_conf_free(h->conf);
+    free(h->conf);
+  }
+  free(h);
+}
+
+/* Intrinsic facts reported with ReportIntrinsic. */
+static const char *const hvp_intrinsic_keys[] = {"FullyQualifiedDomainName",
+                                                 "OSName",
+                                                 "OSVersion",
+                                                 "OSBuildNumber",
+                                                 "ProcessorArchitecture",
+                                                 "IntegrationServicesVersion"};
+#define HVP_N_INTRINSIC (sizeof(hvp_intrinsic_keys) / sizeof(char *))
+
+/* Printable ASCII only, trailing whitespace (Hyper-V appends newlines to
+ * some values) dropped, at most dstsz - 1 bytes. */
+static void hvp_clean_text(char *dst, size_t dstsz, const char *src) {
+  size_t j = 0;
+  for (const unsigned char *p = (const unsigned char *)src; *p && j + 1 < dstsz;
+       p++)
+    dst[j++] = (*p >= 0x20 && *p < 0x7f) ? (char)*p : '?';
+  while (j > 0 && (dst[j - 1] == ' ' || dst[j - 1] == '?'))
+    j--;
+  dst[j] = '\0';
+}
+
+/* ReportIntrinsic: a notification (severity OKAY) whenever a VM's OS facts
+ * are first seen or change, the facts as notification meta data. */
+static void hvp_report_intrinsic(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                                 const char *host, double now) {
+  char vals[HVP_N_INTRINSIC][128];
+  uint64_t hash = 1469598103934665603ULL;
+  int any = 0;
+  for (size_t i = 0; i < HVP_N_INTRINSIC; i++) {
+    const char *v = hvkvp_items_get(&vm->intrinsic, hvp_intrinsic_keys[i]);
+    hvp_clean_text(vals[i], sizeof(vals[i]), v ? v : "");
+    any |= vals[i][0] != '\0';
+    for (const char *c = vals[i];; c++) {
+      hash ^= (unsigned char)*c;
+      hash *= 1099511628211ULL;
+      if (*c == '\0')
+        break;
+    }
+  }
+  if (!any || hash == st->intrinsic_hash)
+    return;
+  st->intrinsic_hash = hash;
+  notification_t n;
+  memset(&n, 0, sizeof(n));
+  n.severity = NOTIF_OKAY;
+  n.time = DOUBLE_TO_CDTIME_T(now);
+  sstrncpy(n.host, host, sizeof(n.host));
+  sstrncpy(n.plugin, "hyperv_kvp", sizeof(n.plugin));
+  sstrncpy(n.plugin_instance, h->conf->name, sizeof(n.plugin_instance));
+  sstrncpy(n.type, "vm", sizeof(n.type));
+  char name[128];
+  hvp_clean_text(name, sizeof(name), vm->name);
+  snprintf(n.message, sizeof(n.message), "VM \"%.40s\" (%.40s): %.80s %.60s",
+           name, st->guid, vals[1], vals[2]);
+  for (size_t i = 0; i < HVP_N_INTRINSIC; i++)
+    if (vals[i][0] != '\0')
+      plugin_notification_meta_add_string(&n, hvp_intrinsic_keys[i], vals[i]);
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
+/* Decodes the VM's message: guest items first, intrinsic items if the guest
+ * items hold no head under the prefix. */
+static int hvp_decode_vm(const hv_vm_t *vm, const char *prefix,
+                         hvkvp_msg_t *msg, hvkvp_head_t *head,
+                         hvkvp_err_t *err) {
+  memset(err, 0, sizeof(*err));
+  int rc = hvkvp_decode(&vm->guest, prefix, msg, head, err);
+  if (rc == HVKVP_E_NOHEAD) {
+    memset(err, 0, sizeof(*err));
+    rc = hvkvp_decode(&vm->intrinsic, prefix, msg, head, err);
+  }
+  return rc;
+}
+
+static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                        const hvp_push_state_t *ps, double budget_end) {
+  hvp_push_diff_t d;
+  const char *block = h->conf->name;
+  int n = hvp_push_diff(&ps->desired, &vm->host, h->conf->prefix, &d);
+  if (n < 0) {
+    h->push_failed++;
+    ERROR("hyperv_kvp plugin: Host \"%s\": VM %s: out of memory computing "
+          "the configuration to push",
+          block, st->guid);
+    return;
+  }
+  if (n == 0) {
+    hvp_push_diff_free(&d);
+    return;
+  }
+  double left = budget_end - hvp_mono();
+  if (left <= 0) {
+    h->last.push_pending++;
+    hvp_push_diff_free(&d);
+    return;
+  }
+  hv_err_t err;
+  memset(&err, 0, sizeof(err));
+  unsigned ops = 0;
+  if (hvp_push_apply(h->hv, vm->guid, &d, h->conf->prefix, left, &ops, &err) ==
+      0) {
+    h->push_ok++;
+    c_release(LOG_INFO, &st->push_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: pushing configuration "
+              "works again",
+              block, st->guid);
+    INFO("hyperv_kvp plugin: Host \"%s\": VM %s: pushed configuration %s "
+         "(%zu added, %zu modified, %zu removed)",
+         block, st->guid, ps->id, d.add.n, d.modify.n, d.remove.n);
+  } else {
+    h->push_failed++;
+    c_complain(LOG_ERR, &st->push_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: pushing configuration "
+               "%s failed: %s",
+               block, st->guid, ps->id, err.msg);
+  }
+  hvp_push_diff_free(&d);
+}
+
+static void hvp_dispatch_self_all(hvp_host_t *h, const hv_stats_t *st,
+                                  double interval, int listed) {
+  const char *b = h->conf->name;
+  value_t v[2];
+  v[0].gauge = h->last.duration;
+  hvp_dispatch_self(b, "duration", "poll", v, 1, interval);
+  v[0].gauge = (gauge_t)h->last.requests;
+  hvp_dispatch_self(b, "requests", "poll", v, 1, interval);
+  v[0].derive = (derive_t)st->requests;
+  hvp_dispatch_self(b, "http_requests", "wsman", v, 1, interval);
+  v[0].derive = (derive_t)st->bytes_in;
+  v[1].derive = (derive_t)st->bytes_out;
+  hvp_dispatch_self(b, "io_octets", "wsman", v, 2, interval);
+  if (!listed)
+    return;
+  static const char *const gnames[] = {"vms", "vms_without_message",
+                                       "vms_stale", "vms_in_sync",
+                                       "vms_push_target"};
+  size_t gvals[] = {h->last.vms, h->last.no_message, h->last.stale,
+                    h->last.in_sync, h->last.push_target};
+  for (size_t i = 0; i < 5; i++) {
+    v[0].gauge = (gauge_t)gvals[i];
+    hvp_dispatch_self(b, "count", gnames[i], v, 1, interval);
+  }
+  static const char *const dnames[] = {
+      "messages_ok", "messages_torn",     "messages_invalid", "push_ok",
+      "push_failed", "values_dispatched", "values_dropped"};
+  uint64_t dvals[] = {h->msg_ok,        h->msg_torn,    h->msg_invalid,
+                      h->push_ok,       h->push_failed, h->values_dispatched,
+                      h->values_dropped};
+  for (size_t i = 0; i < 7; i++) {
+    v[0].derive = (derive_t)dvals[i];
+    hvp_dispatch_self(b, "operations", dnames[i], v, 1, interval);
+  }
+}
+
+static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
+                        double interval, double budget_end) {
+  const hvp_host_conf_t *c = h->conf;
+  hvp_vm_t *st = hvp_vmtab_get(&h->vms, vm->guid, 1);
+  if (st == NULL) {
+    ERROR("hyperv_kvp plugin: Host \"%s\": out of memory for VM %s", c->name,
+          vm->guid);
+    return;
+  }
+  st->mark = h->poll_no;
+  h->last.vms++;
+
+  hvkvp_msg_t msg;
+  hvkvp_head_t head;
+  hvkvp_err_t derr;
+  hvkvp_msg_init(&msg);
+  memset(&head, 0, sizeof(head));
+  int rc = hvp_decode_vm(vm, c->prefix, &msg, &head, &derr);
+  char host[DATA_MAX_NAME_LEN];
+  if (rc == HVKVP_OK) {
+    c_release(LOG_INFO, &st->torn_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are whole "
+              "again",
+              c->name, st->guid);
+    c_release(LOG_INFO, &st->invalid_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are valid "
+              "again",
+              c->name, st->guid);
+    if (hvkvp_gen_accept(&st->gen, head.epoch, head.gen)) {
+      hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
+                      msg.host);
+      hvp_dispatch_res_t res = {0, 0};
+      hvp_dispatch_msg(&msg, host, now, c->name, &h->types, &res);
+      h->values_dispatched += res.dispatched;
+      h->values_dropped += res.dropped;
+      h->msg_ok++;
+      st->have_msg = 1;
+      st->last_new = now;
+      st->msg_interval = msg.interval;
+      st->last_seq = msg.seq;
+      sstrncpy(st->config, msg.config, sizeof(st->config));
+      if (st->stale) {
+        st->stale = 0;
+        c_release(LOG_INFO, &st->stale_c,
+                  "hyperv_kvp plugin: Host \"%s\": VM %s: new messages "
+                  "arrive again",
+                  c->name, st->guid);
+      }
+    }
+  } else if (rc == HVKVP_E_NOHEAD) {
+    h->last.no_message++;
+  } else if (hvkvp_err_is_torn((hvkvp_rc_t)rc)) {
+    h->msg_torn++;
+    c_complain(LOG_WARNING, &st->torn_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: torn message skipped "
+               "(%s: %s)",
+               c->name, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr.detail);
+  } else {
+    h->msg_invalid++;
+    c_complain(LOG_ERR, &st->invalid_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: invalid message "
+               "dropped (%s: %s)",
+               c->name, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr.detail);
+  }
+
+  if (st->have_msg) {
+    double iv = st->msg_interval > 0 ? st->msg_interval : interval;
+    double limit = (double)c->stale_after * iv;
+    if (now - st->last_new > limit) {
+      h->last.stale++;
+      if (!st->stale) {
+        st->stale = 1;
+        c_complain(LOG_WARNING, &st->stale_c,
+                   "hyperv_kvp plugin: Host \"%s\": VM %s: no new message "
+                   "for %.0f s (StaleAfter %u x %.0f s)",
+                   c->name, st->guid, now - st->last_new, c->stale_after, iv);
+      }
+    }
+  }
+
+  if (c->report_intrinsic) {
+    hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
+                    rc == HVKVP_OK ? msg.host : "");
+    hvp_report_intrinsic(h, vm, st, host, now);
+  }
+  hvkvp_msg_free(&msg);
+
+  if (c->n_push > 0) {
+    const hvp_push_conf_t *p = hvp_config_push_for(c, vm->name, vm->guid);
+    if (p != NULL) {
+      const hvp_push_state_t *ps = &h->push[p - c->push];
+      h->last.push_target++;
+      if (vm->enabled_state == 2)
+        hvp_vm_push(h, vm, st, ps, budget_end);
+      if (st->have_msg && strcmp(st->config, ps->id) == 0)
+        h->last.in_sync++;
+    }
+  }
+}
+
+int hvp_poll(hvp_host_t *h, double now, double interval) {
+  double t0 = hvp_mono();
+  hv_stats_t s0, s1;
+  hv_host_stats(h->hv, &s0);
+  memset(&h->last, 0, sizeof(h->last));
+
+  unsigned want = HV_WANT_INTRINSIC | HV_WANT_GUEST;
+  if (h->conf->n_push > 0)
+    want |= HV_WANT_HOST;
+  hv_vms_t vms = {0, NULL};
+  hv_err_t err;
+  memset(&err, 0, sizeof(err));
+  int rc = hv_list_vms(h->hv, want, &vms, &err);
+  if (rc != 0) {
+    c_complain(LOG_ERR, &h->list_c,
+               "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s "
+               "failed: %s",
+               h->conf->name, h->conf->url, err.msg);
+    hv_vms_free(&vms);
+    hv_host_stats(h->hv, &s1);
+    h->last.requests = s1.requests - s0.requests;
+    h->last.duration = hvp_mono() - t0;
+    hvp_dispatch_self_all(h, &s1, interval, 0);
+    return -1;
+  }
+  c_release(LOG_NOTICE, &h->list_c,
+            "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s works "
+            "again",
+            h->conf->name, h->conf->url);
+
+  h->poll_no++;
+  double budget_end = t0 + interval / 2;
+  for (size_t i = 0; i < vms.n; i++) {
+    const hv_vm_t *vm = &vms.v[i];
+    if (vm->guid[0] == '\0')
+      continue;
+    if (!hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
+      continue;
+    hvp_poll_vm(h, vm, now, interval, budget_end);
+  }
+  hvp_vmtab_sweep(&h->vms, h->poll_no);
+  hv_vms_free(&vms);
+
+  hv_host_stats(h->hv, &s1);
+  h->last.requests = s1.requests - s0.requests;
+  h->last.duration = hvp_mono() - t0;
+  hvp_dispatch_self_all(h, &s1, interval, 1);
+  return 0;
+}

@@ -1,0 +1,161 @@
+/*
+ * plugin_push.c - desired configuration items, diff and apply (see
+ * plugin_push.h).
+ */
+#include "plugin_push.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hvp_item_cmp(const void *a, const void *b) {
+  const hvkvp_item_t *x = a, *y = b;
+  return strcmp(x->key, y->key);
+}
+
+int hvp_push_desired(const hvp_push_conf_t *p, const char *prefix,
+                     hvkvp_items_t *out, char id[HVP_CFG_ID_LEN]) {
+  char key[HVKVP_KEY_LEN];
+  char num[32];
+  hvkvp_items_init(out);
+  if (p->interval > 0) {
+    snprintf(key, sizeof(key), "%s.cfg.interval", prefix);
+    snprintf(num, sizeof(num), "%d", p->interval);
+    if (hvkvp_items_set(out, key, num) != 0)
+      goto fail;
+  }
+  if (p->collectors != NULL) {
+    snprintf(key, sizeof(key), "%s.cfg.collectors", prefix);
+    if (hvkvp_items_set(out, key, p->collectors) != 0)
+      goto fail;
+  }
+  if (p->tags != NULL) {
+    snprintf(key, sizeof(key), "%s.cfg.tags", prefix);
+    if (hvkvp_items_set(out, key, p->tags) != 0)
+      goto fail;
+  }
+  /* The id: FNV-1a 64 over the sorted key=value lines. */
+  hvkvp_item_t *sorted = calloc(out->n ? out->n : 1, sizeof(*sorted));
+  if (sorted == NULL)
+    goto fail;
+  memcpy(sorted, out->v, out->n * sizeof(*sorted));
+  qsort(sorted, out->n, sizeof(*sorted), hvp_item_cmp);
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < out->n; i++) {
+    const char *parts[3] = {sorted[i].key, "=", sorted[i].value};
+    for (int k = 0; k < 3; k++) {
+      for (const unsigned char *c = (const unsigned char *)parts[k]; *c; c++) {
+        h ^= *c;
+        h *= 1099511628211ULL;
+      }
+    }
+    h ^= '\n';
+    h *= 1099511628211ULL;
+  }
+  free(sorted);
+  snprintf(id, HVP_CFG_ID_LEN, "%012llx",
+           (unsigned long long)(h >> 16)); /* 48 bits: 12 hex digits */
+  snprintf(key, sizeof(key), "%s.cfg.id", prefix);
+  if (hvkvp_items_set(out, key, id) != 0)
+    goto fail;
+  return 0;
+fail:
+  hvkvp_items_free(out);
+  return -1;
+}
+
+void hvp_push_diff_init(hvp_push_diff_t *d) {
+  hvkvp_items_init(&d->add);
+  hvkvp_items_init(&d->modify);
+  hvkvp_items_init(&d->remove);
+}
+
+void hvp_push_diff_free(hvp_push_diff_t *d) {
+  hvkvp_items_free(&d->add);
+  hvkvp_items_free(&d->modify);
+  hvkvp_items_free(&d->remove);
+}
+
+int hvp_push_diff(const hvkvp_items_t *desired, const hvkvp_items_t *current,
+                  const char *prefix, hvp_push_diff_t *d) {
+  char cfg[HVKVP_PREFIX_LEN + 8];
+  snprintf(cfg, sizeof(cfg), "%s.cfg.", prefix);
+  size_t cfglen = strlen(cfg);
+  hvp_push_diff_init(d);
+  for (size_t i = 0; i < desired->n; i++) {
+    const char *k = desired->v[i].key, *v = desired->v[i].value;
+    const char *cur = current ? hvkvp_items_get(current, k) : NULL;
+    if (cur == NULL) {
+      if (hvkvp_items_set(&d->add, k, v) != 0)
+        goto fail;
+    } else if (strcmp(cur, v) != 0) {
+      if (hvkvp_items_set(&d->modify, k, v) != 0)
+        goto fail;
+    }
+  }
+  for (size_t i = 0; current && i < current->n; i++) {
+    const char *k = current->v[i].key;
+    if (strncmp(k, cfg, cfglen) == 0 && hvkvp_items_get(desired, k) == NULL)
+      if (hvkvp_items_set(&d->remove, k, "") != 0)
+        goto fail;
+  }
+  return (int)(d->add.n + d->modify.n + d->remove.n);
+fail:
+  hvp_push_diff_free(d);
+  return -1;
+}
+
+/* Runs op on the items of `in` whose key is (want_id 1) or is not (0) the
+ * id key, in calls of at most 128 items. */
+static int hvp_push_run(hv_host_t *h, const char *guid, hv_kvp_op_t op,
+                        const hvkvp_items_t *in, const char *idkey, int want_id,
+                        double deadline_s, unsigned *ops, hv_err_t *err) {
+  hvkvp_items_t batch;
+  hvkvp_items_init(&batch);
+  int rc = 0;
+  for (size_t i = 0; i <= in->n; i++) {
+    if (i < in->n) {
+      int is_id = strcmp(in->v[i].key, idkey) == 0;
+      if (is_id != want_id)
+        continue;
+      if (hvkvp_items_set(&batch, in->v[i].key, in->v[i].value) != 0) {
+        memset(err, 0, sizeof(*err));
+        err->kind = HV_ERR_CONFIG;
+        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        rc = -1;
+        break;
+      }
+    }
+    if (batch.n > 0 && (batch.n == 128 || i == in->n)) {
+      (*ops)++;
+      rc = hv_kvp_items(h, guid, op, &batch, deadline_s, err);
+      hvkvp_items_free(&batch);
+      hvkvp_items_init(&batch);
+      if (rc != 0)
+        break;
+    }
+  }
+  hvkvp_items_free(&batch);
+  return rc;
+}
+
+int hvp_push_apply(hv_host_t *h, const char *guid, const hvp_push_diff_t *d,
+                   const char *prefix, double deadline_s, unsigned *ops,
+                   hv_err_t *err) {
+  char idkey[HVKVP_KEY_LEN];
+  snprintf(idkey, sizeof(idkey), "%s.cfg.id", prefix);
+  if (hvp_push_run(h, guid, HV_KVP_REMOVE, &d->remove, idkey, 0, deadline_s,
+                   ops, err) != 0 ||
+      hvp_push_run(h, guid, HV_KVP_ADD, &d->add, idkey, 0, deadline_s, ops,
+                   err) != 0 ||
+      hvp_push_run(h, guid, HV_KVP_MODIFY, &d->modify, idkey, 0, deadline_s,
+                   ops, err) != 0 ||
+      hvp_push_run(h, guid, HV_KVP_REMOVE, &d->remove, idkey, 1, deadline_s,
+                   ops, err) != 0 ||
+      hvp_push_run(h, guid, HV_KVP_ADD, &d->add, idkey, 1, deadline_s, ops,
+                   err) != 0 ||
+      hvp_push_run(h, guid, HV_KVP_MODIFY, &d->modify, idkey, 1, deadline_s,
+                   ops, err) != 0)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * plugin_vmstate.h - per-VM state the hyperv_kvp plugin keeps between polls
+ * of one Hyper-V host: a hash table keyed by VM GUID holding the generation
+ * tracker, the time of the last new message, the last seq and config id, and
+ * the complaint states. Entries of VMs that vanished are freed by a sweep.
+ */
+#ifndef HVKVP_PLUGIN_VMSTATE_H
+#define HVKVP_PLUGIN_VMSTATE_H
+
+#include "hvkvp.h"
+
+#include "collectd/core/daemon/utils_complain.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hvp_vm_s {
+  char guid[64];
+  hvkvp_gen_t gen;
+  int have_msg;        /* a message was accepted at least once */
+  double last_new;     /* local time a new gen was last accepted */
+  double msg_interval; /* interval of that message (seconds) */
+  uint64_t last_seq;
+  char config[HVKVP_NAME_LEN]; /* config id the guest last echoed */
+  int stale;
+  uint64_t intrinsic_hash; /* ReportIntrinsic change detection */
+  c_complain_t torn_c, invalid_c, stale_c, push_c;
+  unsigned mark; /* poll number in which the VM was last listed */
+  struct hvp_vm_s *next;
+} hvp_vm_t;
+
+typedef struct {
+  size_t nb, n;
+  hvp_vm_t **b;
+} hvp_vmtab_t;
+
+void hvp_vmtab_init(hvp_vmtab_t *t);
+void hvp_vmtab_free(hvp_vmtab_t *t);
+/* The entry for guid (case-insensitive); created if `create`. NULL if absent
+ * (or no memory). */
+hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create);
+/* Frees every entry whose mark differs from `mark`; returns how many. */
+size_t hvp_vmtab_sweep(hvp_vmtab_t *t, unsigned mark);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * test_plugin_config.c - <Host> block parsing of the hyperv_kvp plugin: a
+ * complete good block, the defaults, and bad blocks, each of which must fail
+ * with a log line naming the option and its value (passwords never shown).
+ */
+#include "ocfg.h"
+#include "plugin_config.h"
+#include "stubs.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static oconfig_item_t *host_block(const char *name) {
+  oconfig_item_t *h = oc_new("Host");
+  oc_str(h, name);
+  return h;
+}
+
+static void test_good_block(void **state) {
+  char pwfile[] = "/tmp/hvkvp_test_pwXXXXXX";
+  int fd = mkstemp(pwfile);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "s3cret-pw\n", 10), 10);
+  close(fd);
+
+  oconfig_item_t *h = host_block("hv01");
+  oc_opt_s(h, "URL", "https://hv01.example.com:5986/wsman");
+  oc_opt_s(h, "User", "EXAMPLE\\monitor");
+  oc_opt_s(h, "PasswordFile", pwfile);
+  oc_opt_s(h, "Auth", "Negotiate");
+  oc_opt_s(h, "CACert", "/etc/ssl/certs/ca.pem");
+  oc_opt_b(h, "VerifyPeer", 0);
+  oc_opt_s(h, "VerifyHost", "false");
+  oc_opt_n(h, "Timeout", 7.5);
+  oc_opt_n(h, "Interval", 30);
+  oc_opt_s(h, "Namespace", "root/virtualization");
+  oc_opt_s(h, "IncludeVM", "/^web-/");
+  oc_str(oc_opt_s(h, "ExcludeVM", "web-test"), "/-old$/");
+  oc_opt_s(h, "HostnameFormat", "name uuid");
+  oc_opt_s(h, "Prefix", "acme_kvp");
+  oc_opt_n(h, "StaleAfter", 5);
+  oc_opt_b(h, "ReportIntrinsic", 1);
+  oconfig_item_t *p = oc_add(h, "Push");
+  oc_opt_s(p, "IncludeVM", "/.*/");
+  oc_opt_n(p, "Interval", 10);
+  oc_opt_s(p, "Collectors", "cpu memory df interface");
+  oc_opt_s(p, "Tags", "env=prod,team=web");
+
+  cap_reset();
+  hvp_host_conf_t c;
+  assert_int_equal(hvp_config_host(h, &c), 0);
+  assert_string_equal(c.name, "hv01");
+  assert_string_equal(c.url, "https://hv01.example.com:5986/wsman");
+  assert_string_equal(c.user, "EXAMPLE\\monitor");
+  assert_string_equal(c.password, "s3cret-pw");
+  assert_string_equal(c.auth, "negotiate");
+  assert_string_equal(c.cacert, "/etc/ssl/certs/ca.pem");
+  assert_int_equal(c.verify_peer, 0);
+  assert_int_equal(c.verify_host, 0);
+  assert_true(c.timeout == 7.5);
+  assert_true(c.interval == 30);
+  assert_string_equal(c.ns, "root/virtualization");
+  assert_int_equal(c.filter.n_inc, 1);
+  assert_int_equal(c.filter.n_exc, 2);
+  assert_int_equal(c.n_hn, 2);
+  assert_int_equal(c.hn[0], HVP_HN_NAME);
+  assert_int_equal(c.hn[1], HVP_HN_UUID);
+  assert_string_equal(c.prefix, "acme_kvp");
+  assert_int_equal(c.stale_after, 5);
+  assert_int_equal(c.report_intrinsic, 1);
+  assert_int_equal(c.n_push, 1);
+  assert_int_equal(c.push[0].interval, 10);
+  assert_string_equal(c.push[0].collectors, "cpu memory df interface");
+  assert_string_equal(c.push[0].tags, "env=prod,team=web");
+  assert_non_null(hvp_config_push_for(&c, "anything", "G"));
+  assert_true(hvp_filter_match(&c.filter, "web-01", NULL));
+  assert_false(hvp_filter_match(&c.filter, "web-test", NULL));
+  assert_false(hvp_filter_match(&c.filter, "web-02-old", NULL));
+  assert_false(hvp_filter_match(&c.filter, "db-01", NULL));
+  assert_int_equal(cap_log_n[LOG_ERR], 0);
+  hvp_host_conf_free(&c);
+  oc_free(h);
+  unlink(pwfile);
+}
+
+static void test_defaults(void **state) {
+  oconfig_item_t *h = host_block("hv-02.lab");
+  oc_opt_s(h, "URL", "http://127.0.0.1:5985/wsman");
+  oc_opt_s(h, "User", "u");
+  oc_opt_s(h, "Password", "p");
+  hvp_host_conf_t c;
+  assert_int_equal(hvp_config_host(h, &c), 0);
+  assert_int_equal(c.verify_peer, 1);
+  assert_int_equal(c.verify_host, 1);
+  assert_true(c.timeout == 10);
+  assert_true(c.interval == 0);
+  assert_null(c.ns);
+  assert_string_equal(c.auth, "basic");
+  assert_string_equal(c.prefix, "hvkvp");
+  assert_int_equal(c.stale_after, 3);
+  assert_int_equal(c.report_intrinsic, 0);
+  assert_int_equal(c.n_hn, 1);
+  assert_int_equal(c.hn[0], HVP_HN_NAME);
+  assert_int_equal(c.n_push, 0);
+  assert_null(hvp_config_push_for(&c, "x", "y"));
+  hvp_host_conf_free(&c);
+  oc_free(h);
+
+  /* HostnameFormat as several arguments, guest_hostname first. */
+  h = host_block("hv03");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  oc_opt_s(h, "Auth", "kerberos");
+  oc_str(oc_opt_s(h, "HostnameFormat", "guest_hostname"), "uuid");
+  assert_int_equal(hvp_config_host(h, &c), 0);
+  assert_int_equal(c.n_hn, 2);
+  assert_int_equal(c.hn[0], HVP_HN_GUEST);
+  assert_int_equal(c.hn[1], HVP_HN_UUID);
+  assert_null(c.user);
+  hvp_host_conf_free(&c);
+  oc_free(h);
+}
+
+/* One bad option per case: kind of value and what the log must name. */
+typedef struct {
+  const char *key;
+  char kind; /* s string, n number, b bool, P push child, 0 none */
+  const char *s;
+  double n;
+  const char *expect1, *expect2;
+} bad_t;
+
+static const bad_t bads[] = {
+    {"Foo", 's', "bar", 0, "unknown option \"Foo\"", NULL},
+    {"VerifyPeer", 's', "maybe", 0, "VerifyPeer", "\"maybe\""},
+    {"Timeout", 'n', NULL, -1, "Timeout", "-1"},
+    {"Timeout", 's', "ten", 0, "Timeout", "\"ten\""},
+    {"Auth", 's', "digest", 0, "Auth", "\"digest\""},
+    {"HostnameFormat", 's', "name foo", 0, "HostnameFormat", "foo"},
+    {"HostnameFormat", 's', "name name", 0, "HostnameFormat", "twice"},
+    {"IncludeVM", 's', "/[/", 0, "IncludeVM", "\"/[/\""},
+    {"ExcludeVM", 's', "", 0, "ExcludeVM", "empty"},
+    {"Prefix", 's', "a.b", 0, "Prefix", "\"a.b\""},
+    {"StaleAfter", 'n', NULL, 0, "StaleAfter", "0"},
+    {"StaleAfter", 'n', NULL, 2.5, "StaleAfter", "2.5"},
+    {"URL", 's', "ftp://x/wsman", 0, "URL", "\"ftp://x/wsman\""},
+    {"Namespace", 's', "root\\virt", 0, "Namespace", "root\\virt"},
+    {"ReportIntrinsic", 'n', NULL, 1, "ReportIntrinsic", "1"},
+    {"PasswordFile", 's', "/nonexistent/hvkvp.pass", 0, "PasswordFile",
+     "/nonexistent/hvkvp.pass"},
+    {"Interval", 'n', NULL, 1, "Password", "PasswordFile"}, /* see below */
+    {"Frobnicate", 'P', "x", 0, "unknown option \"Frobnicate\" in <Push>",
+     NULL},
+    {"Interval", 'P', NULL, 0, "Interval", "0"},
+    {"Interval", 'P', NULL, 4000, "Interval", "4000"},
+    {"Tags", 'P', "env", 0, "Tags", "\"env\""},
+    {"Tags", 'P', "env=a;b", 0, "Tags", "\"env=a;b\""},
+    {"Collectors", 'P', "cpu,mem", 0, "Collectors", "\"cpu,mem\""},
+    {"IncludeVM", 'P', "/(/", 0, "IncludeVM", "\"/(/\""},
+};
+
+static void test_bad_blocks(void **state) {
+  for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+    const bad_t *b = &bads[i];
+    oconfig_item_t *h = host_block("hv01");
+    oc_opt_s(h, "URL", "https://hv01:5986/wsman");
+    oc_opt_s(h, "User", "u");
+    if (i == 16) {
+      /* Password and PasswordFile together. */
+      oc_opt_s(h, "Password", "s3cret");
+      oc_opt_s(h, "PasswordFile", "/etc/hostname");
+    } else {
+      oc_opt_s(h, "Password", "s3cret");
+    }
+    oconfig_item_t *target = h;
+    if (b->kind == 'P') {
+      target = oc_add(h, "Push");
+      if (strcmp(b->key, "Interval") != 0)
+        oc_opt_n(target, "Interval", 10);
+    }
+    if (i != 16) {
+      oconfig_item_t *o = oc_add(target, b->key);
+      if (b->s != NULL)
+        oc_str(o, b->s);
+      else
+        oc_num(o, b->n);
+    }
+    cap_reset();
+    hvp_host_conf_t c;
+    int rc = hvp_config_host(h, &c);
+    if (rc != -1 || strstr(cap_log, b->expect1) == NULL ||
+        (b->expect2 && strstr(cap_log, b->expect2) == NULL))
+      fail_msg("case %zu (%s): rc %d, log: %s", i, b->key, rc, cap_log);
+    assert_int_equal(cap_log_n[LOG_ERR], 1);
+    assert_non_null(strstr(cap_log, "Host \"hv01\""));
+    assert_null(strstr(cap_log, "s3cret"));
+    oc_free(h);
+  }
+}
+
+static void test_bad_structure(void **state) {
+  hvp_host_conf_t c;
+  /* No URL. */
+  oconfig_item_t *h = host_block("hv01");
+  oc_opt_s(h, "Auth", "negotiate");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "\"URL\" is required"));
+  oc_free(h);
+
+  /* No name. */
+  h = oc_new("Host");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "<Host>"));
+  oc_free(h);
+
+  /* A name that cannot be a plugin instance. */
+  h = host_block("hv/01");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "hv/01"));
+  oc_free(h);
+
+  /* Basic auth without a password. */
+  h = host_block("hv01");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  oc_opt_s(h, "User", "u");
+  oc_opt_s(h, "Auth", "basic");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "\"Auth\" \"basic\" needs"));
+  oc_free(h);
+
+  /* A password with two values: the value is not shown. */
+  h = host_block("hv01");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  oc_str(oc_opt_s(h, "Password", "topsecret"), "other");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "Password"));
+  assert_null(strstr(cap_log, "topsecret"));
+  oc_free(h);
+
+  /* An empty <Push>. */
+  h = host_block("hv01");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  oc_add(h, "Push");
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "<Push> block sets none"));
+  oc_free(h);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_good_block),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_bad_blocks),
+      cmocka_unit_test(test_bad_structure),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

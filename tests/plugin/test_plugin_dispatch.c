@@ -1,0 +1,210 @@
+/*
+ * test_plugin_dispatch.c - message -> collectd value lists: names sanitised
+ * (hostile plugin/type/instance/host names), types checked against the real
+ * types.db (unknown type or wrong DS count dropped and logged once), values
+ * converted to the DS types, time and interval taken from the message, tags
+ * as meta data, and the HostnameFormat host.
+ */
+#include "plugin_dispatch.h"
+#include "stubs.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define NOW 1700000000.0
+
+static void msg_base(hvkvp_msg_t *m) {
+  hvkvp_msg_init(m);
+  strcpy(m->host, "web-01.example.com");
+  m->time = NOW - 5;
+  m->interval = 10;
+  m->seq = 7;
+}
+
+static hvkvp_vl_t *add_vl(hvkvp_msg_t *m, const char *plugin, const char *pinst,
+                          const char *type, const char *tinst, size_t n) {
+  hvkvp_vl_t *vl = hvkvp_msg_add(m);
+  assert_non_null(vl);
+  snprintf(vl->plugin, sizeof(vl->plugin), "%s", plugin);
+  snprintf(vl->plugin_instance, sizeof(vl->plugin_instance), "%s", pinst);
+  snprintf(vl->type, sizeof(vl->type), "%s", type);
+  snprintf(vl->type_instance, sizeof(vl->type_instance), "%s", tinst);
+  vl->n = n;
+  for (size_t i = 0; i < n; i++)
+    snprintf(vl->dsnames[i], sizeof(vl->dsnames[i]), "v%zu", i);
+  return vl;
+}
+
+static void test_dispatch_basic(void **state) {
+  hvkvp_msg_t m;
+  msg_base(&m);
+  hvkvp_vl_t *vl = add_vl(&m, "cpu", "0", "percent", "user", 1);
+  vl->dstypes[0] = HVKVP_DS_GAUGE;
+  vl->values[0].gauge = 12.5;
+  vl = add_vl(&m, "interface", "eth0", "if_octets", "", 2);
+  vl->dstypes[0] = vl->dstypes[1] = HVKVP_DS_DERIVE;
+  vl->values[0].derive = 1000;
+  vl->values[1].derive = 2000;
+  m.n_tags = 2;
+  strcpy(m.tags[0].key, "env");
+  strcpy(m.tags[0].value, "prod");
+  strcpy(m.tags[1].key, "te am");
+  strcpy(m.tags[1].value, "web\n1");
+
+  hvp_typelog_t tl = {0};
+  hvp_dispatch_res_t res = {0, 0};
+  cap_reset();
+  hvp_dispatch_msg(&m, "web-01", NOW, "hv01", &tl, &res);
+  assert_int_equal(res.dispatched, 2);
+  assert_int_equal(res.dropped, 0);
+  assert_int_equal(cap_n, 2);
+  const cap_vl_t *c = cap_find("web-01", "cpu", "0", "percent", "user");
+  assert_non_null(c);
+  assert_true(c->values[0].gauge == 12.5);
+  assert_int_equal(c->vl.values_len, 1);
+  assert_true(c->vl.time == DOUBLE_TO_CDTIME_T(NOW - 5));
+  assert_true(c->vl.interval == DOUBLE_TO_CDTIME_T(10));
+  assert_int_equal(c->n_meta, 2);
+  assert_string_equal(c->meta_k[0], "env");
+  assert_string_equal(c->meta_v[0], "prod");
+  assert_string_equal(c->meta_k[1], "te_am");
+  assert_string_equal(c->meta_v[1], "web_1");
+  c = cap_find("web-01", "interface", "eth0", "if_octets", "");
+  assert_non_null(c);
+  assert_int_equal(c->values[0].derive, 1000);
+  assert_int_equal(c->values[1].derive, 2000);
+  assert_int_equal(cap_meta_live, 0);
+  hvkvp_msg_free(&m);
+}
+
+static void test_hostile_names(void **state) {
+  hvkvp_msg_t m;
+  msg_base(&m);
+  hvkvp_vl_t *vl =
+      add_vl(&m, "my-plugin/x", "a.b;c*[d]", "gauge", "t i/\xc3\xa9", 1);
+  vl->dstypes[0] = HVKVP_DS_GAUGE;
+  vl->values[0].gauge = 1;
+  add_vl(&m, "", "x", "gauge", "", 1); /* empty plugin: dropped */
+  add_vl(&m, "p", "x", "", "", 1);     /* empty type: dropped */
+  hvp_typelog_t tl = {0};
+  hvp_dispatch_res_t res = {0, 0};
+  cap_reset();
+  hvp_dispatch_msg(&m, "web-01", NOW, "hv01", &tl, &res);
+  assert_int_equal(res.dispatched, 1);
+  assert_int_equal(res.dropped, 2);
+  const cap_vl_t *c = cap_find("web-01", NULL, NULL, "gauge", NULL);
+  assert_non_null(c);
+  assert_null(strchr(c->vl.plugin, '-'));
+  assert_null(strchr(c->vl.plugin, '/'));
+  for (const char *p = c->vl.plugin_instance; *p; p++)
+    assert_non_null(
+        strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+               "0123456789_-",
+               *p));
+  for (const char *p = c->vl.type_instance; *p; p++)
+    assert_true(*p > 0x20 && *p < 0x7f && *p != '/');
+  hvkvp_msg_free(&m);
+}
+
+static void test_types_checked(void **state) {
+  hvkvp_msg_t m;
+  msg_base(&m);
+  add_vl(&m, "x", "", "no_such_type_hvkvp", "", 1);
+  add_vl(&m, "x", "", "if_octets", "", 1); /* types.db: 2 data sources */
+  add_vl(&m, "x", "", "no_such_type_hvkvp", "b", 1);
+  hvp_typelog_t tl = {0};
+  hvp_dispatch_res_t res = {0, 0};
+  cap_reset();
+  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
+  assert_int_equal(res.dispatched, 0);
+  assert_int_equal(res.dropped, 6);
+  assert_int_equal(cap_n, 0);
+  /* Each bad type is logged once, whatever the number of value lists. */
+  assert_int_equal(cap_log_n[LOG_ERR], 2);
+  assert_non_null(strstr(cap_log, "\"no_such_type_hvkvp\", which is not in"));
+  assert_non_null(strstr(cap_log, "\"if_octets\" with 1 values"));
+  hvkvp_msg_free(&m);
+}
+
+static void test_conversion_and_time(void **state) {
+  hvkvp_msg_t m;
+  msg_base(&m);
+  m.time = NOW + 3 * 86400.0; /* a guest clock far off: now is used */
+  m.interval = -1;
+  hvkvp_vl_t *vl = add_vl(&m, "x", "", "derive", "", 1); /* DERIVE */
+  vl->dstypes[0] = HVKVP_DS_GAUGE;
+  vl->values[0].gauge = 5.7;
+  vl = add_vl(&m, "x", "", "gauge", "", 1); /* GAUGE */
+  vl->dstypes[0] = HVKVP_DS_DERIVE;
+  vl->values[0].derive = -42;
+  vl = add_vl(&m, "x", "a", "derive", "", 1);
+  vl->dstypes[0] = HVKVP_DS_GAUGE;
+  vl->values[0].gauge = 1.0 / 0.0; /* not finite: 0 */
+  hvp_typelog_t tl = {0};
+  hvp_dispatch_res_t res = {0, 0};
+  cap_reset();
+  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
+  assert_int_equal(res.dispatched, 3);
+  const cap_vl_t *c = cap_find("vm", "x", "", "derive", "");
+  assert_int_equal(c->values[0].derive, 5);
+  assert_true(c->vl.time == DOUBLE_TO_CDTIME_T(NOW));
+  assert_true(c->vl.interval == 0);
+  c = cap_find("vm", "x", "", "gauge", "");
+  assert_true(c->values[0].gauge == -42.0);
+  c = cap_find("vm", "x", "a", "derive", "");
+  assert_int_equal(c->values[0].derive, 0);
+  assert_int_equal(cap_meta_live, 0);
+  hvkvp_msg_free(&m);
+}
+
+static void test_format_host(void **state) {
+  char h[128];
+  hvp_hn_field_t name_uuid[] = {HVP_HN_NAME, HVP_HN_UUID};
+  hvp_format_host(h, sizeof(h), name_uuid, 2, "web 01", "AB-CD", "g.example");
+  assert_string_equal(h, "web_01_AB-CD");
+  hvp_hn_field_t guest[] = {HVP_HN_GUEST};
+  hvp_format_host(h, sizeof(h), guest, 1, "web", "AB-CD", "g.example.com");
+  assert_string_equal(h, "g.example.com");
+  /* No guest hostname yet: the GUID. */
+  hvp_format_host(h, sizeof(h), guest, 1, "web", "AB-CD", "");
+  assert_string_equal(h, "AB-CD");
+  /* Hostile guest hostname: only [A-Za-z0-9_.-] remain, at most 127. */
+  char longname[400];
+  memset(longname, 'a', sizeof(longname) - 1);
+  longname[sizeof(longname) - 1] = '\0';
+  longname[3] = ';';
+  longname[4] = '*';
+  hvp_format_host(h, sizeof(h), guest, 1, "web", "AB-CD", longname);
+  assert_int_equal(strlen(h), 127);
+  assert_null(strchr(h, ';'));
+  assert_null(strchr(h, '*'));
+}
+
+static void test_self(void **state) {
+  value_t v[2];
+  v[0].gauge = 0.25;
+  cap_reset();
+  assert_int_equal(hvp_dispatch_self("hv01", "duration", "poll", v, 1, 30), 0);
+  const cap_vl_t *c = cap_find("", "hyperv_kvp", "hv01", "duration", "poll");
+  assert_non_null(c);
+  assert_true(c->values[0].gauge == 0.25);
+  assert_true(c->vl.interval == DOUBLE_TO_CDTIME_T(30));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_dispatch_basic),
+      cmocka_unit_test(test_hostile_names),
+      cmocka_unit_test(test_types_checked),
+      cmocka_unit_test(test_conversion_and_time),
+      cmocka_unit_test(test_format_host),
+      cmocka_unit_test(test_self),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
