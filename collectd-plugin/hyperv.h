@@ -58,6 +58,11 @@ typedef struct {
   hvkvp_items_t intrinsic; /* GuestIntrinsicExchangeItems (Name -> Data) */
   hvkvp_items_t guest;     /* GuestExchangeItems */
   hvkvp_items_t host;      /* HostExchangeItems (setting data) */
+  /* Embedded item instances refused while decoding (cimxml.h rules: wrong
+   * class, no Name, duplicate property, over the size caps, bad encoding);
+   * the first refusal is described in reject_reason. */
+  unsigned items_rejected;
+  char reject_reason[160];
 } hv_vm_t;
 
 typedef struct {
