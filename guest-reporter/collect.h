@@ -11,6 +11,7 @@
 typedef struct {
   const char *root; /* "" on a live system; a fixture dir in tests (Linux) */
   int include_loopback;
+  double interval; /* seconds between reads (rate-like values); 0: 10 */
 } collect_ctx_t;
 
 typedef struct {

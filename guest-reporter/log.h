@@ -26,8 +26,12 @@ int rlog_set_file(const char *path, char *err, size_t errlen);
 void rlog_use_syslog(int on);
 void rlog_close(void);
 
-void rlog(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#if defined(__MINGW32__)
+#define RLOG_PRINTF __attribute__((format(gnu_printf, 2, 3)))
+#else
+#define RLOG_PRINTF __attribute__((format(printf, 2, 3)))
+#endif
+void rlog(int level, const char *fmt, ...) RLOG_PRINTF;
 
 #define rlog_error(...) rlog(RLOG_ERROR, __VA_ARGS__)
 #define rlog_warning(...) rlog(RLOG_WARNING, __VA_ARGS__)

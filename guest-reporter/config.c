@@ -1,0 +1,573 @@
+/*
+ * config.c - parses the reporter's config file and flags into rcfg_t, and
+ * validates host-pushed PREFIX.cfg.* items into rpushed_t. Portable C11.
+ * Every error names the place ("file:line: ...", "item hvkvp.cfg.x: ...").
+ */
+#include "config.h"
+#include "log.h"
+#include "platform.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RCFG_FILE_MAX (256 * 1024)
+
+void rcfg_defaults(rcfg_t *c) {
+  memset(c, 0, sizeof(*c));
+  c->interval = 60;
+  snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
+  snprintf(c->store, sizeof(c->store), "%s", plat_default_store());
+  c->exec_timeout = 10;
+  c->enc = HVKVP_ENC_Z64;
+  c->max_chunks = HVKVP_MAX_CHUNKS;
+  c->log_level = RLOG_INFO;
+}
+
+/* ---- value parsers ---- */
+
+static int rcfg_number(const char *v, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (errno != 0 || end == v || *end != '\0' || !isfinite(d) || d < lo ||
+      d > hi)
+    return -1;
+  *out = d;
+  return 0;
+}
+
+static int rcfg_bool(const char *v, int *out) {
+  if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+      strcmp(v, "1") == 0)
+    *out = 1;
+  else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+           strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+    *out = 0;
+  else
+    return -1;
+  return 0;
+}
+
+/* Prefix: [A-Za-z0-9_-], 1..63 chars (it becomes part of every key). */
+static int rcfg_prefix_ok(const char *p) {
+  size_t n = strlen(p);
+  if (n == 0 || n >= HVKVP_PREFIX_LEN)
+    return 0;
+  for (const char *s = p; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+      return 0;
+  return 1;
+}
+
+/* Collector/Exec names: [A-Za-z0-9_-]. */
+static int rcfg_name_ok(const char *p) {
+  size_t n = strlen(p);
+  if (n == 0 || n >= HVKVP_NAME_LEN)
+    return 0;
+  for (const char *s = p; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+      return 0;
+  return 1;
+}
+
+int rcfg_list_has(const char *list, const char *name) {
+  size_t n = strlen(name);
+  const char *p = list;
+  while (*p) {
+    while (*p == ' ' || *p == ',' || *p == '\t')
+      p++;
+    const char *s = p;
+    while (*p && *p != ' ' && *p != ',' && *p != '\t')
+      p++;
+    if ((size_t)(p - s) == n && n > 0 && strncmp(s, name, n) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
+                       size_t errlen) {
+  e->argc = 0;
+  const char *p = cmd;
+  for (;;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '\0')
+      break;
+    if (e->argc == RCFG_MAX_ARGS) {
+      snprintf(err, errlen, "command has more than %d words", RCFG_MAX_ARGS);
+      return -1;
+    }
+    char *w = e->args[e->argc];
+    size_t n = 0;
+    int quoted = 0;
+    while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
+      char ch = *p++;
+      if (ch == '"') {
+        quoted = !quoted;
+        continue;
+      }
+      if (quoted && ch == '\\' && (*p == '"' || *p == '\\'))
+        ch = *p++;
+      if (n + 1 >= sizeof(e->args[0])) {
+        snprintf(err, errlen, "command word longer than %zu bytes",
+                 sizeof(e->args[0]) - 1);
+        return -1;
+      }
+      w[n++] = ch;
+    }
+    if (quoted) {
+      snprintf(err, errlen, "unbalanced '\"' in command");
+      return -1;
+    }
+    w[n] = '\0';
+    e->argc++;
+  }
+  if (e->argc == 0) {
+    snprintf(err, errlen, "empty command");
+    return -1;
+  }
+  return 0;
+}
+
+/* Store: pool | pool:DIR | registry | registry:Auto | registry:Guest */
+static int rcfg_store_ok(const char *v) {
+  if (strcmp(v, "pool") == 0 || strcmp(v, "registry") == 0)
+    return 1;
+  if (strncmp(v, "pool:", 5) == 0)
+    return v[5] != '\0';
+  return strcmp(v, "registry:Auto") == 0 || strcmp(v, "registry:Guest") == 0;
+}
+
+static int rcfg_collectors_ok(const char *v, char *bad, size_t badlen) {
+  char tmp[RCFG_LIST_LEN];
+  snprintf(tmp, sizeof(tmp), "%s", v);
+  char *save = NULL;
+  for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
+       w = strtok_r(NULL, " ,\t", &save)) {
+    if (!rcfg_name_ok(w)) {
+      snprintf(bad, badlen, "%s", w);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
+             size_t errlen) {
+  double d;
+  if (strcmp(key, "Interval") == 0) {
+    if (rcfg_number(v, RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX, &d) != 0)
+      goto range;
+    c->interval = d;
+  } else if (strcmp(key, "Prefix") == 0) {
+    if (!rcfg_prefix_ok(v)) {
+      snprintf(err, errlen,
+               "Prefix \"%.64s\": want 1-%d characters of [A-Za-z0-9_-]", v,
+               HVKVP_PREFIX_LEN - 1);
+      return -1;
+    }
+    snprintf(c->prefix, sizeof(c->prefix), "%s", v);
+  } else if (strcmp(key, "Store") == 0) {
+    if (strlen(v) >= sizeof(c->store) || !rcfg_store_ok(v)) {
+      snprintf(err, errlen,
+               "Store \"%.64s\": want pool, pool:DIR, registry, "
+               "registry:Auto or registry:Guest",
+               v);
+      return -1;
+    }
+    snprintf(c->store, sizeof(c->store), "%s", v);
+  } else if (strcmp(key, "Collectors") == 0) {
+    char bad[HVKVP_NAME_LEN + 8];
+    if (strlen(v) >= sizeof(c->collectors)) {
+      snprintf(err, errlen, "Collectors: list longer than %zu bytes",
+               sizeof(c->collectors) - 1);
+      return -1;
+    }
+    if (!rcfg_collectors_ok(v, bad, sizeof(bad))) {
+      snprintf(err, errlen, "Collectors: \"%.64s\" is not a valid name", bad);
+      return -1;
+    }
+    snprintf(c->collectors, sizeof(c->collectors), "%s", v);
+  } else if (strcmp(key, "Hostname") == 0) {
+    if (strlen(v) >= sizeof(c->hostname)) {
+      snprintf(err, errlen, "Hostname: longer than %zu bytes",
+               sizeof(c->hostname) - 1);
+      return -1;
+    }
+    snprintf(c->hostname, sizeof(c->hostname), "%s", v);
+  } else if (strcmp(key, "ExecTimeout") == 0) {
+    if (rcfg_number(v, 0.1, 3600, &d) != 0)
+      goto range;
+    c->exec_timeout = d;
+  } else if (strcmp(key, "TypesDB") == 0) {
+    if (strlen(v) >= sizeof(c->types_db)) {
+      snprintf(err, errlen, "TypesDB: path too long");
+      return -1;
+    }
+    snprintf(c->types_db, sizeof(c->types_db), "%s", v);
+  } else if (strcmp(key, "Encoding") == 0) {
+    if (strcmp(v, "z64") == 0)
+      c->enc = HVKVP_ENC_Z64;
+    else if (strcmp(v, "json") == 0)
+      c->enc = HVKVP_ENC_JSON;
+    else {
+      snprintf(err, errlen, "Encoding \"%.32s\": want z64 or json", v);
+      return -1;
+    }
+  } else if (strcmp(key, "MaxChunks") == 0) {
+    if (rcfg_number(v, 1, HVKVP_MAX_CHUNKS, &d) != 0 || d != floor(d))
+      goto range;
+    c->max_chunks = (size_t)d;
+  } else if (strcmp(key, "IncludeLoopback") == 0) {
+    if (rcfg_bool(v, &c->include_loopback) != 0) {
+      snprintf(err, errlen, "IncludeLoopback \"%.32s\": want true or false", v);
+      return -1;
+    }
+  } else if (strcmp(key, "LogLevel") == 0) {
+    int l = rlog_level_parse(v);
+    if (l < 0) {
+      snprintf(err, errlen,
+               "LogLevel \"%.32s\": want error, warning, info or debug", v);
+      return -1;
+    }
+    c->log_level = l;
+  } else if (strcmp(key, "LogFile") == 0) {
+    if (strlen(v) >= sizeof(c->log_file)) {
+      snprintf(err, errlen, "LogFile: path too long");
+      return -1;
+    }
+    snprintf(c->log_file, sizeof(c->log_file), "%s", v);
+  } else {
+    snprintf(err, errlen, "unknown option \"%.64s\"", key);
+    return -1;
+  }
+  return 0;
+range:
+  if (strcmp(key, "Interval") == 0)
+    snprintf(err, errlen, "Interval \"%.32s\": want seconds, %d to %d", v,
+             RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX);
+  else if (strcmp(key, "MaxChunks") == 0)
+    snprintf(err, errlen, "MaxChunks \"%.32s\": want an integer 1 to %d", v,
+             HVKVP_MAX_CHUNKS);
+  else
+    snprintf(err, errlen, "%s \"%.32s\": want seconds, 0.1 to 3600", key, v);
+  return -1;
+}
+
+/* Reads one word of a config line: bare, or "quoted" with \" and \\. */
+static int rcfg_word(const char **pp, char *out, size_t outsz, char *err,
+                     size_t errlen) {
+  const char *p = *pp;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  size_t n = 0;
+  if (*p == '"') {
+    p++;
+    while (*p != '"') {
+      if (*p == '\0') {
+        snprintf(err, errlen, "missing closing '\"'");
+        return -1;
+      }
+      char ch = *p++;
+      if (ch == '\\' && (*p == '"' || *p == '\\'))
+        ch = *p++;
+      if (n + 1 >= outsz) {
+        snprintf(err, errlen, "value longer than %zu bytes", outsz - 1);
+        return -1;
+      }
+      out[n++] = ch;
+    }
+    p++;
+    if (*p != '\0' && *p != ' ' && *p != '\t') {
+      snprintf(err, errlen, "text right after a closing '\"'");
+      return -1;
+    }
+  } else {
+    while (*p != '\0' && *p != ' ' && *p != '\t') {
+      if (n + 1 >= outsz) {
+        snprintf(err, errlen, "value longer than %zu bytes", outsz - 1);
+        return -1;
+      }
+      out[n++] = *p++;
+    }
+  }
+  out[n] = '\0';
+  *pp = p;
+  return 0;
+}
+
+static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
+  /* strip comments outside quotes, and trailing blanks */
+  int q = 0;
+  for (char *p = line; *p; p++) {
+    if (*p == '"' && (p == line || p[-1] != '\\'))
+      q = !q;
+    else if (*p == '#' && !q) {
+      *p = '\0';
+      break;
+    }
+  }
+  size_t len = strlen(line);
+  while (len > 0 && isspace((unsigned char)line[len - 1]))
+    line[--len] = '\0';
+  const char *p = line;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '\0')
+    return 0;
+  char key[64], v1[RCFG_PATH_LEN], v2[RCFG_PATH_LEN];
+  const char *ks = p;
+  while (*p && !isspace((unsigned char)*p))
+    p++;
+  if ((size_t)(p - ks) >= sizeof(key)) {
+    snprintf(err, errlen, "option name too long");
+    return -1;
+  }
+  memcpy(key, ks, (size_t)(p - ks));
+  key[p - ks] = '\0';
+  if (rcfg_word(&p, v1, sizeof(v1), err, errlen) != 0)
+    return -1;
+  if (v1[0] == '\0' && strcmp(key, "Hostname") != 0 &&
+      strcmp(key, "Collectors") != 0 && strcmp(key, "LogFile") != 0) {
+    snprintf(err, errlen, "%s: missing value", key);
+    return -1;
+  }
+  if (strcmp(key, "Exec") == 0) {
+    if (rcfg_word(&p, v2, sizeof(v2), err, errlen) != 0)
+      return -1;
+    if (v2[0] == '\0') {
+      snprintf(err, errlen, "Exec: want Exec \"name\" \"command args\"");
+      return -1;
+    }
+    if (!rcfg_name_ok(v1)) {
+      snprintf(err, errlen,
+               "Exec name \"%.64s\": want characters of [A-Za-z0-9_-]", v1);
+      return -1;
+    }
+    if (c->n_exec == RCFG_MAX_EXEC) {
+      snprintf(err, errlen, "Exec: more than %d entries", RCFG_MAX_EXEC);
+      return -1;
+    }
+    for (size_t i = 0; i < c->n_exec; i++) {
+      if (strcmp(c->exec[i].name, v1) == 0) {
+        snprintf(err, errlen, "Exec \"%.127s\" defined twice", v1);
+        return -1;
+      }
+    }
+    rcfg_exec_t *e = &c->exec[c->n_exec];
+    char e2[200];
+    if (rcfg_split_command(v2, e, e2, sizeof(e2)) != 0) {
+      snprintf(err, errlen, "Exec \"%.127s\": %s", v1, e2);
+      return -1;
+    }
+    snprintf(e->name, sizeof(e->name), "%.127s", v1);
+    snprintf(e->cmd, sizeof(e->cmd), "%s", v2);
+    c->n_exec++;
+  } else {
+    if (rcfg_set(c, key, v1, err, errlen) != 0)
+      return -1;
+  }
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p != '\0') {
+    snprintf(err, errlen, "%s: unexpected text \"%.32s\" after the value", key,
+             p);
+    return -1;
+  }
+  return 0;
+}
+
+int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
+                    size_t errlen) {
+  unsigned lineno = 0;
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    lineno++;
+    char line[2048];
+    char e[400];
+    if (n >= sizeof(line)) {
+      snprintf(err, errlen, "%s:%u: line longer than %zu bytes", name, lineno,
+               sizeof(line) - 1);
+      return -1;
+    }
+    memcpy(line, p, n);
+    line[n] = '\0';
+    if (rcfg_line(c, line, e, sizeof(e)) != 0) {
+      snprintf(err, errlen, "%s:%u: %s", name, lineno, e);
+      return -1;
+    }
+    p += n;
+    if (*p == '\n')
+      p++;
+  }
+  return 0;
+}
+
+int rcfg_load_file(rcfg_t *c, const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  char *buf = malloc(RCFG_FILE_MAX + 1);
+  if (buf == NULL) {
+    fclose(f);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+  }
+  size_t n = fread(buf, 1, RCFG_FILE_MAX + 1, f);
+  int rd_err = ferror(f);
+  fclose(f);
+  if (rd_err) {
+    free(buf);
+    snprintf(err, errlen, "%s: read error", path);
+    return -1;
+  }
+  if (n > RCFG_FILE_MAX) {
+    free(buf);
+    snprintf(err, errlen, "%s: larger than %d bytes", path, RCFG_FILE_MAX);
+    return -1;
+  }
+  buf[n] = '\0';
+  if (strlen(buf) != n) {
+    free(buf);
+    snprintf(err, errlen, "%s: contains a NUL byte", path);
+    return -1;
+  }
+  int rc = rcfg_parse_text(c, buf, path, err, errlen);
+  free(buf);
+  return rc;
+}
+
+/* ---- pushed configuration ---- */
+
+/* Tag keys: [A-Za-z0-9_-]; values: printable ASCII without ',' '=' */
+static int rpushed_tags(const char *v, rpushed_t *out, char *err,
+                        size_t errlen) {
+  char tmp[HVKVP_VALUE_LEN];
+  snprintf(tmp, sizeof(tmp), "%s", v);
+  char *save = NULL;
+  for (char *kv = strtok_r(tmp, ",", &save); kv != NULL;
+       kv = strtok_r(NULL, ",", &save)) {
+    while (*kv == ' ')
+      kv++;
+    if (*kv == '\0')
+      continue;
+    char *eq = strchr(kv, '=');
+    if (eq == NULL || eq == kv) {
+      snprintf(err, errlen, "tags: \"%.40s\" is not key=value", kv);
+      return -1;
+    }
+    *eq = '\0';
+    const char *val = eq + 1;
+    if (!rcfg_name_ok(kv)) {
+      snprintf(err, errlen, "tags: key \"%.40s\" is not [A-Za-z0-9_-]", kv);
+      return -1;
+    }
+    if (strlen(val) >= HVKVP_NAME_LEN) {
+      snprintf(err, errlen, "tags: value of %s longer than %d bytes", kv,
+               HVKVP_NAME_LEN - 1);
+      return -1;
+    }
+    for (const char *s = val; *s; s++) {
+      if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '=') {
+        snprintf(err, errlen, "tags: value of %s has a forbidden character",
+                 kv);
+        return -1;
+      }
+    }
+    for (size_t i = 0; i < out->n_tags; i++) {
+      if (strcmp(out->tags[i].key, kv) == 0) {
+        snprintf(err, errlen, "tags: key %s given twice", kv);
+        return -1;
+      }
+    }
+    if (out->n_tags == HVKVP_MAX_TAGS) {
+      snprintf(err, errlen, "tags: more than %d tags", HVKVP_MAX_TAGS);
+      return -1;
+    }
+    hvkvp_tag_t *t = &out->tags[out->n_tags++];
+    snprintf(t->key, sizeof(t->key), "%s", kv);
+    snprintf(t->value, sizeof(t->value), "%s", val);
+  }
+  return 0;
+}
+
+int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
+                  int (*known)(const char *name, void *arg), void *arg,
+                  rpushed_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  char pfx[HVKVP_PREFIX_LEN + 8];
+  int pl = snprintf(pfx, sizeof(pfx), "%s.cfg.", prefix);
+  int have_id = 0;
+  for (size_t i = 0; i < items->n; i++) {
+    const char *k = items->v[i].key, *v = items->v[i].value;
+    if (strncmp(k, pfx, (size_t)pl) != 0)
+      continue;
+    out->present = 1;
+    const char *name = k + pl;
+    if (strcmp(name, "id") == 0) {
+      if (v[0] == '\0' || strlen(v) >= sizeof(out->id)) {
+        snprintf(err, errlen, "item %s: want 1-%zu characters", k,
+                 sizeof(out->id) - 1);
+        return -1;
+      }
+      for (const char *s = v; *s; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+          snprintf(err, errlen, "item %s: non-printable character", k);
+          return -1;
+        }
+      }
+      snprintf(out->id, sizeof(out->id), "%s", v);
+      have_id = 1;
+    } else if (strcmp(name, "interval") == 0) {
+      double d;
+      if (rcfg_number(v, RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX, &d) != 0) {
+        snprintf(err, errlen, "item %s: \"%.32s\" is not seconds %d..%d", k, v,
+                 RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX);
+        return -1;
+      }
+      out->interval = d;
+    } else if (strcmp(name, "collectors") == 0) {
+      if (strlen(v) >= sizeof(out->collectors)) {
+        snprintf(err, errlen, "item %s: longer than %zu bytes", k,
+                 sizeof(out->collectors) - 1);
+        return -1;
+      }
+      char tmp[RCFG_LIST_LEN];
+      snprintf(tmp, sizeof(tmp), "%s", v);
+      char *save = NULL;
+      for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
+           w = strtok_r(NULL, " ,\t", &save)) {
+        if (!rcfg_name_ok(w) || (known != NULL && !known(w, arg))) {
+          snprintf(err, errlen, "item %s: unknown collector \"%.40s\"", k, w);
+          return -1;
+        }
+      }
+      out->has_collectors = 1;
+      snprintf(out->collectors, sizeof(out->collectors), "%s", v);
+    } else if (strcmp(name, "tags") == 0) {
+      char e[200];
+      if (rpushed_tags(v, out, e, sizeof(e)) != 0) {
+        snprintf(err, errlen, "item %s: %s", k, e);
+        return -1;
+      }
+    } else {
+      /* Newer hosts may push settings this reporter does not know. */
+      rlog_debug("pushed item %s ignored: unknown setting", k);
+    }
+  }
+  if (out->present && !have_id) {
+    snprintf(err, errlen, "item %sid missing: a pushed config needs an id",
+             pfx);
+    return -1;
+  }
+  return 0;
+}

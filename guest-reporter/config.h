@@ -1,0 +1,81 @@
+/*
+ * config.h - the reporter's configuration: defaults, the config file
+ * ("Key value" lines, '#' comments), command-line overrides, and the
+ * host-pushed settings (PREFIX.cfg.* items: id, interval, collectors, tags)
+ * that are validated as a whole and applied on top of the file's values.
+ */
+#ifndef HVKVP_RCFG_H
+#define HVKVP_RCFG_H
+
+#include "hvkvp.h"
+
+#include <stddef.h>
+
+#define RCFG_MAX_EXEC 16
+#define RCFG_MAX_ARGS 32
+#define RCFG_PATH_LEN 1024
+#define RCFG_LIST_LEN 512
+#define RCFG_INTERVAL_MIN 1
+#define RCFG_INTERVAL_MAX 3600
+
+typedef struct {
+  char name[HVKVP_NAME_LEN];
+  char cmd[RCFG_PATH_LEN]; /* as written, for messages */
+  size_t argc;
+  char args[RCFG_MAX_ARGS][256];
+} rcfg_exec_t;
+
+typedef struct {
+  double interval;                /* seconds (Interval) */
+  unsigned interval_ms;           /* test flag --interval-ms: overrides */
+  char prefix[HVKVP_PREFIX_LEN];  /* Prefix */
+  char store[RCFG_PATH_LEN];      /* Store pool[:DIR] | registry[:SUB] */
+  char collectors[RCFG_LIST_LEN]; /* Collectors: "" = all built-in */
+  char hostname[HVKVP_HOST_LEN];  /* Hostname: "" = the system's */
+  size_t n_exec;
+  rcfg_exec_t exec[RCFG_MAX_EXEC]; /* Exec "name" "cmd args" */
+  double exec_timeout;             /* ExecTimeout, seconds */
+  char types_db[RCFG_PATH_LEN];    /* TypesDB: extra types.db file */
+  hvkvp_enc_t enc;                 /* Encoding z64|json */
+  size_t max_chunks;               /* MaxChunks 1..HVKVP_MAX_CHUNKS */
+  int include_loopback;            /* IncludeLoopback true|false */
+  int log_level;                   /* LogLevel error|warning|info|debug */
+  char log_file[RCFG_PATH_LEN];    /* LogFile: "" = stderr / syslog */
+} rcfg_t;
+
+void rcfg_defaults(rcfg_t *c);
+/* Parses a config file's text; name is used in messages. On error returns
+ * -1 with err = "name:line: what is wrong" (c may be partly updated). */
+int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
+                    size_t errlen);
+/* Reads and parses path. -1 with "path: reason" or "path:line: ..." */
+int rcfg_load_file(rcfg_t *c, const char *path, char *err, size_t errlen);
+/* Applies one setting by its config-file key (also used for flags). */
+int rcfg_set(rcfg_t *c, const char *key, const char *value, char *err,
+             size_t errlen);
+/* Splits a command line into words (whitespace; "..." groups, \ escapes
+ * inside quotes). -1 with err on unbalanced quotes or too many words. */
+int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
+                       size_t errlen);
+/* 1 if name is a word of the space/comma separated list. */
+int rcfg_list_has(const char *list, const char *name);
+
+/* ---- host-pushed configuration ---- */
+typedef struct {
+  int present;                    /* any PREFIX.cfg.* item at all */
+  char id[HVKVP_NAME_LEN];        /* cfg.id */
+  double interval;                /* cfg.interval, 0 = not set */
+  int has_collectors;             /* cfg.collectors given */
+  char collectors[RCFG_LIST_LEN]; /* cfg.collectors */
+  size_t n_tags;                  /* cfg.tags */
+  hvkvp_tag_t tags[HVKVP_MAX_TAGS];
+} rpushed_t;
+
+/* Validates the PREFIX.cfg.* items as a whole. known(name) says whether a
+ * collector or Exec name exists. 0 with *out filled, or -1 with err naming
+ * the offending item (the caller keeps its last good config). */
+int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
+                  int (*known)(const char *name, void *arg), void *arg,
+                  rpushed_t *out, char *err, size_t errlen);
+
+#endif
