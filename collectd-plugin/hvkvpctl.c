@@ -1,0 +1,687 @@
+/*
+ * hvkvpctl.c - operator command-line tool over the host library: list VMs
+ * with their hvkvp message state, show KVP items, decode a VM's hvkvp
+ * message, and add/modify/remove host items. Exit codes are documented in
+ * usage() and hvkvpctl.md.
+ */
+#include "hv_errors.h"
+#include "hvkvp.h"
+#include "hyperv.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+enum {
+  EXIT_USAGE = 1,
+  EXIT_CONNECT = 2,
+  EXIT_AUTH = 3,
+  EXIT_FAULT = 4,
+  EXIT_NOVM = 5,
+  EXIT_DECODE = 6,
+};
+
+static void usage(FILE *f) {
+  fputs(
+      "usage: hvkvpctl --url URL [options] COMMAND [ARGS]\n"
+      "\n"
+      "Reads and writes Hyper-V KVP items over WS-Management (WinRM).\n"
+      "\n"
+      "commands:\n"
+      "  vms                      VMs: GUID, state, name, OS, hvkvp message\n"
+      "  items VM [--intrinsic|--guest|--host]\n"
+      "                           KVP items of one VM (default: all pools)\n"
+      "  messages VM              the VM's decoded hvkvp message\n"
+      "  set VM KEY=VALUE...      add host items (modify keys that exist)\n"
+      "  rm VM KEY...             remove host items\n"
+      "  VM is a VM name or its GUID.\n"
+      "\n"
+      "options:\n"
+      "  --url URL                http(s)://host:5985/wsman (required)\n"
+      "  --user USER              DOMAIN\\user or user@REALM\n"
+      "  --password-file FILE     first line is the password; else the\n"
+      "                           environment variable HVKVP_PASSWORD\n"
+      "  --auth SCHEME            basic (default), ntlm, negotiate, kerberos\n"
+      "  --cacert FILE            CA certificate(s) for HTTPS\n"
+      "  --insecure               do not verify the server certificate\n"
+      "  --timeout SECONDS        per request (default 30)\n"
+      "  --ns NAMESPACE           WMI namespace (root/virtualization/v2)\n"
+      "  --prefix PREFIX          hvkvp item prefix (default hvkvp)\n"
+      "  --json                   machine-readable output\n"
+      "  -h, --help               this text\n"
+      "\n"
+      "exit codes:\n"
+      "  0 ok, 1 usage, 2 connection or TLS error, 3 authentication error,\n"
+      "  4 WS-Management fault, HTTP error, method or job error (the message\n"
+      "  holds the WMI code), 5 no such VM, 6 hvkvp message decode error\n",
+      f);
+}
+
+static int exit_for(const hv_err_t *e) {
+  switch (e->kind) {
+  case HV_ERR_CONNECT:
+  case HV_ERR_TLS:
+  case HV_ERR_TIMEOUT:
+    return EXIT_CONNECT;
+  case HV_ERR_AUTH:
+    return EXIT_AUTH;
+  case HV_ERR_NOTFOUND:
+    return EXIT_NOVM;
+  case HV_ERR_CONFIG:
+    return EXIT_USAGE;
+  default:
+    return EXIT_FAULT;
+  }
+}
+
+static int fail(const hv_err_t *e) {
+  fprintf(stderr, "hvkvpctl: %s error: %s\n", hv_err_kind_str(e->kind), e->msg);
+  return exit_for(e);
+}
+
+/* ---- JSON output ---- */
+static void jstr(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if (*p == '\n')
+      fputs("\\n", stdout);
+    else if (*p == '\r')
+      fputs("\\r", stdout);
+    else if (*p == '\t')
+      fputs("\\t", stdout);
+    else if (*p < 0x20 || *p == 0x7f)
+      printf("\\u%04x", *p);
+    else
+      putchar(*p);
+  }
+  putchar('"');
+}
+
+static void jitems(const hvkvp_items_t *it) {
+  putchar('{');
+  for (size_t i = 0; i < it->n; i++) {
+    if (i)
+      putchar(',');
+    jstr(it->v[i].key);
+    putchar(':');
+    jstr(it->v[i].value ? it->v[i].value : "");
+  }
+  putchar('}');
+}
+
+/* Text output: control characters shown as '?', so a guest cannot move the
+ * operator's cursor. */
+static void tstr(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+}
+
+/* Copies src cut to dstsz - 1 bytes, never inside a UTF-8 sequence. */
+static void cut(char *dst, size_t dstsz, const char *src) {
+  size_t n = strlen(src);
+  if (n >= dstsz) {
+    n = dstsz - 1;
+    while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+      n--;
+  }
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static const char *state_str(int s) {
+  switch (s) {
+  case 2:
+    return "Running";
+  case 3:
+    return "Off";
+  case 4:
+    return "ShuttingDown";
+  case 6:
+    return "Saved";
+  case 9:
+    return "Paused";
+  case 10:
+    return "Starting";
+  default:
+    return "Other";
+  }
+}
+
+static double now_s(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ---- options ---- */
+typedef struct {
+  hv_opts_t o;
+  const char *prefix;
+  int json;
+  unsigned pools; /* items: HV_WANT_* */
+  char password[1024];
+} ctl_t;
+
+static int read_password_file(const char *path, char *buf, size_t sz) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "hvkvpctl: cannot open password file %s\n", path);
+    return -1;
+  }
+  if (fgets(buf, (int)sz, f) == NULL)
+    buf[0] = '\0';
+  fclose(f);
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return 0;
+}
+
+static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, hv_err_t *err) {
+  hv_vm_t *found = NULL;
+  const char *k = key;
+  size_t kl = strlen(k);
+  if (kl == 38 && k[0] == '{' && k[37] == '}') {
+    k++;
+    kl = 36;
+  }
+  for (size_t i = 0; i < vms->n; i++)
+    if (strlen(vms->v[i].guid) == kl && strncasecmp(vms->v[i].guid, k, kl) == 0)
+      return &vms->v[i];
+  int matches = 0;
+  for (size_t i = 0; i < vms->n; i++)
+    if (strcmp(vms->v[i].name, key) == 0) {
+      found = &vms->v[i];
+      matches++;
+    }
+  if (matches == 1)
+    return found;
+  if (matches > 1)
+    hv_err_set(err, HV_ERR_NOTFOUND, "%d VMs are named '%.100s': give the GUID",
+               matches, key);
+  else
+    hv_err_set(err, HV_ERR_NOTFOUND, "no VM named '%.100s' or with that GUID",
+               key);
+  return NULL;
+}
+
+/* ---- commands ---- */
+
+static int cmd_vms(ctl_t *c, hv_host_t *h) {
+  hv_vms_t vms;
+  hv_err_t err;
+  if (hv_list_vms(h, HV_WANT_INTRINSIC | HV_WANT_GUEST, &vms, &err) != 0)
+    return fail(&err);
+  double now = now_s();
+  if (c->json)
+    printf("{\"vms\":[");
+  else
+    printf("%-36s  %-8s  %-24s  %-28s  %s\n", "GUID", "STATE", "NAME", "OS",
+           "HVKVP");
+  for (size_t i = 0; i < vms.n; i++) {
+    hv_vm_t *vm = &vms.v[i];
+    const char *os = hvkvp_items_get(&vm->intrinsic, "OSName");
+    hvkvp_msg_t msg;
+    hvkvp_head_t head;
+    hvkvp_err_t e;
+    int rc = hvkvp_decode(&vm->guest, c->prefix, &msg, &head, &e);
+    if (c->json) {
+      printf("%s{\"guid\":", i ? "," : "");
+      jstr(vm->guid);
+      printf(",\"name\":");
+      jstr(vm->name);
+      printf(",\"state\":%d,\"state_name\":", vm->enabled_state);
+      jstr(state_str(vm->enabled_state));
+      printf(",\"os\":");
+      if (os)
+        jstr(os);
+      else
+        printf("null");
+      printf(",\"kvp\":%s,\"items_rejected\":%u,\"message\":",
+             vm->has_kvp ? "true" : "false", vm->items_rejected);
+      if (rc == HVKVP_OK)
+        printf("{\"present\":true,\"gen\":%llu,\"seq\":%llu,\"time\":%.3f,"
+               "\"age\":%.1f}",
+               (unsigned long long)head.gen, (unsigned long long)msg.seq,
+               msg.time, now - msg.time);
+      else if (rc == HVKVP_E_NOHEAD)
+        printf("{\"present\":false}");
+      else {
+        printf("{\"present\":true,\"error\":");
+        jstr(hvkvp_strerror((hvkvp_rc_t)rc));
+        printf(",\"detail\":");
+        jstr(e.detail);
+        printf("}");
+      }
+      printf("}");
+    } else {
+      char msgs[128];
+      if (rc == HVKVP_OK)
+        snprintf(msgs, sizeof(msgs), "gen %llu, %.0fs old",
+                 (unsigned long long)head.gen, now - msg.time);
+      else if (rc == HVKVP_E_NOHEAD)
+        snprintf(msgs, sizeof(msgs), "-");
+      else
+        snprintf(msgs, sizeof(msgs), "error: %s",
+                 hvkvp_strerror((hvkvp_rc_t)rc));
+      printf("%-36s  %-8s  ", vm->guid, state_str(vm->enabled_state));
+      char name[25], oss[29];
+      cut(name, sizeof(name), vm->name);
+      cut(oss, sizeof(oss), os ? os : "-");
+      oss[strcspn(oss, "\r\n")] = '\0';
+      tstr(name);
+      printf("%*s  ",
+             (int)(24 - strlen(name)) > 0 ? (int)(24 - strlen(name)) : 0, "");
+      tstr(oss);
+      printf("%*s  %s\n",
+             (int)(28 - strlen(oss)) > 0 ? (int)(28 - strlen(oss)) : 0, "",
+             msgs);
+    }
+    if (rc == HVKVP_OK)
+      hvkvp_msg_free(&msg);
+  }
+  if (c->json)
+    printf("]}\n");
+  hv_vms_free(&vms);
+  return 0;
+}
+
+static int with_vm(ctl_t *c, hv_host_t *h, unsigned want, const char *key,
+                   hv_vms_t *vms, hv_vm_t **vm) {
+  hv_err_t err;
+  if (hv_list_vms(h, want, vms, &err) != 0)
+    return fail(&err);
+  *vm = find_vm(vms, key, &err);
+  if (*vm == NULL) {
+    hv_vms_free(vms);
+    return fail(&err);
+  }
+  return 0;
+}
+
+static void print_pool(const char *pool, const hvkvp_items_t *it) {
+  for (size_t i = 0; i < it->n; i++) {
+    printf("%-9s  ", pool);
+    tstr(it->v[i].key);
+    printf("  ");
+    tstr(it->v[i].value ? it->v[i].value : "");
+    putchar('\n');
+  }
+}
+
+static int cmd_items(ctl_t *c, hv_host_t *h, const char *key) {
+  unsigned want =
+      c->pools ? c->pools : HV_WANT_INTRINSIC | HV_WANT_GUEST | HV_WANT_HOST;
+  hv_vms_t vms;
+  hv_vm_t *vm;
+  int rc = with_vm(c, h, want, key, &vms, &vm);
+  if (rc != 0)
+    return rc;
+  if (c->json) {
+    printf("{\"guid\":");
+    jstr(vm->guid);
+    printf(",\"name\":");
+    jstr(vm->name);
+    if (want & HV_WANT_INTRINSIC) {
+      printf(",\"intrinsic\":");
+      jitems(&vm->intrinsic);
+    }
+    if (want & HV_WANT_GUEST) {
+      printf(",\"guest\":");
+      jitems(&vm->guest);
+    }
+    if (want & HV_WANT_HOST) {
+      printf(",\"host\":");
+      jitems(&vm->host);
+    }
+    printf(",\"items_rejected\":%u,\"reject_reason\":", vm->items_rejected);
+    jstr(vm->reject_reason);
+    printf("}\n");
+  } else {
+    if (want & HV_WANT_INTRINSIC)
+      print_pool("intrinsic", &vm->intrinsic);
+    if (want & HV_WANT_GUEST)
+      print_pool("guest", &vm->guest);
+    if (want & HV_WANT_HOST)
+      print_pool("host", &vm->host);
+    if (vm->items_rejected)
+      fprintf(stderr, "hvkvpctl: %u item(s) refused; first: %s\n",
+              vm->items_rejected, vm->reject_reason);
+  }
+  hv_vms_free(&vms);
+  return 0;
+}
+
+static const char *ds_str(hvkvp_ds_type_t t) {
+  switch (t) {
+  case HVKVP_DS_GAUGE:
+    return "gauge";
+  case HVKVP_DS_DERIVE:
+    return "derive";
+  case HVKVP_DS_COUNTER:
+    return "counter";
+  case HVKVP_DS_ABSOLUTE:
+    return "absolute";
+  }
+  return "?";
+}
+
+static void print_value(const hvkvp_vl_t *vl, size_t j) {
+  switch (vl->dstypes[j]) {
+  case HVKVP_DS_GAUGE:
+    printf("%.17g", vl->values[j].gauge);
+    break;
+  case HVKVP_DS_DERIVE:
+    printf("%lld", (long long)vl->values[j].derive);
+    break;
+  case HVKVP_DS_COUNTER:
+    printf("%llu", (unsigned long long)vl->values[j].counter);
+    break;
+  case HVKVP_DS_ABSOLUTE:
+    printf("%llu", (unsigned long long)vl->values[j].absolute);
+    break;
+  }
+}
+
+static int cmd_messages(ctl_t *c, hv_host_t *h, const char *key) {
+  hv_vms_t vms;
+  hv_vm_t *vm;
+  int rc = with_vm(c, h, HV_WANT_GUEST, key, &vms, &vm);
+  if (rc != 0)
+    return rc;
+  hvkvp_msg_t m;
+  hvkvp_head_t head;
+  hvkvp_err_t e;
+  int drc = hvkvp_decode(&vm->guest, c->prefix, &m, &head, &e);
+  if (drc != HVKVP_OK) {
+    fprintf(stderr, "hvkvpctl: decode error: VM %s (%s): %s: %s\n", vm->guid,
+            vm->name, hvkvp_strerror((hvkvp_rc_t)drc), e.detail);
+    hv_vms_free(&vms);
+    return EXIT_DECODE;
+  }
+  double age = now_s() - m.time;
+  if (c->json) {
+    printf("{\"guid\":");
+    jstr(vm->guid);
+    printf(",\"host\":");
+    jstr(m.host);
+    printf(",\"epoch\":%llu,\"gen\":%llu,\"seq\":%llu,\"time\":%.3f,"
+           "\"age\":%.1f,\"interval\":%g,\"config\":",
+           (unsigned long long)head.epoch, (unsigned long long)head.gen,
+           (unsigned long long)m.seq, m.time, age, m.interval);
+    jstr(m.config);
+    printf(",\"config_error\":");
+    jstr(m.config_error);
+    printf(",\"trimmed\":%u,\"values\":[", m.trimmed);
+    for (size_t i = 0; i < m.n_vls; i++) {
+      const hvkvp_vl_t *vl = &m.vls[i];
+      printf("%s{\"plugin\":", i ? "," : "");
+      jstr(vl->plugin);
+      printf(",\"plugin_instance\":");
+      jstr(vl->plugin_instance);
+      printf(",\"type\":");
+      jstr(vl->type);
+      printf(",\"type_instance\":");
+      jstr(vl->type_instance);
+      printf(",\"dsnames\":[");
+      for (size_t j = 0; j < vl->n; j++) {
+        if (j)
+          putchar(',');
+        jstr(vl->dsnames[j]);
+      }
+      printf("],\"dstypes\":[");
+      for (size_t j = 0; j < vl->n; j++)
+        printf("%s\"%s\"", j ? "," : "", ds_str(vl->dstypes[j]));
+      printf("],\"values\":[");
+      for (size_t j = 0; j < vl->n; j++) {
+        if (j)
+          putchar(',');
+        print_value(vl, j);
+      }
+      printf("]}");
+    }
+    printf("]}\n");
+  } else {
+    printf("vm       %s (", vm->guid);
+    tstr(vm->name);
+    printf(")\nhost     ");
+    tstr(m.host);
+    printf("\nepoch    %llu\ngen      %llu\nseq      %llu\ntime     %.3f "
+           "(%.0fs old)\ninterval %g\nconfig   ",
+           (unsigned long long)head.epoch, (unsigned long long)head.gen,
+           (unsigned long long)m.seq, m.time, age, m.interval);
+    tstr(m.config[0] ? m.config : "-");
+    if (m.config_error[0]) {
+      printf("\nconfig_error ");
+      tstr(m.config_error);
+    }
+    printf("\ntrimmed  %u\nvalues   %zu\n", m.trimmed, m.n_vls);
+    for (size_t i = 0; i < m.n_vls; i++) {
+      const hvkvp_vl_t *vl = &m.vls[i];
+      printf("  ");
+      tstr(vl->plugin);
+      if (vl->plugin_instance[0]) {
+        putchar('-');
+        tstr(vl->plugin_instance);
+      }
+      putchar('/');
+      tstr(vl->type);
+      if (vl->type_instance[0]) {
+        putchar('-');
+        tstr(vl->type_instance);
+      }
+      for (size_t j = 0; j < vl->n; j++) {
+        putchar(' ');
+        tstr(vl->dsnames[j]);
+        putchar('=');
+        print_value(vl, j);
+      }
+      putchar('\n');
+    }
+  }
+  hvkvp_msg_free(&m);
+  hv_vms_free(&vms);
+  return 0;
+}
+
+static int cmd_set(ctl_t *c, hv_host_t *h, const char *key, int argc,
+                   char **argv, int remove) {
+  hvkvp_items_t add, mod;
+  hvkvp_items_init(&add);
+  hvkvp_items_init(&mod);
+  hv_vms_t vms;
+  hv_vm_t *vm;
+  int rc = with_vm(c, h, HV_WANT_HOST, key, &vms, &vm);
+  if (rc != 0)
+    return rc;
+  for (int i = 0; i < argc; i++) {
+    char *k = argv[i], *v = "";
+    if (!remove) {
+      char *eq = strchr(k, '=');
+      if (eq == NULL || eq == k) {
+        fprintf(stderr, "hvkvpctl: '%s' is not KEY=VALUE\n", k);
+        rc = EXIT_USAGE;
+        goto out;
+      }
+      *eq = '\0';
+      v = eq + 1;
+    }
+    hvkvp_items_t *dst =
+        !remove && hvkvp_items_get(&vm->host, k) == NULL ? &add : &mod;
+    if (hvkvp_items_set(dst, k, v) != 0) {
+      fprintf(stderr, "hvkvpctl: out of memory\n");
+      rc = EXIT_FAULT;
+      goto out;
+    }
+  }
+  hv_err_t err;
+  if (add.n > 0 && hv_kvp_items(h, vm->guid, HV_KVP_ADD, &add, 60, &err)) {
+    rc = fail(&err);
+    goto out;
+  }
+  if (mod.n > 0 &&
+      hv_kvp_items(h, vm->guid, remove ? HV_KVP_REMOVE : HV_KVP_MODIFY, &mod,
+                   60, &err)) {
+    rc = fail(&err);
+    goto out;
+  }
+  if (c->json)
+    printf("{\"guid\":\"%s\",\"added\":%zu,\"modified\":%zu,\"removed\":%zu}"
+           "\n",
+           vm->guid, add.n, remove ? 0 : mod.n, remove ? mod.n : 0);
+  else if (remove)
+    printf("removed %zu item(s) from %s\n", mod.n, vm->guid);
+  else
+    printf("added %zu, modified %zu item(s) on %s\n", add.n, mod.n, vm->guid);
+out:
+  hvkvp_items_free(&add);
+  hvkvp_items_free(&mod);
+  hv_vms_free(&vms);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  ctl_t c;
+  memset(&c, 0, sizeof(c));
+  c.o.verify_peer = c.o.verify_host = 1;
+  c.o.timeout = 30;
+  c.o.auth = "basic";
+  c.prefix = HVKVP_DEFAULT_PREFIX;
+  const char *password_file = NULL;
+  enum {
+    O_URL = 256,
+    O_USER,
+    O_PWFILE,
+    O_AUTH,
+    O_CACERT,
+    O_INSECURE,
+    O_TIMEOUT,
+    O_NS,
+    O_PREFIX,
+    O_JSON,
+    O_INTRINSIC,
+    O_GUEST,
+    O_HOST,
+  };
+  static const struct option longopts[] = {
+      {"url", required_argument, NULL, O_URL},
+      {"user", required_argument, NULL, O_USER},
+      {"password-file", required_argument, NULL, O_PWFILE},
+      {"auth", required_argument, NULL, O_AUTH},
+      {"cacert", required_argument, NULL, O_CACERT},
+      {"insecure", no_argument, NULL, O_INSECURE},
+      {"timeout", required_argument, NULL, O_TIMEOUT},
+      {"ns", required_argument, NULL, O_NS},
+      {"prefix", required_argument, NULL, O_PREFIX},
+      {"json", no_argument, NULL, O_JSON},
+      {"intrinsic", no_argument, NULL, O_INTRINSIC},
+      {"guest", no_argument, NULL, O_GUEST},
+      {"host", no_argument, NULL, O_HOST},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int opt;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case O_URL:
+      c.o.url = optarg;
+      break;
+    case O_USER:
+      c.o.user = optarg;
+      break;
+    case O_PWFILE:
+      password_file = optarg;
+      break;
+    case O_AUTH:
+      c.o.auth = optarg;
+      break;
+    case O_CACERT:
+      c.o.cacert = optarg;
+      break;
+    case O_INSECURE:
+      c.o.verify_peer = c.o.verify_host = 0;
+      break;
+    case O_TIMEOUT:
+      c.o.timeout = atof(optarg);
+      if (c.o.timeout <= 0) {
+        fprintf(stderr, "hvkvpctl: --timeout must be > 0\n");
+        return EXIT_USAGE;
+      }
+      break;
+    case O_NS:
+      c.o.ns = optarg;
+      break;
+    case O_PREFIX:
+      c.prefix = optarg;
+      break;
+    case O_JSON:
+      c.json = 1;
+      break;
+    case O_INTRINSIC:
+      c.pools |= HV_WANT_INTRINSIC;
+      break;
+    case O_GUEST:
+      c.pools |= HV_WANT_GUEST;
+      break;
+    case O_HOST:
+      c.pools |= HV_WANT_HOST;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  if (optind >= argc || c.o.url == NULL) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[optind++];
+  int nargs = argc - optind;
+  char **args = argv + optind;
+  int needs_vm = strcmp(cmd, "vms") != 0;
+  if (strcmp(cmd, "vms") != 0 && strcmp(cmd, "items") != 0 &&
+      strcmp(cmd, "messages") != 0 && strcmp(cmd, "set") != 0 &&
+      strcmp(cmd, "rm") != 0) {
+    fprintf(stderr, "hvkvpctl: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if ((needs_vm && nargs < 1) || (!needs_vm && nargs != 0) ||
+      ((strcmp(cmd, "items") == 0 || strcmp(cmd, "messages") == 0) &&
+       nargs != 1) ||
+      ((strcmp(cmd, "set") == 0 || strcmp(cmd, "rm") == 0) && nargs < 2)) {
+    fprintf(stderr, "hvkvpctl: wrong arguments for '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (password_file != NULL) {
+    if (read_password_file(password_file, c.password, sizeof(c.password)))
+      return EXIT_USAGE;
+    c.o.password = c.password;
+  } else if (getenv("HVKVP_PASSWORD") != NULL) {
+    c.o.password = getenv("HVKVP_PASSWORD");
+  }
+  hv_err_t err;
+  hv_host_t *h = hv_host_new(&c.o, &err);
+  if (h == NULL)
+    return fail(&err);
+  int rc;
+  if (strcmp(cmd, "vms") == 0)
+    rc = cmd_vms(&c, h);
+  else if (strcmp(cmd, "items") == 0)
+    rc = cmd_items(&c, h, args[0]);
+  else if (strcmp(cmd, "messages") == 0)
+    rc = cmd_messages(&c, h, args[0]);
+  else
+    rc = cmd_set(&c, h, args[0], nargs - 1, args + 1, strcmp(cmd, "rm") == 0);
+  hv_host_free(h);
+  memset(c.password, 0, sizeof(c.password));
+  return rc;
+}

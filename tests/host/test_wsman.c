@@ -1,0 +1,379 @@
+/*
+ * test_wsman.c - unit tests of the WS-Man layer without a network:
+ * envelopes are parsed back with libxml2 and checked by namespace and local
+ * name (not string compares); responses are parsed from fixtures written
+ * from Microsoft's documented formats (varying prefixes, XmlFragment items,
+ * faults with WSManFault / ProviderFault / MSFT_WmiError, 401, DOCTYPE).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hv_errors.h"
+#include "wmi_classes.h"
+#include "wsman.h"
+#include "xmlutil.h"
+
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *name, size_t *len) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", HOST_FIXTURES, name);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    fail_msg("cannot open fixture %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+static const char *text_of(xmlNodePtr n, char *buf, size_t sz) {
+  assert_non_null(n);
+  hvx_text_copy(n, buf, sz);
+  return buf;
+}
+
+static char *attr(xmlNodePtr n, const char *ns, const char *name) {
+  return (char *)xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns);
+}
+
+static xmlDocPtr parse_back(const hvsb_t *b, xmlNodePtr *header,
+                            xmlNodePtr *body) {
+  char why[256];
+  xmlDocPtr doc = hvx_parse(b->p, b->len, 1 << 20, why, sizeof(why));
+  if (doc == NULL)
+    fail_msg("envelope does not parse: %s", why);
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  assert_true(hvx_is(root, WSMAN_NS_SOAP, "Envelope"));
+  *header = hvx_child(root, WSMAN_NS_SOAP, "Header");
+  *body = hvx_child(root, WSMAN_NS_SOAP, "Body");
+  assert_non_null(*header);
+  assert_non_null(*body);
+  return doc;
+}
+
+static void check_header(xmlNodePtr h, const char *action, const char *uri) {
+  char t[512];
+  assert_string_equal(text_of(hvx_child(h, WSMAN_NS_WSA, "To"), t, sizeof(t)),
+                      "http://hv01:5985/wsman");
+  xmlNodePtr ru = hvx_child(h, WSMAN_NS_WSMAN, "ResourceURI");
+  assert_string_equal(text_of(ru, t, sizeof(t)), uri);
+  char *mu = attr(ru, WSMAN_NS_SOAP, "mustUnderstand");
+  assert_string_equal(mu, "true");
+  xmlFree(mu);
+  assert_string_equal(
+      text_of(hvx_path(h, WSMAN_NS_WSA, "ReplyTo", "Address", NULL), t,
+              sizeof(t)),
+      WSMAN_ANONYMOUS);
+  xmlNodePtr act = hvx_child(h, WSMAN_NS_WSA, "Action");
+  assert_string_equal(text_of(act, t, sizeof(t)), action);
+  xmlNodePtr mes = hvx_child(h, WSMAN_NS_WSMAN, "MaxEnvelopeSize");
+  assert_string_equal(text_of(mes, t, sizeof(t)), "512000");
+  mu = attr(mes, WSMAN_NS_SOAP, "mustUnderstand");
+  assert_string_equal(mu, "true");
+  xmlFree(mu);
+  text_of(hvx_child(h, WSMAN_NS_WSA, "MessageID"), t, sizeof(t));
+  assert_int_equal(strncmp(t, "uuid:", 5), 0);
+  assert_int_equal(strlen(t), 5 + 36);
+  assert_string_equal(
+      text_of(hvx_child(h, WSMAN_NS_WSMAN, "OperationTimeout"), t, sizeof(t)),
+      "PT60.000S");
+  xmlNodePtr loc = hvx_child(h, WSMAN_NS_WSMAN, "Locale");
+  assert_non_null(loc);
+  char *lang = (char *)xmlNodeGetLang(loc);
+  assert_string_equal(lang, "en-US");
+  xmlFree(lang);
+}
+
+static wsman_hdr_t hdr(const char *action, const char *uri, char *mid) {
+  wsman_new_message_id(mid);
+  wsman_hdr_t h = {
+      "http://hv01:5985/wsman", action, uri, mid, 512000, 60, NULL, 0};
+  return h;
+}
+
+static void test_enumerate_envelope(void **state) {
+  char mid[64], t[512];
+  const char *uri = HV_WMI_URI_PREFIX "root/virtualization/v2/*";
+  wsman_hdr_t h = hdr(WSMAN_ACTION_ENUMERATE, uri, mid);
+  hvsb_t b;
+  hvsb_init(&b);
+  const char *wql = "SELECT Name FROM Msvm_ComputerSystem WHERE Caption = "
+                    "\"Virtual Machine\" AND x < 3 & y";
+  assert_int_equal(wsman_build_enumerate(&b, &h, wql, 77), 0);
+  xmlNodePtr head, body;
+  xmlDocPtr doc = parse_back(&b, &head, &body);
+  check_header(head, WSMAN_ACTION_ENUMERATE, uri);
+  xmlNodePtr en = hvx_child(body, WSMAN_NS_WSEN, "Enumerate");
+  assert_non_null(en);
+  assert_non_null(hvx_child(en, WSMAN_NS_WSMAN, "OptimizeEnumeration"));
+  assert_string_equal(
+      text_of(hvx_child(en, WSMAN_NS_WSMAN, "MaxElements"), t, sizeof(t)),
+      "77");
+  xmlNodePtr f = hvx_child(en, WSMAN_NS_WSMAN, "Filter");
+  assert_string_equal(text_of(f, t, sizeof(t)), wql);
+  char *d = attr(f, NULL, "Dialect");
+  assert_string_equal(d, WSMAN_DIALECT_WQL);
+  xmlFree(d);
+  xmlFreeDoc(doc);
+  /* without a filter: no Filter element */
+  hvsb_reset(&b);
+  assert_int_equal(wsman_build_enumerate(&b, &h, NULL, 5), 0);
+  doc = parse_back(&b, &head, &body);
+  assert_null(hvx_child(hvx_child(body, WSMAN_NS_WSEN, "Enumerate"),
+                        WSMAN_NS_WSMAN, "Filter"));
+  xmlFreeDoc(doc);
+  hvsb_free(&b);
+}
+
+static void test_pull_release_get_envelopes(void **state) {
+  char mid[64], t[512];
+  const char *uri = HV_WMI_URI_PREFIX "root/virtualization/v2/*";
+  hvsb_t b;
+  hvsb_init(&b);
+  wsman_hdr_t h = hdr(WSMAN_ACTION_PULL, uri, mid);
+  assert_int_equal(wsman_build_pull(&b, &h, "uuid:ctx&1", 9), 0);
+  xmlNodePtr head, body;
+  xmlDocPtr doc = parse_back(&b, &head, &body);
+  check_header(head, WSMAN_ACTION_PULL, uri);
+  xmlNodePtr p = hvx_child(body, WSMAN_NS_WSEN, "Pull");
+  assert_string_equal(
+      text_of(hvx_child(p, WSMAN_NS_WSEN, "EnumerationContext"), t, sizeof(t)),
+      "uuid:ctx&1");
+  assert_string_equal(
+      text_of(hvx_child(p, WSMAN_NS_WSEN, "MaxElements"), t, sizeof(t)), "9");
+  xmlFreeDoc(doc);
+
+  hvsb_reset(&b);
+  h = hdr(WSMAN_ACTION_RELEASE, uri, mid);
+  assert_int_equal(wsman_build_release(&b, &h, "uuid:ctx2"), 0);
+  doc = parse_back(&b, &head, &body);
+  assert_string_equal(text_of(hvx_path(body, WSMAN_NS_WSEN, "Release",
+                                       "EnumerationContext", NULL),
+                              t, sizeof(t)),
+                      "uuid:ctx2");
+  xmlFreeDoc(doc);
+
+  hvsb_reset(&b);
+  const char *juri =
+      HV_WMI_URI_PREFIX "root/virtualization/v2/Msvm_ConcreteJob";
+  wsman_selector_t sel[1] = {{"InstanceID", "ABC<&>\"1"}};
+  h = hdr(WSMAN_ACTION_GET, juri, mid);
+  h.sel = sel;
+  h.nsel = 1;
+  assert_int_equal(wsman_build_get(&b, &h), 0);
+  doc = parse_back(&b, &head, &body);
+  check_header(head, WSMAN_ACTION_GET, juri);
+  xmlNodePtr s =
+      hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  char *n = attr(s, NULL, "Name");
+  assert_string_equal(n, "InstanceID");
+  xmlFree(n);
+  assert_string_equal(text_of(s, t, sizeof(t)), "ABC<&>\"1");
+  assert_null(hvx_first_elem(body));
+  xmlFreeDoc(doc);
+  hvsb_free(&b);
+}
+
+static void test_invoke_envelope_with_epr(void **state) {
+  char mid[64], t[512];
+  const char *uri = HV_WMI_URI_PREFIX
+      "root/virtualization/v2/Msvm_VirtualSystemManagementService";
+  hvsb_t body_xml;
+  hvsb_init(&body_xml);
+  hvsb_addf(&body_xml, "<p:AddKvpItems_INPUT xmlns:p=\"%s\"><p:TargetSystem>",
+            uri);
+  wsman_selector_t target[2] = {{"CreationClassName", "Msvm_ComputerSystem"},
+                                {"Name", "GUID-1"}};
+  wsman_build_epr(&body_xml, "urn:cs", target, 2);
+  hvsb_adds(&body_xml, "</p:TargetSystem></p:AddKvpItems_INPUT>");
+  hvsb_t b;
+  hvsb_init(&b);
+  wsman_hdr_t h = hdr("urn:x/AddKvpItems", uri, mid);
+  assert_int_equal(wsman_build_invoke(&b, &h, hvsb_str(&body_xml)), 0);
+  xmlNodePtr head, body;
+  xmlDocPtr doc = parse_back(&b, &head, &body);
+  xmlNodePtr ts =
+      hvx_path(body, uri, "AddKvpItems_INPUT", "TargetSystem", NULL);
+  assert_non_null(ts);
+  assert_string_equal(
+      text_of(hvx_child(ts, WSMAN_NS_WSA, "Address"), t, sizeof(t)),
+      WSMAN_ANONYMOUS);
+  xmlNodePtr rp = hvx_child(ts, WSMAN_NS_WSA, "ReferenceParameters");
+  assert_string_equal(
+      text_of(hvx_child(rp, WSMAN_NS_WSMAN, "ResourceURI"), t, sizeof(t)),
+      "urn:cs");
+  xmlNodePtr s = hvx_path(rp, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  s = hvx_next(s, WSMAN_NS_WSMAN, "Selector");
+  assert_string_equal(text_of(s, t, sizeof(t)), "GUID-1");
+  xmlFreeDoc(doc);
+  hvsb_free(&b);
+  hvsb_free(&body_xml);
+}
+
+static void test_parse_enumerate_and_pull(void **state) {
+  size_t len;
+  char *buf = slurp("enum_cs.xml", &len);
+  wsman_resp_t r;
+  hv_err_t err;
+  hv_err_clear(&err);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), 0);
+  wsman_page_t pg;
+  assert_int_equal(wsman_parse_page(&r, 0, &pg, &err), 0);
+  assert_string_equal(pg.context, "uuid:CTX-CS-1");
+  assert_false(pg.eos);
+  int n = 0;
+  for (xmlNodePtr i = hvx_first_elem(pg.items); i; i = hvx_next_elem(i))
+    n++;
+  assert_int_equal(n, 3);
+  /* the Pull parser refuses an EnumerateResponse */
+  assert_int_equal(wsman_parse_page(&r, 1, &pg, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  wsman_resp_free(&r);
+  free(buf);
+
+  buf = slurp("pull_cs.xml", &len); /* other prefixes, XmlFragment */
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), 0);
+  assert_int_equal(wsman_parse_page(&r, 1, &pg, &err), 0);
+  assert_true(pg.eos);
+  xmlNodePtr inst = wsman_item_instance(hvx_first_elem(pg.items));
+  assert_true(hvx_is(inst, WSMAN_NS_WSMAN, "XmlFragment"));
+  char t[64];
+  assert_string_equal(text_of(hvx_child(inst, NULL, "ElementName"), t, 64),
+                      "empty");
+  wsman_resp_free(&r);
+  free(buf);
+}
+
+static void test_fault_filter(void **state) {
+  size_t len;
+  char *buf = slurp("fault_filter.xml", &len);
+  wsman_resp_t r;
+  hv_err_t err;
+  hv_err_clear(&err);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 400, &r, &err), -1);
+  assert_null(r.doc);
+  assert_int_equal(err.kind, HV_ERR_FAULT);
+  assert_int_equal(err.http_status, 400);
+  assert_int_equal(err.wmi_code, 2150858778u);
+  assert_non_null(strstr(err.msg, "s:Sender/w:CannotProcessFilter"));
+  assert_non_null(strstr(err.msg, "0x8033801A"));
+  assert_non_null(strstr(err.msg, "WQL query is invalid"));
+  assert_non_null(strstr(err.msg, "could not process the filter"));
+  free(buf);
+}
+
+static void test_fault_provider_wmierror(void **state) {
+  size_t len;
+  char *buf = slurp("fault_provider.xml", &len);
+  wsman_resp_t r;
+  hv_err_t err;
+  hv_err_clear(&err);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 500, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_FAULT);
+  assert_int_equal(err.wmi_code, 32775);
+  assert_non_null(strstr(err.msg, "Generic failure"));
+  assert_non_null(strstr(err.msg, "invalid state for this operation"));
+  assert_non_null(strstr(err.msg, "MSFT_WmiError 32775"));
+  free(buf);
+}
+
+static void test_http_errors(void **state) {
+  size_t len;
+  char *buf = slurp("http401.html", &len);
+  wsman_resp_t r;
+  hv_err_t err;
+  hv_err_clear(&err);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 401, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.http_status, 401);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 500, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_HTTP);
+  assert_int_equal(err.http_status, 500);
+  assert_non_null(strstr(err.msg, "500"));
+  /* 200 but not XML */
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  free(buf);
+  /* 200, XML, but not a SOAP envelope */
+  assert_int_equal(wsman_parse_response("<a/>", 4, 1 << 20, 200, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(wsman_parse_response("", 0, 1 << 20, 200, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+}
+
+static void test_doctype_and_size_refused(void **state) {
+  size_t len;
+  char *buf = slurp("doctype.xml", &len);
+  wsman_resp_t r;
+  hv_err_t err;
+  hv_err_clear(&err);
+  assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "DOCTYPE"));
+  free(buf);
+  buf = slurp("enum_cs.xml", &len);
+  assert_int_equal(wsman_parse_response(buf, len, len - 1, 200, &r, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "exceeds"));
+  free(buf);
+}
+
+static void test_page_without_context_or_eos(void **state) {
+  const char *x =
+      "<e:Envelope xmlns:e=\"" WSMAN_NS_SOAP "\" xmlns:n=\"" WSMAN_NS_WSEN
+      "\"><e:Body><n:PullResponse><n:Items/></n:PullResponse></e:Body>"
+      "</e:Envelope>";
+  wsman_resp_t r;
+  hv_err_t err;
+  assert_int_equal(wsman_parse_response(x, strlen(x), 1 << 20, 200, &r, &err),
+                   0);
+  wsman_page_t pg;
+  assert_int_equal(wsman_parse_page(&r, 1, &pg, &err), -1);
+  assert_non_null(strstr(err.msg, "EndOfSequence"));
+  wsman_resp_free(&r);
+}
+
+static void test_return_codes(void **state) {
+  assert_string_equal(hv_return_code_str(0), "Completed with No Error");
+  assert_string_equal(hv_return_code_str(4096),
+                      "Method Parameters Checked - Job Started");
+  assert_string_equal(hv_return_code_str(32769), "Access Denied");
+  assert_string_equal(hv_return_code_str(32775),
+                      "Invalid state for this operation");
+  assert_string_equal(hv_return_code_str(12345), "Unknown return code");
+  assert_true(hv_return_code_retryable(32775));
+  assert_false(hv_return_code_retryable(32773));
+  assert_string_equal(hv_job_state_str(7), "Completed");
+  assert_string_equal(hv_job_state_str(10), "Exception");
+}
+
+int main(void) {
+  xmlInitParser();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_enumerate_envelope),
+      cmocka_unit_test(test_pull_release_get_envelopes),
+      cmocka_unit_test(test_invoke_envelope_with_epr),
+      cmocka_unit_test(test_parse_enumerate_and_pull),
+      cmocka_unit_test(test_fault_filter),
+      cmocka_unit_test(test_fault_provider_wmierror),
+      cmocka_unit_test(test_http_errors),
+      cmocka_unit_test(test_doctype_and_size_refused),
+      cmocka_unit_test(test_page_without_context_or_eos),
+      cmocka_unit_test(test_return_codes),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  xmlCleanupParser();
+  return rc;
+}
