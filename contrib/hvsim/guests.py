@@ -57,6 +57,7 @@ failed; daemon and Wine output go to <workdir>/*.log and the tail of that log
 is quoted in start-up errors. Python standard library only.
 """
 
+import collections
 import errno
 import fcntl
 import os
@@ -69,6 +70,7 @@ import struct
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 
 __all__ = [
@@ -609,28 +611,13 @@ def _default_intrinsic(name, hostname):
 
 
 def _quote(text):
-    """Percent-encodes a field for hvsim-winreg (see hvsim-winreg.c)."""
-    out = []
-    for b in text.encode("utf-8"):
-        c = chr(b)
-        if c.isascii() and (c.isalnum() or c in "._~-"):
-            out.append(c)
-        else:
-            out.append("%%%02X" % b)
-    return "".join(out)
+    """Percent-encodes a field for hvsim-winreg (see hvsim-winreg.c): every
+    byte but [A-Za-z0-9._~-] becomes %XX."""
+    return urllib.parse.quote(text.encode("utf-8"), safe="")
 
 
 def _unquote(field):
-    raw = bytearray()
-    i, data = 0, field.encode("ascii", "strict")
-    while i < len(data):
-        if data[i] == 0x25:  # '%'
-            raw.append(int(data[i + 1:i + 3], 16))
-            i += 3
-        else:
-            raw.append(data[i])
-            i += 1
-    return raw.decode("utf-8", "replace")
+    return urllib.parse.unquote_to_bytes(field).decode("utf-8", "replace")
 
 
 def wine_environment(prefix):
@@ -804,7 +791,8 @@ class WindowsGuest:
         self.template = template or os.environ.get("HVSIM_WINE_TEMPLATE")
         self.round_trips = 0
         self._proc = None
-        self._buf = b""
+        self._buf = b""  # partial line from the helper
+        self._lines = collections.deque()  # complete lines not yet read
         self._lock = threading.Lock()
         self._intrinsic = _default_intrinsic(name, self.hostname)
         if intrinsic:
@@ -862,7 +850,7 @@ class WindowsGuest:
 
     def _readline(self, deadline, what):
         fd = self._proc.stdout.fileno()
-        while b"\n" not in self._buf:
+        while not self._lines:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise GuestError("%s: %s: hvsim-winreg did not answer within "
@@ -870,18 +858,19 @@ class WindowsGuest:
             r, _, _ = select.select([fd], [], [], left)
             if not r:
                 continue
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
                 raise GuestError("%s: %s: hvsim-winreg exited (status %s); "
                                  "log: %s" % (self.name, what,
                                               self._proc.poll(),
                                               _tail(self.log_path)))
-            self._buf += chunk
-            if len(self._buf) > MAX_LINE and b"\n" not in self._buf:
+            parts = (self._buf + chunk).split(b"\n")
+            self._buf = parts.pop()
+            self._lines.extend(parts)
+            if len(self._buf) > MAX_LINE:
                 raise GuestError("%s: %s: answer line over %d bytes"
                                  % (self.name, what, MAX_LINE))
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line.decode("ascii", "replace")
+        return self._lines.popleft().decode("ascii", "replace")
 
     def _command(self, fields, limit=MAX_ITEMS):
         """Sends one request; returns (ok_fields, item_lines) or raises
