@@ -76,7 +76,7 @@ import uuid
 __all__ = [
     "GuestError", "LinuxGuest", "WindowsGuest", "default_shim_path",
     "default_winreg_exe", "ensure_wine_template", "wine_environment",
-    "wine_processes", "POOL_EXTERNAL", "POOL_GUEST", "POOL_AUTO",
+    "wine_processes", "open_guest", "POOL_EXTERNAL", "POOL_GUEST", "POOL_AUTO",
     "POOL_AUTO_EXTERNAL", "POOL_AUTO_INTERNAL",
 ]
 
@@ -999,3 +999,14 @@ class WindowsGuest:
     def __repr__(self):
         return "WindowsGuest(%r, wineprefix=%r)" % (self.name,
                                                     self.wineprefix)
+
+
+def open_guest(kind, name, workdir, **kwargs):
+    """Starts a guest of `kind` ("linux" or "windows"); keyword arguments
+    go to LinuxGuest / WindowsGuest."""
+    if kind == "linux":
+        return LinuxGuest(name, workdir, **kwargs)
+    if kind == "windows":
+        return WindowsGuest(name, workdir, **kwargs)
+    raise ValueError("guest kind must be 'linux' or 'windows', not %r"
+                     % (kind,))

@@ -237,6 +237,20 @@ class LinuxGuestLifecycleTest(unittest.TestCase):
         with self.assertRaises(guests.GuestError):
             g.get(0, "x")
 
+    def test_restart_keeps_pool_files(self):
+        work = self.tmp.name + "/rs"
+        with guests.open_guest("linux", "vm-rs", work,
+                               shim_path=SHIM) as g:
+            g.publish_host_item("hvkvp.cfg.id", "kept")
+            first_pid = g.pid
+        with guests.open_guest("linux", "vm-rs", work,
+                               shim_path=SHIM) as g:
+            self.assertNotEqual(g.pid, first_pid)
+            self.assertEqual(g.host_items(), {"hvkvp.cfg.id": "kept"})
+            # Host facts are pushed again at start, not duplicated.
+            self.assertEqual(len(read_pool(g.pool_dir + "/.kvp_pool_3")),
+                             len(g.parameters()))
+
     def test_two_guests_are_isolated(self):
         a = guests.LinuxGuest("vm-a", self.tmp.name + "/a", SHIM)
         self.addCleanup(a.close)

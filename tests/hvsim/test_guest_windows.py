@@ -156,6 +156,35 @@ class WindowsGuestTest(unittest.TestCase):
         g.set("External", "still", "fine")
         self.assertTrue(g.remove_host_item("still"))
 
+    def test_helper_raw_protocol(self):
+        # A second helper on the same prefix (same wineserver), fed raw
+        # lines: hostile or malformed input gets an ERR, never a crash.
+        long_line = "SET External k " + "a" * 70000
+        script = ["PING", "SET External bad %4", "SET External k %FF%FE",
+                  "SET External k v%00x", "GET External", long_line,
+                  "SET Guest%5CParameters%5C..%5C..%5CAuto raw v%20w",
+                  "GET Guest%5CParameters%5C..%5C..%5CAuto raw",
+                  "SET External raw%20key a%3Db", "GET External raw%20key",
+                  "DEL External raw%20key", "DEL External raw%20key",
+                  "QUIT"]
+        r = subprocess.run(["wine", helper()],
+                           input=("\r\n".join(script) + "\r\n").encode(),
+                           env=self.guest.wine_env(), capture_output=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.decode().splitlines()
+        self.assertEqual(lines[0], "READY hvsim-winreg 1")
+        ans = [l.split(" ")[:2] for l in lines[1:]]
+        self.assertEqual(ans, [["OK"], ["ERR", "87"], ["ERR", "87"],
+                               ["ERR", "87"], ["ERR", "1"], ["ERR", "87"],
+                               ["OK"], ["OK", "v%20w"], ["OK"],
+                               ["OK", "a%3Db"], ["OK"], ["ERR", "2"],
+                               ["OK"]])
+        # ".." is no path operator in the registry: a key literally named so.
+        self.assertNotIn("raw", self.guest.intrinsic_items())
+        self.assertTrue(self.guest.delete("Guest\\Parameters\\..\\..\\Auto",
+                                          "raw"))
+
     def test_round_trip_cost(self):
         g = self.guest
         n = 300
