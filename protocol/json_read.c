@@ -562,6 +562,9 @@ int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
   if (st != yajl_status_ok && r.rc == 0) {
     unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
     size_t off = yajl_get_bytes_consumed(h);
+    char *nl = msg != NULL ? strchr((char *)msg, '\n') : NULL;
+    if (nl != NULL)
+      *nl = '\0';
     hvkvp_err_set(err, HVKVP_E_JSON, "invalid JSON near byte %zu: %s", off,
                   msg != NULL ? (const char *)msg : "parse error");
     if (msg != NULL)
