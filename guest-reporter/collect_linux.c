@@ -7,7 +7,8 @@
  * Every path is read under ctx->root ("" live, a fixture directory in
  * tests). statvfs() cannot be redirected, so with a non-empty root the df
  * collector reads "<root>/statvfs" instead: one line per mount point,
- * "<mountpoint> <f_frsize> <f_blocks> <f_bfree> <f_bavail>".
+ * "<mountpoint> <f_frsize> <f_blocks> <f_bfree> <f_bavail>", the mount point
+ * escaped like in /proc/mounts (space = \040).
  */
 #include "collect.h"
 #include "collect_linux.h"
@@ -428,9 +429,12 @@ static int cl_df_stat(const collect_ctx_t *ctx, const char *mnt,
   for (char *line = strtok_r(buf, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
     char *f[6];
-    if (cl_split(line, f, 6) == 5 && strcmp(f[0], mnt) == 0 &&
-        cl_u64(f[1], &st->frsize) == 0 && cl_u64(f[2], &st->blocks) == 0 &&
-        cl_u64(f[3], &st->bfree) == 0 && cl_u64(f[4], &st->bavail) == 0) {
+    if (cl_split(line, f, 6) != 5)
+      continue;
+    cl_unescape_octal(f[0]);
+    if (strcmp(f[0], mnt) == 0 && cl_u64(f[1], &st->frsize) == 0 &&
+        cl_u64(f[2], &st->blocks) == 0 && cl_u64(f[3], &st->bfree) == 0 &&
+        cl_u64(f[4], &st->bavail) == 0) {
       rc = 0;
       break;
     }

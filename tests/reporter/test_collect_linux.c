@@ -1,0 +1,348 @@
+/*
+ * test_collect_linux.c - the Linux collectors on recorded /proc & /sys
+ * fixtures (fixtures/live: this build machine's real files; fixtures/edge:
+ * old kernel formats, escapes, duplicates, odd process names), checked for
+ * collectd's exact names and the exact values the files imply.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "collect.h"
+#include "collect_linux.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FIX HVKVP_REPORTER_FIXTURES
+
+static const collector_t *find_collector(const char *name) {
+  size_t n;
+  const collector_t *c = collectors_platform(&n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(c[i].name, name) == 0)
+      return &c[i];
+  fail_msg("no collector %s", name);
+  return NULL;
+}
+
+/* Runs one collector on a fixture root into m (init'd here). */
+static void run(const char *name, const char *root, int loopback,
+                hvkvp_msg_t *m) {
+  collect_ctx_t ctx = {
+      .root = root, .include_loopback = loopback, .interval = 10};
+  char err[256] = "";
+  hvkvp_msg_init(m);
+  int rc = find_collector(name)->read(&ctx, m, err, sizeof(err));
+  if (rc != 0)
+    fail_msg("collector %s on %s: %s", name, root, err);
+}
+
+static const hvkvp_vl_t *get(const hvkvp_msg_t *m, const char *plugin,
+                             const char *pinst, const char *type,
+                             const char *tinst) {
+  const hvkvp_vl_t *found = NULL;
+  for (size_t i = 0; i < m->n_vls; i++) {
+    const hvkvp_vl_t *v = &m->vls[i];
+    if (strcmp(v->plugin, plugin) == 0 &&
+        strcmp(v->plugin_instance, pinst) == 0 && strcmp(v->type, type) == 0 &&
+        strcmp(v->type_instance, tinst) == 0) {
+      if (found != NULL)
+        fail_msg("duplicate value list %s/%s/%s/%s", plugin, pinst, type,
+                 tinst);
+      found = v;
+    }
+  }
+  return found;
+}
+
+static void expect_gauge(const hvkvp_msg_t *m, const char *plugin,
+                         const char *pinst, const char *type, const char *tinst,
+                         double want) {
+  const hvkvp_vl_t *v = get(m, plugin, pinst, type, tinst);
+  if (v == NULL)
+    fail_msg("missing %s/%s/%s/%s", plugin, pinst, type, tinst);
+  assert_int_equal(v->n, 1);
+  assert_int_equal(v->dstypes[0], HVKVP_DS_GAUGE);
+  assert_string_equal(v->dsnames[0], "value");
+  if (fabs(v->values[0].gauge - want) > 1e-9)
+    fail_msg("%s/%s/%s/%s = %.17g, want %.17g", plugin, pinst, type, tinst,
+             v->values[0].gauge, want);
+}
+
+static void expect_derive(const hvkvp_msg_t *m, const char *plugin,
+                          const char *pinst, const char *type,
+                          const char *tinst, int64_t want) {
+  const hvkvp_vl_t *v = get(m, plugin, pinst, type, tinst);
+  if (v == NULL)
+    fail_msg("missing %s/%s/%s/%s", plugin, pinst, type, tinst);
+  assert_int_equal(v->n, 1);
+  assert_int_equal(v->dstypes[0], HVKVP_DS_DERIVE);
+  assert_int_equal(v->values[0].derive, want);
+}
+
+static void expect_pair(const hvkvp_msg_t *m, const char *plugin,
+                        const char *pinst, const char *type, const char *ds0,
+                        int64_t v0, const char *ds1, int64_t v1) {
+  const hvkvp_vl_t *v = get(m, plugin, pinst, type, "");
+  if (v == NULL)
+    fail_msg("missing %s/%s/%s", plugin, pinst, type);
+  assert_int_equal(v->n, 2);
+  assert_string_equal(v->dsnames[0], ds0);
+  assert_string_equal(v->dsnames[1], ds1);
+  assert_int_equal(v->dstypes[0], HVKVP_DS_DERIVE);
+  assert_int_equal(v->dstypes[1], HVKVP_DS_DERIVE);
+  assert_int_equal(v->values[0].derive, v0);
+  assert_int_equal(v->values[1].derive, v1);
+}
+
+/* ---- live fixtures (this machine) ---- */
+
+static void test_live_cpu(void **state) {
+  hvkvp_msg_t m;
+  run("cpu", FIX "/live", 0, &m);
+  static const char *const st[] = {"user", "nice",      "system",  "idle",
+                                   "wait", "interrupt", "softirq", "steal"};
+  static const int64_t c0[] = {8963, 0, 6284, 144246, 116, 0, 30, 25};
+  static const int64_t c1[] = {12776, 0, 8805, 136834, 1096, 0, 121, 29};
+  for (int i = 0; i < 8; i++) {
+    expect_derive(&m, "cpu", "0", "cpu", st[i], c0[i]);
+    expect_derive(&m, "cpu", "1", "cpu", st[i], c1[i]);
+  }
+  assert_int_equal(m.n_vls, 16); /* no aggregate "cpu" line, no guest */
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_memory_swap(void **state) {
+  hvkvp_msg_t m;
+  run("memory", FIX "/live", 0, &m);
+  expect_gauge(&m, "memory", "", "memory", "used", 190720.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "buffered", 9084.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "cached", 1923824.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "free", 22411976.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "slab_unrecl", 28952.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "slab_recl", 119528.0 * 1024);
+  assert_int_equal(m.n_vls, 6);
+  hvkvp_msg_free(&m);
+  run("swap", FIX "/live", 0, &m);
+  expect_gauge(&m, "swap", "", "swap", "used", 0);
+  expect_gauge(&m, "swap", "", "swap", "free", 0);
+  expect_gauge(&m, "swap", "", "swap", "cached", 0);
+  expect_derive(&m, "swap", "", "swap_io", "in", 0);
+  expect_derive(&m, "swap", "", "swap_io", "out", 0);
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_load_uptime_entropy(void **state) {
+  hvkvp_msg_t m;
+  run("load", FIX "/live", 0, &m);
+  const hvkvp_vl_t *v = get(&m, "load", "", "load", "");
+  assert_non_null(v);
+  assert_int_equal(v->n, 3);
+  assert_string_equal(v->dsnames[0], "shortterm");
+  assert_string_equal(v->dsnames[1], "midterm");
+  assert_string_equal(v->dsnames[2], "longterm");
+  assert_true(v->values[0].gauge == 1.35 && v->values[1].gauge == 0.79 &&
+              v->values[2].gauge == 0.37);
+  hvkvp_msg_free(&m);
+  run("uptime", FIX "/live", 0, &m);
+  expect_gauge(&m, "uptime", "", "uptime", "", 1605);
+  hvkvp_msg_free(&m);
+  run("entropy", FIX "/live", 0, &m);
+  expect_gauge(&m, "entropy", "", "entropy", "", 256);
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_df(void **state) {
+  hvkvp_msg_t m;
+  run("df", FIX "/live", 0, &m);
+  expect_gauge(&m, "df", "root", "df_complex", "free", 81921634304.0);
+  expect_gauge(&m, "df", "root", "df_complex", "reserved", 167807893504.0);
+  expect_gauge(&m, "df", "root", "df_complex", "used", 20823646208.0);
+  assert_int_equal(m.n_vls, 3); /* tmpfs, cgroup, proc, devpts... skipped */
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_interface(void **state) {
+  hvkvp_msg_t m;
+  run("interface", FIX "/live", 0, &m);
+  expect_pair(&m, "interface", "eth0", "if_octets", "rx", 267484866, "tx",
+              199424);
+  expect_pair(&m, "interface", "eth0", "if_packets", "rx", 5052, "tx", 2718);
+  expect_pair(&m, "interface", "eth0", "if_errors", "rx", 0, "tx", 0);
+  expect_pair(&m, "interface", "eth0", "if_dropped", "rx", 0, "tx", 0);
+  assert_non_null(get(&m, "interface", "ifb0", "if_octets", ""));
+  assert_null(get(&m, "interface", "lo", "if_octets", ""));
+  assert_int_equal(m.n_vls, 12);
+  hvkvp_msg_free(&m);
+  run("interface", FIX "/live", 1, &m);
+  expect_pair(&m, "interface", "lo", "if_octets", "rx", 1236465, "tx", 1236465);
+  assert_int_equal(m.n_vls, 16);
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_disk_processes(void **state) {
+  collect_linux_reset_state();
+  hvkvp_msg_t m;
+  run("disk", FIX "/live", 0, &m);
+  expect_pair(&m, "disk", "vda", "disk_octets", "read", 12746514LL * 512,
+              "write", 8767912LL * 512);
+  expect_pair(&m, "disk", "vda", "disk_ops", "read", 145525, "write", 31008);
+  expect_pair(&m, "disk", "vda", "disk_merged", "read", 20141, "write", 19110);
+  expect_pair(&m, "disk", "vda", "disk_io_time", "io_time", 20476,
+              "weighted_io_time", 183603);
+  expect_gauge(&m, "disk", "vda", "pending_operations", "", 0);
+  assert_null(get(&m, "disk", "loop0", "disk_ops", "")); /* no I/O */
+  assert_null(get(&m, "disk", "vda", "disk_time", ""));  /* first read */
+  assert_int_equal(m.n_vls, 5);
+  hvkvp_msg_free(&m);
+  run("processes", FIX "/live", 0, &m);
+  expect_gauge(&m, "processes", "", "ps_state", "sleeping", 2);
+  expect_gauge(&m, "processes", "", "ps_state", "running", 0);
+  expect_derive(&m, "processes", "", "fork_rate", "", 30476);
+  hvkvp_msg_free(&m);
+}
+
+/* ---- edge cases ---- */
+
+static void test_edge_cpu_old_formats(void **state) {
+  hvkvp_msg_t m;
+  run("cpu", FIX "/edge", 0, &m);
+  /* cpu0 has only 4 fields (very old kernels): 4 states */
+  expect_derive(&m, "cpu", "0", "cpu", "user", 1);
+  expect_derive(&m, "cpu", "0", "cpu", "idle", 4);
+  assert_null(get(&m, "cpu", "0", "cpu", "wait"));
+  /* cpu1 has guest fields: not reported (collectd's default) */
+  expect_derive(&m, "cpu", "1", "cpu", "steal", 12);
+  expect_derive(&m, "cpu", "1", "cpu", "wait", 9);
+  assert_int_equal(m.n_vls, 12);
+  hvkvp_msg_free(&m);
+}
+
+static void test_edge_memory_swap(void **state) {
+  hvkvp_msg_t m;
+  run("memory", FIX "/edge", 0, &m);
+  /* no SReclaimable/SUnreclaim: "slab" as a whole */
+  expect_gauge(&m, "memory", "", "memory", "used", 625.0 * 1024);
+  expect_gauge(&m, "memory", "", "memory", "slab", 25.0 * 1024);
+  assert_null(get(&m, "memory", "", "memory", "slab_recl"));
+  assert_int_equal(m.n_vls, 5);
+  hvkvp_msg_free(&m);
+  run("swap", FIX "/edge", 0, &m);
+  expect_gauge(&m, "swap", "", "swap", "used", 400.0 * 1024);
+  expect_gauge(&m, "swap", "", "swap", "free", 1500.0 * 1024);
+  expect_gauge(&m, "swap", "", "swap", "cached", 100.0 * 1024);
+  assert_null(get(&m, "swap", "", "swap_io", "in")); /* no pswpin */
+  hvkvp_msg_free(&m);
+}
+
+static void test_edge_df(void **state) {
+  hvkvp_msg_t m;
+  run("df", FIX "/edge", 0, &m);
+  expect_gauge(&m, "df", "root", "df_complex", "free", 300.0 * 4096);
+  expect_gauge(&m, "df", "root", "df_complex", "reserved", 100.0 * 4096);
+  expect_gauge(&m, "df", "root", "df_complex", "used", 600.0 * 4096);
+  /* escaped space, mounted twice, bavail > bfree clamped */
+  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "free", 10240);
+  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "reserved", 0);
+  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "used", 0);
+  expect_gauge(&m, "df", "srv-data-x", "df_complex", "used", 51200);
+  /* proc, tmpfs, unstatable and zero-block filesystems skipped */
+  assert_int_equal(m.n_vls, 9);
+  hvkvp_msg_free(&m);
+}
+
+static void test_edge_interface(void **state) {
+  hvkvp_msg_t m;
+  run("interface", FIX "/edge", 0, &m);
+  expect_pair(&m, "interface", "verylonginterfacename0", "if_octets", "rx",
+              INT64_MAX, "tx", 5);
+  expect_pair(&m, "interface", "verylonginterfacename0", "if_dropped", "rx", 4,
+              "tx", 8);
+  expect_pair(&m, "interface", "eth1", "if_errors", "rx", 3, "tx", 11);
+  assert_null(get(&m, "interface", "lo", "if_octets", ""));
+  assert_int_equal(m.n_vls, 8);
+  hvkvp_msg_free(&m);
+}
+
+static void test_edge_disk_time(void **state) {
+  collect_linux_reset_state();
+  hvkvp_msg_t m;
+  run("disk", FIX "/edge", 0, &m);
+  expect_pair(&m, "disk", "sda", "disk_octets", "read", 409600, "write",
+              819200);
+  expect_pair(&m, "disk", "sda1", "disk_ops", "read", 10, "write", 20);
+  assert_null(get(&m, "disk", "sda1", "disk_merged", "")); /* old format */
+  expect_pair(&m, "disk", "sdb", "disk_octets", "read", 0, "write", 12288);
+  assert_null(get(&m, "disk", "loop0", "disk_octets", ""));
+  assert_null(get(&m, "disk", "sda", "disk_time", ""));
+  hvkvp_msg_free(&m);
+  /* second read: +10 reads taking +30 ms, +20 writes taking +40 ms, at a
+   * 10 s interval: collectd adds avg time per op x interval */
+  run("disk", FIX "/edge2", 0, &m);
+  expect_pair(&m, "disk", "sda", "disk_time", "read", 30, "write", 20);
+  hvkvp_msg_free(&m);
+}
+
+static void test_edge_processes(void **state) {
+  hvkvp_msg_t m;
+  run("processes", FIX "/edge", 0, &m);
+  expect_gauge(&m, "processes", "", "ps_state", "running", 1);  /* "(a) b)" */
+  expect_gauge(&m, "processes", "", "ps_state", "sleeping", 2); /* S, I */
+  expect_gauge(&m, "processes", "", "ps_state", "blocked", 1);
+  expect_gauge(&m, "processes", "", "ps_state", "zombies", 1);
+  expect_gauge(&m, "processes", "", "ps_state", "stopped", 1);
+  expect_gauge(&m, "processes", "", "ps_state", "paging", 0);
+  expect_derive(&m, "processes", "", "fork_rate", "", 777);
+  hvkvp_msg_free(&m);
+}
+
+static void test_missing_root_fails(void **state) {
+  collect_ctx_t ctx = {.root = FIX "/does-not-exist"};
+  hvkvp_msg_t m;
+  hvkvp_msg_init(&m);
+  char err[256] = "";
+  assert_int_equal(find_collector("memory")->read(&ctx, &m, err, sizeof(err)),
+                   -1);
+  assert_non_null(strstr(err, "does-not-exist/proc/meminfo"));
+  hvkvp_msg_free(&m);
+}
+
+static void test_live_system(void **state) {
+  /* The real /proc of this machine: every collector works. */
+  size_t n;
+  const collector_t *c = collectors_platform(&n);
+  collect_ctx_t ctx = {.root = "", .interval = 10};
+  for (size_t i = 0; i < n; i++) {
+    hvkvp_msg_t m;
+    hvkvp_msg_init(&m);
+    char err[256] = "";
+    if (c[i].read(&ctx, &m, err, sizeof(err)) != 0)
+      fail_msg("live collector %s: %s", c[i].name, err);
+    hvkvp_msg_free(&m);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_live_cpu),
+      cmocka_unit_test(test_live_memory_swap),
+      cmocka_unit_test(test_live_load_uptime_entropy),
+      cmocka_unit_test(test_live_df),
+      cmocka_unit_test(test_live_interface),
+      cmocka_unit_test(test_live_disk_processes),
+      cmocka_unit_test(test_edge_cpu_old_formats),
+      cmocka_unit_test(test_edge_memory_swap),
+      cmocka_unit_test(test_edge_df),
+      cmocka_unit_test(test_edge_interface),
+      cmocka_unit_test(test_edge_disk_time),
+      cmocka_unit_test(test_edge_processes),
+      cmocka_unit_test(test_missing_root_fails),
+      cmocka_unit_test(test_live_system),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
