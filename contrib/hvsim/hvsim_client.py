@@ -1,0 +1,296 @@
+"""hvsim_client: a small raw WS-Management client and process helper for the
+simulator's tests and benchmark (tests/hvsim/test_sim_*.py,
+bench/bench_hvsim.py). Builds request envelopes by hand, sends them over
+one keep-alive HTTP(S) connection and parses answers by namespace URI.
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import select
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from hvsim_xml import (NS_A, NS_N, NS_S, NS_W, NS_F, WMI_V2,  # noqa: E402
+                       DIALECT_WQL, q)
+
+HVSIM = os.path.join(HERE, "hvsim")
+ENV_NS = ('xmlns:s="%s" xmlns:wsa="%s" xmlns:wsman="%s" xmlns:wsen="%s"'
+          % (NS_S, NS_A, NS_W, NS_N))
+
+
+def class_uri(cls):
+    return WMI_V2 + "/" + cls
+
+
+def _hdr(action, uri, extra=""):
+    return ("<s:Header><wsa:Action>%s</wsa:Action><wsa:MessageID>uuid:%s"
+            "</wsa:MessageID><wsa:To>http://localhost/wsman</wsa:To>"
+            "<wsman:ResourceURI>%s</wsman:ResourceURI>%s</s:Header>" % (
+                action, str(uuid.uuid4()).upper(), uri, extra))
+
+
+def envelope(action, uri, body, extra=""):
+    return ("<s:Envelope %s>%s<s:Body>%s</s:Body></s:Envelope>" % (
+        ENV_NS, _hdr(action, uri, extra), body)).encode()
+
+
+def max_env(n):
+    return "<wsman:MaxEnvelopeSize>%d</wsman:MaxEnvelopeSize>" % n if n \
+        else ""
+
+
+def enumerate_req(uri, wql=None, optimize=True, max_elements=None,
+                  max_envelope=None, mode=None, dialect=DIALECT_WQL):
+    body = "<wsen:Enumerate>"
+    if optimize:
+        body += "<wsman:OptimizeEnumeration/>"
+        if max_elements:
+            body += "<wsman:MaxElements>%d</wsman:MaxElements>" % max_elements
+    if mode:
+        body += "<wsman:EnumerationMode>%s</wsman:EnumerationMode>" % mode
+    if wql is not None:
+        body += '<wsman:Filter Dialect="%s">%s</wsman:Filter>' % (
+            dialect, wql.replace("&", "&amp;").replace("<", "&lt;"))
+    body += "</wsen:Enumerate>"
+    return envelope("http://schemas.xmlsoap.org/ws/2004/09/enumeration/"
+                    "Enumerate", uri, body, max_env(max_envelope))
+
+
+def pull_req(uri, context, max_elements=None, max_envelope=None):
+    body = "<wsen:Pull><wsen:EnumerationContext>%s</wsen:EnumerationContext>"\
+        % context
+    if max_elements:
+        body += "<wsen:MaxElements>%d</wsen:MaxElements>" % max_elements
+    body += "</wsen:Pull>"
+    return envelope("http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull",
+                    uri, body, max_env(max_envelope))
+
+
+def release_req(uri, context):
+    return envelope("http://schemas.xmlsoap.org/ws/2004/09/enumeration/"
+                    "Release", uri, "<wsen:Release><wsen:EnumerationContext>"
+                    "%s</wsen:EnumerationContext></wsen:Release>" % context)
+
+
+def selector_set(selectors):
+    return "<wsman:SelectorSet>%s</wsman:SelectorSet>" % "".join(
+        '<wsman:Selector Name="%s">%s</wsman:Selector>' % kv
+        for kv in selectors)
+
+
+def get_req(uri, selectors):
+    return envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/Get",
+                    uri, "", selector_set(selectors))
+
+
+def data_item(name, data, source=0, cdata=False):
+    inst = ('<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">'
+            '<PROPERTY NAME="Data" TYPE="string"><VALUE>%s</VALUE></PROPERTY>'
+            '<PROPERTY NAME="Name" TYPE="string"><VALUE>%s</VALUE></PROPERTY>'
+            '<PROPERTY NAME="Source" TYPE="uint16"><VALUE>%d</VALUE>'
+            "</PROPERTY></INSTANCE>" % (_e(data), _e(name), source))
+    return "<![CDATA[%s]]>" % inst if cdata else _e(inst)
+
+
+def _e(t):
+    return t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+SERVICE_SELECTORS = [("CreationClassName",
+                      "Msvm_VirtualSystemManagementService"),
+                     ("Name", "vmms")]
+
+
+def kvp_invoke_req(method, vm_guid, items, selectors=None, cdata=False,
+                   target_class="Msvm_ComputerSystem"):
+    uri = class_uri("Msvm_VirtualSystemManagementService")
+    target = ("<p:TargetSystem><wsa:Address>http://schemas.xmlsoap.org/ws/"
+              "2004/08/addressing/role/anonymous</wsa:Address>"
+              "<wsa:ReferenceParameters><wsman:ResourceURI>%s"
+              "</wsman:ResourceURI>%s</wsa:ReferenceParameters>"
+              "</p:TargetSystem>" % (
+                  class_uri(target_class),
+                  selector_set([("CreationClassName", "Msvm_ComputerSystem"),
+                                ("Name", vm_guid)])))
+    dis = "".join("<p:DataItems>%s</p:DataItems>" % data_item(
+        k, v, cdata=cdata) for k, v in items)
+    body = '<p:%s_INPUT xmlns:p="%s">%s%s</p:%s_INPUT>' % (
+        method, uri, target, dis, method)
+    return envelope(uri + "/" + method, uri, body,
+                    selector_set(selectors or SERVICE_SELECTORS))
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self._root = None
+
+    @property
+    def root(self):
+        if self._root is None:
+            self._root = ET.fromstring(self.body)
+        return self._root
+
+    def body_el(self):
+        return self.root.find(q(NS_S, "Body"))
+
+    def fault(self):
+        """(subcode QName text resolved to (ns, local), WSManFault Code)."""
+        f = self.body_el().find(q(NS_S, "Fault"))
+        if f is None:
+            return None
+        sub = f.find("%s/%s/%s" % (q(NS_S, "Code"), q(NS_S, "Subcode"),
+                                   q(NS_S, "Value"))).text
+        wf = f.find("%s/%s" % (q(NS_S, "Detail"), q(NS_F, "WSManFault")))
+        return sub, (wf.get("Code") if wf is not None else None)
+
+
+class Client:
+    def __init__(self, url, user, password, cafile=None, timeout=60):
+        m = re.match(r"(https?)://([^/:]+):(\d+)(/.*)", url)
+        self.scheme, self.host, self.port, self.path = (
+            m.group(1), m.group(2), int(m.group(3)), m.group(4))
+        self.auth = "Basic " + base64.b64encode(
+            ("%s:%s" % (user, password)).encode()).decode()
+        self.cafile = cafile
+        self.timeout = timeout
+        self.conn = None
+
+    def _connect(self):
+        if self.scheme == "https":
+            ctx = ssl.create_default_context(cafile=self.cafile)
+            return http.client.HTTPSConnection(self.host, self.port,
+                                               timeout=self.timeout,
+                                               context=ctx)
+        return http.client.HTTPConnection(self.host, self.port,
+                                          timeout=self.timeout)
+
+    def post(self, body, auth=True, path=None):
+        if self.conn is None:
+            self.conn = self._connect()
+        headers = {"Content-Type": "application/soap+xml;charset=UTF-8"}
+        if auth:
+            headers["Authorization"] = self.auth if auth is True else auth
+        try:
+            self.conn.request("POST", path or self.path, body, headers)
+            r = self.conn.getresponse()
+            data = r.read()
+        except Exception:
+            self.close()
+            raise
+        if r.getheader("Connection", "").lower() == "close":
+            self.close()
+        return Response(r.status, r.getheaders(), data)
+
+    def admin(self, method, path, obj=None):
+        c = self._connect()
+        try:
+            c.request(method, path, None if obj is None else json.dumps(obj),
+                      {"Content-Type": "application/json"})
+            r = c.getresponse()
+            return r.status, json.loads(r.read() or b"null")
+        finally:
+            c.close()
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def enumerate_all(self, uri, wql=None, max_elements=50,
+                      max_envelope=None):
+        """Enumerate + Pull loop; returns (items, round_trips)."""
+        r = self.post(enumerate_req(uri, wql, True, max_elements,
+                                    max_envelope))
+        if r.status != 200:
+            raise RuntimeError("Enumerate: HTTP %d %r" % (r.status,
+                                                          r.body[:500]))
+        resp = r.body_el().find(q(NS_N, "EnumerateResponse"))
+        items = list(resp.find(q(NS_W, "Items")))
+        done = resp.find(q(NS_W, "EndOfSequence")) is not None
+        ctx = resp.find(q(NS_N, "EnumerationContext")).text
+        trips = 1
+        while not done:
+            r = self.post(pull_req(uri, ctx, max_elements, max_envelope))
+            trips += 1
+            if r.status != 200:
+                raise RuntimeError("Pull: HTTP %d %r" % (r.status,
+                                                         r.body[:500]))
+            resp = r.body_el().find(q(NS_N, "PullResponse"))
+            items.extend(resp.find(q(NS_N, "Items")))
+            done = resp.find(q(NS_N, "EndOfSequence")) is not None
+            c = resp.find(q(NS_N, "EnumerationContext"))
+            ctx = c.text if c is not None else None
+        return items, trips
+
+
+class Sim:
+    """Runs contrib/hvsim/hvsim on a free port until stop()."""
+
+    def __init__(self, *extra, user="hvuser", password="hv pass:1",
+                 https=False, timeout=120):
+        args = [sys.executable, HVSIM, "--listen", "127.0.0.1:0", "--user",
+                user, "--password", password] + list(extra)
+        if https:
+            args.append("--https")
+        self.user, self.password = user, password
+        # bufsize=0: select() must see every line still unread
+        self.errfile = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=self.errfile, bufsize=0,
+                                     start_new_session=True)
+        self.lines = []
+        self.url = None
+        self.cert = None
+        deadline = time.monotonic() + timeout
+        while self.url is None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [],
+                                              left)[0]:
+                self.stop()
+                raise RuntimeError("hvsim did not start in %ds" % timeout)
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                self.proc.wait()
+                self.errfile.seek(0)
+                err = self.errfile.read().decode(errors="replace")
+                raise RuntimeError("hvsim exited (%s): %s"
+                                   % (self.proc.wait(), err))
+            self.lines.append(line.rstrip("\n"))
+            if line.startswith("hvsim: listening on "):
+                self.url = line.split()[-1]
+            elif line.startswith("hvsim: certificate "):
+                self.cert = line.split(" ", 2)[2].strip()
+
+    def client(self, **kw):
+        return Client(self.url, self.user, self.password, cafile=self.cert,
+                      **kw)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        out = self.proc.stdout.read().decode()
+        self.proc.stdout.close()
+        self.errfile.seek(0)
+        err = self.errfile.read().decode(errors="replace")
+        self.errfile.close()
+        return self.proc.returncode, out, err

@@ -1,0 +1,302 @@
+"""hvsim_synthetic: in-memory synthetic guests for the simulator.
+
+Each synthetic VM publishes the intrinsic items a Linux guest's hv_kvp_daemon
+publishes, a valid hvkvp message (about 150 collectd value lists: cpu,
+memory, df, interface, disk, load, processes, ...) framed as KVP items by
+`hvkvp-codec encode` (one codec batch for all VMs, a new gen every interval),
+and padding items up to the requested item count. Without the codec binary a
+built-in framing with enc=json is used (and a warning is printed).
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+PREFIX = "hvkvp"
+CHUNK = 1000
+
+
+class CodecError(RuntimeError):
+    pass
+
+
+class Codec:
+    """`hvkvp-codec encode` as a long-running coprocess (one line per VM)."""
+
+    def __init__(self, path, prefix=PREFIX):
+        self.path = path
+        self.proc = subprocess.Popen(
+            [path, "encode", "--prefix", prefix], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, bufsize=1 << 20)
+        self.lock = threading.Lock()
+
+    def encode_batch(self, requests):
+        lines = "".join(json.dumps(r, separators=(",", ":")) + "\n"
+                        for r in requests).encode()
+        with self.lock:
+            out = []
+            writer = threading.Thread(target=self._write, args=(lines,))
+            writer.start()
+            for _ in requests:
+                line = self.proc.stdout.readline()
+                if not line:
+                    writer.join()
+                    raise CodecError("hvkvp-codec exited (status %s)"
+                                     % self.proc.poll())
+                out.append(json.loads(line))
+            writer.join()
+        return out
+
+    def _write(self, data):
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class BuiltinCodec:
+    """Fallback framing (enc=json) per DESIGN.md section 3."""
+
+    def __init__(self, prefix=PREFIX):
+        self.prefix = prefix
+
+    def encode_batch(self, requests):
+        return [self._encode(r) for r in requests]
+
+    def _encode(self, r):
+        p = self.prefix
+        text = json.dumps(r["msg"], separators=(",", ":"))
+        cur = r.get("current") or {}
+        head = cur.get(p + ".head", "")
+        slot = "B" if ";slot=A;" in ";" + head + ";" else "A"
+        chunks = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)]
+        put = [["%s.%s.%d" % (p, slot, i), c] for i, c in enumerate(chunks)]
+        live = {k for k, _ in put}
+        other = "A" if slot == "B" else "B"
+        dels = []
+        for k in cur:
+            if k == p + ".head" or k in live:
+                continue
+            if k.startswith("%s.%s." % (p, other)) and head:
+                continue
+            if k.startswith(p + "."):
+                dels.append(k)
+        crc = zlib.crc32(text.encode()) & 0xFFFFFFFF
+        put.append([p + ".head", "v=1;epoch=%d;slot=%s;gen=%d;n=%d;len=%d;"
+                    "crc=%08x;enc=json" % (r["epoch"], slot, r["gen"],
+                                           len(chunks), len(text), crc)])
+        return {"put": put, "del": dels, "trimmed": 0}
+
+    def close(self):
+        pass
+
+
+def find_codec(build_dir):
+    if not build_dir:
+        return None
+    path = os.path.join(build_dir, "protocol", "hvkvp-codec")
+    return path if os.access(path, os.X_OK) else None
+
+
+def intrinsic_items(name, index):
+    """The items hv_kvp_daemon generates for pool 2 (Auto)."""
+    return {
+        "FullyQualifiedDomainName": "%s.hvsim.test" % name,
+        "IntegrationServicesVersion": "3.1",
+        "NetworkAddressIPv4": "10.%d.%d.%d" % (
+            (index >> 16) & 255, (index >> 8) & 255, (index & 255) or 1),
+        "NetworkAddressIPv6": "fe80::215:5dff:fe%02x:%02x%02x" % (
+            (index >> 16) & 255, (index >> 8) & 255, index & 255),
+        "OSBuildNumber": "6.1.0-18-amd64",
+        "OSName": "Debian GNU/Linux",
+        "OSMajorVersion": "12",
+        "OSMinorVersion": "5",
+        "OSVersion": "6.1.0-18-amd64\n",
+        "ProcessorArchitecture": "x86_64",
+    }
+
+
+def _vl(plugin, pinst, type_, tinst, dsnames, dstypes):
+    return {"values": [0] * len(dsnames), "dstypes": dstypes,
+            "dsnames": dsnames, "plugin": plugin, "plugin_instance": pinst,
+            "type": type_, "type_instance": tinst}
+
+
+def value_lists():
+    """About 150 value lists shaped like a real collectd guest's."""
+    g, d = ["gauge"], ["derive"]
+    out = []
+    for cpu in range(4):
+        for st in ("user", "nice", "system", "idle", "wait", "interrupt",
+                   "softirq", "steal"):
+            out.append(_vl("cpu", str(cpu), "percent", st, ["value"], g))
+    for st in ("used", "buffered", "cached", "free", "slab_recl",
+               "slab_unrecl"):
+        out.append(_vl("memory", "", "memory", st, ["value"], g))
+    for fs in ("root", "boot", "var", "home", "tmp"):
+        for st in ("used", "free", "reserved"):
+            out.append(_vl("df", fs, "df_complex", st, ["value"], g))
+    for ifc in ("eth0", "eth1", "lo"):
+        for t in ("if_octets", "if_packets", "if_errors", "if_dropped"):
+            out.append(_vl("interface", ifc, t, "", ["rx", "tx"], d + d))
+    for disk in ("sda", "sda1", "sdb"):
+        for t in ("disk_octets", "disk_ops", "disk_time", "disk_merged",
+                  "disk_io_time"):
+            out.append(_vl("disk", disk, t, "", ["read", "write"]
+                           if t != "disk_io_time" else
+                           ["io_time", "weighted_io_time"], d + d))
+    out.append(_vl("load", "", "load", "", ["shortterm", "midterm",
+                                            "longterm"], g * 3))
+    for st in ("running", "sleeping", "zombies", "stopped", "paging",
+               "blocked"):
+        out.append(_vl("processes", "", "ps_state", st, ["value"], g))
+    out.append(_vl("processes", "", "fork_rate", "", ["value"], d))
+    for st in ("used", "free", "cached"):
+        out.append(_vl("swap", "", "swap", st, ["value"], g))
+    for st in ("in", "out"):
+        out.append(_vl("swap", "", "swap_io", st, ["value"], d))
+    out.append(_vl("uptime", "", "uptime", "", ["value"], g))
+    out.append(_vl("users", "", "users", "", ["value"], g))
+    out.append(_vl("entropy", "", "entropy", "", ["value"], g))
+    out.append(_vl("contextswitch", "", "contextswitch", "", ["value"], d))
+    for irq in range(24):
+        out.append(_vl("irq", "", "irq", str(irq), ["value"], d))
+    for st in ("established", "syn_sent", "time_wait", "listen", "close_wait",
+               "closing"):
+        out.append(_vl("tcpconns", "22-local", "tcp_connections", st,
+                       ["value"], g))
+    for st in ("active", "inactive", "anon", "file"):
+        out.append(_vl("vmem", "", "vmpage_number", st, ["value"], g))
+    return out
+
+
+class SyntheticGuest:
+    """Guest adapter for a synthetic VM (push model: the generator sets the
+    VM's items). Host pushes are kept in memory."""
+
+    push_model = True
+
+    def __init__(self, name, index, items, static_items=None):
+        self.name = name
+        self.index = index
+        self.items = items
+        self.static = static_items
+        self.host_items = {}
+        self.intrinsic = intrinsic_items(name, index)
+        self.epoch = random.getrandbits(63)
+        self.gen = 0
+        self.kvp = {}
+        self.template = value_lists()
+        self.counters = [random.random() * 1e6 for _ in self.template]
+        self.config_id = ""
+
+    def message(self, now, interval):
+        for i, vl in enumerate(self.template):
+            n = len(vl["values"])
+            if vl["dstypes"][0] == "derive":
+                self.counters[i] += random.randint(0, 5000)
+                vl["values"] = [int(self.counters[i])] * n
+            else:
+                vl["values"] = [round(random.random() * 100, 3)] * n
+        self.gen += 1
+        return {"v": 1, "host": self.name, "time": round(now, 3),
+                "interval": interval, "seq": self.gen,
+                "config": self.host_items.get("hvkvp.cfg.id", ""),
+                "values": self.template}
+
+    def guest_items(self):
+        if self.static is not None:
+            return dict(self.static)
+        out = dict(self.kvp)
+        pad = self.items - len(out)
+        for i in range(max(0, pad)):
+            out["hvsim.pad.%04d" % i] = "padding item %04d of %s: %s" % (
+                i, self.name, "x" * 40)
+        return out
+
+    def intrinsic_items(self):
+        return dict(self.intrinsic)
+
+    def publish_host_item(self, key, value):
+        self.host_items[key] = value
+
+    def remove_host_item(self, key):
+        self.host_items.pop(key, None)
+
+    def parameters(self):
+        return {}
+
+    def close(self):
+        pass
+
+
+class Generator:
+    """Publishes a new gen for every synthetic VM every interval."""
+
+    def __init__(self, vms, interval, codec):
+        self.vms = vms           # list of hvsim_model.VM with SyntheticGuest
+        self.interval = interval
+        self.codec = codec
+        self.stop_ev = threading.Event()
+        self.thread = None
+        self.errors = 0
+
+    def tick(self):
+        now = time.time()
+        live = [vm for vm in self.vms if vm.guest.static is None]
+        reqs = [{"msg": vm.guest.message(now, self.interval),
+                 "epoch": vm.guest.epoch, "gen": vm.guest.gen,
+                 "current": vm.guest.kvp} for vm in live]
+        results = self.codec.encode_batch(reqs) if reqs else []
+        for vm, res in zip(live, results):
+            if "error" in res:
+                self.errors += 1
+                sys.stderr.write("hvsim: codec refused the message of %s: "
+                                 "%s %s\n" % (vm.name, res.get("error"),
+                                              res.get("detail", "")))
+                continue
+            kvp = dict(vm.guest.kvp)
+            for k in res.get("del", []):
+                kvp.pop(k, None)
+            for k, v in res.get("put", []):
+                kvp[k] = v
+            vm.guest.kvp = kvp
+        for vm in self.vms:
+            vm.set_guest_items(vm.guest.intrinsic_items(),
+                               vm.guest.guest_items())
+
+    def start(self):
+        self.tick()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_ev.wait(self.interval):
+            try:
+                self.tick()
+            except Exception as e:  # noqa: BLE001 - keep serving, say why
+                self.errors += 1
+                sys.stderr.write("hvsim: synthetic generator: %s\n" % e)
+
+    def stop(self):
+        self.stop_ev.set()
+        if self.thread:
+            self.thread.join(timeout=10)
+        self.codec.close()

@@ -1,0 +1,302 @@
+"""hvsim_xml: namespaces, prefix styles, escaping, safe request parsing and
+SOAP envelope / fault rendering for the Hyper-V WS-Management simulator.
+
+Wire shapes follow captures of real WinRM responses (envelope declares s, a,
+n, w, p; instances re-bind p to the class URI; faults carry
+f:WSManFault Code/Machine) and MS-WSMV / DSP0226 for element names.
+"""
+
+import uuid
+import xml.etree.ElementTree as ET
+
+NS_S = "http://www.w3.org/2003/05/soap-envelope"
+NS_A = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+NS_W = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+NS_N = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+NS_X = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+NS_E = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
+NS_P = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+NS_B = "http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd"
+NS_F = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS_CIM = "http://schemas.dmtf.org/wbem/wscim/1/common"
+NS_WSMID = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+
+ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+WMI_V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2"
+CIM_NAMESPACE = "root/virtualization/v2"
+DIALECT_WQL = "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+
+ACT_ENUMERATE = NS_N + "/Enumerate"
+ACT_PULL = NS_N + "/Pull"
+ACT_RELEASE = NS_N + "/Release"
+ACT_GET = NS_X + "/Get"
+ACT_WSMAN_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+ACT_ENUM_FAULT = NS_N + "/fault"
+ACT_ADDR_FAULT = NS_A + "/fault"
+FAULT_DETAIL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
+
+# Prefix styles. "windows" is what WinRM emits; "alt" uses the DMTF/openwsman
+# prefixes and another instance prefix so clients that depend on prefixes break.
+PREFIX_STYLES = {
+    "windows": {"s": "s", "a": "a", "n": "n", "w": "w", "x": "x", "e": "e",
+                "p": "p", "inst": "p", "xsi": "xsi", "cim": "cim", "b": "b"},
+    "alt": {"s": "env", "a": "wsa", "n": "wsen", "w": "wsman", "x": "wxf",
+            "e": "wse", "p": "msw", "inst": "n1", "xsi": "xs", "cim": "cc",
+            "b": "wsmb"},
+}
+
+MAX_REQUEST_DEPTH = 64
+
+
+class RequestError(Exception):
+    """A request that cannot be parsed; carries the fault to answer with."""
+
+    def __init__(self, fault):
+        super().__init__(fault.reason)
+        self.fault = fault
+
+
+def esc(text):
+    """Escapes text for element content."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;"))
+
+
+def esc_attr(text):
+    return esc(text).replace('"', "&quot;")
+
+
+def new_uuid():
+    return "uuid:" + str(uuid.uuid4()).upper()
+
+
+def parse_xml(data):
+    """Parses untrusted XML: no DTDs (hence no entities), bounded depth."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ValueError("DTDs and entity declarations are not accepted")
+    root = ET.fromstring(data)
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_REQUEST_DEPTH:
+            raise ValueError("XML nested deeper than %d" % MAX_REQUEST_DEPTH)
+        stack.extend((c, depth + 1) for c in el)
+    return root
+
+
+def q(ns, local):
+    return "{%s}%s" % (ns, local)
+
+
+def envelope_open(style, extra_ns=()):
+    """Envelope start tag as WinRM writes it (xml:lang, then namespaces)."""
+    pf = PREFIX_STYLES[style]
+    decl = [("s", NS_S), ("a", NS_A)]
+    decl += list(extra_ns)
+    decl += [("w", NS_W), ("p", NS_P)]
+    attrs = "".join(' xmlns:%s="%s"' % (pf[k], ns) for k, ns in decl)
+    return '<%s:Envelope xml:lang="en-US"%s>' % (pf["s"], attrs)
+
+
+def header(style, action, relates_to, operation_id=None):
+    pf = PREFIX_STYLES[style]
+    s, a, p = pf["s"], pf["a"], pf["p"]
+    parts = ["<%s:Header>" % s,
+             "<%s:Action>%s</%s:Action>" % (a, esc(action), a),
+             "<%s:MessageID>%s</%s:MessageID>" % (a, new_uuid(), a)]
+    if operation_id:
+        parts.append('<%s:OperationID %s:mustUnderstand="false">%s'
+                     "</%s:OperationID>" % (p, s, esc(operation_id), p))
+        parts.append("<%s:SequenceId>1</%s:SequenceId>" % (p, p))
+    parts.append("<%s:To>%s</%s:To>" % (a, ANONYMOUS, a))
+    if relates_to:
+        parts.append("<%s:RelatesTo>%s</%s:RelatesTo>" % (a, esc(relates_to),
+                                                          a))
+    parts.append("</%s:Header>" % s)
+    return "".join(parts)
+
+
+def envelope(style, action, body, relates_to=None, operation_id=None,
+             extra_ns=()):
+    """A complete response envelope (str)."""
+    s = PREFIX_STYLES[style]["s"]
+    return "%s%s<%s:Body>%s</%s:Body></%s:Envelope>" % (
+        envelope_open(style, extra_ns),
+        header(style, action, relates_to, operation_id), s, body, s, s)
+
+
+class Fault:
+    """A SOAP fault as WinRM renders it.
+
+    code: "Sender" or "Receiver"; subcode: (ns-key, local) with ns-key one of
+    the envelope prefixes ("w", "n", "a"); wsman_code: the numeric
+    f:WSManFault Code; provider: optional (wsman_code, message, extended_xml)
+    rendered as f:ProviderFault inside f:Message (WMI as the source);
+    detail: optional w:FaultDetail URI suffix.
+    """
+
+    def __init__(self, http_status, code, subcode, reason, wsman_code,
+                 message=None, action=ACT_WSMAN_FAULT, provider=None,
+                 detail=None):
+        self.http_status = http_status
+        self.code = code
+        self.subcode = subcode
+        self.reason = reason
+        self.wsman_code = wsman_code
+        self.message = message if message is not None else reason
+        self.action = action
+        self.provider = provider
+        self.detail = detail
+
+    def render(self, style, machine, relates_to=None, operation_id=None):
+        pf = PREFIX_STYLES[style]
+        s, w = pf["s"], pf["w"]
+        sub_prefix = pf[self.subcode[0]]
+        if self.provider:
+            pcode, pmsg, pext = self.provider
+            inner = ('<f:ProviderFault provider="WMI Provider" '
+                     'path="%%systemroot%%\\system32\\WsmWmiPl.dll">'
+                     '<f:WSManFault xmlns:f="%s" Code="%d" Machine="%s">'
+                     "<f:Message>%s</f:Message></f:WSManFault>%s"
+                     "</f:ProviderFault>" % (NS_F, pcode, esc_attr(machine),
+                                             esc(pmsg), pext or ""))
+        else:
+            inner = esc(self.message)
+        detail = ""
+        if self.detail:
+            detail = "<%s:FaultDetail>%s%s</%s:FaultDetail>" % (
+                w, FAULT_DETAIL, self.detail, w)
+        body = ("<{s}:Fault><{s}:Code><{s}:Value>{s}:{code}</{s}:Value>"
+                "<{s}:Subcode><{s}:Value>{sp}:{sub}</{s}:Value></{s}:Subcode>"
+                "</{s}:Code><{s}:Reason><{s}:Text xml:lang=\"en-US\">{reason}"
+                "</{s}:Text></{s}:Reason><{s}:Detail>{detail}"
+                '<f:WSManFault xmlns:f="{nsf}" Code="{wc}" Machine="{m}">'
+                "<f:Message>{inner}</f:Message></f:WSManFault></{s}:Detail>"
+                "</{s}:Fault>").format(
+                    s=s, code=self.code, sp=sub_prefix, sub=self.subcode[1],
+                    reason=esc(self.reason), detail=detail, nsf=NS_F,
+                    wc=self.wsman_code, m=esc_attr(machine), inner=inner)
+        return envelope(style, self.action, body, relates_to, operation_id,
+                        extra_ns=[("x", NS_X), ("e", NS_E), ("n", NS_N)])
+
+
+# ---- the fault catalogue (codes from the Windows SDK's ERROR_WSMAN_* list) --
+
+def fault_schema(detail_text):
+    return Fault(400, "Sender", ("w", "SchemaValidationError"),
+                 "The SOAP XML in the message does not match the "
+                 "corresponding XML schema definition. Change the XML and "
+                 "retry. ", 2150858817, message=detail_text)
+
+
+def fault_invalid_xml(detail_text):
+    return Fault(400, "Sender", ("w", "SchemaValidationError"),
+                 "The SOAP XML in the message does not match the "
+                 "corresponding XML schema definition. Change the XML and "
+                 "retry. ", 2150858819,
+                 message="The WS-Management service cannot process the "
+                 "request because the XML is invalid: " + detail_text)
+
+
+def fault_action_not_supported(action):
+    return Fault(500, "Sender", ("a", "ActionNotSupported"),
+                 "The action is not supported by the service. ",
+                 2150858771, action=ACT_ADDR_FAULT,
+                 message="The WS-Management service cannot process the "
+                 "request because the WS-Addressing Action URI %s is not "
+                 "supported by the resource. " % action,
+                 detail="ActionMismatch")
+
+
+def fault_destination_unreachable(resource_uri, wmi_message):
+    return Fault(500, "Sender", ("a", "DestinationUnreachable"),
+                 "No route can be determined to reach the destination role "
+                 "defined by the WS-Addressing To header. ", 2150858770,
+                 action=ACT_ADDR_FAULT,
+                 provider=(2150858770, wmi_message, None),
+                 message=resource_uri, detail="InvalidResourceURI")
+
+
+def fault_not_found():
+    return Fault(500, "Sender", ("a", "DestinationUnreachable"),
+                 "The WS-Management service cannot process the request. The "
+                 "service cannot find the resource identified by the "
+                 "resource URI and selectors. ", 2150858752,
+                 action=ACT_ADDR_FAULT)
+
+
+def fault_invalid_selectors(detail, text):
+    codes = {"InsufficientSelectors": 2150858842,
+             "UnexpectedSelectors": 2150858843,
+             "AmbiguousSelectors": 2150858846,
+             "DuplicateSelectors": 2150858847}
+    return Fault(500, "Sender", ("w", "InvalidSelectors"),
+                 "The WS-Management service cannot process the request "
+                 "because the request contained invalid selectors for the "
+                 "resource. ", codes.get(detail, 2150858813), message=text,
+                 detail=detail)
+
+
+def fault_cannot_process_filter(wmi_message, query):
+    ext = ('<f:ExtendedError><p:__ExtendedStatus xmlns:p="http://schemas.'
+           'microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2/'
+           '__ExtendedStatus" xmlns:xsi="%s" xmlns:cim="%s" '
+           'xsi:type="p:__ExtendedStatus_Type"><p:Description xsi:nil="true"'
+           '/><p:Operation>ExecQuery</p:Operation><p:ParameterInfo>%s'
+           "</p:ParameterInfo><p:ProviderName>WinMgmt</p:ProviderName>"
+           '<p:StatusCode xsi:nil="true"/></p:__ExtendedStatus>'
+           "</f:ExtendedError>" % (NS_XSI, NS_CIM, esc(query)))
+    return Fault(500, "Sender", ("n", "CannotProcessFilter"),
+                 "The data source could not process the filter. The filter "
+                 "might be missing or it might be invalid. Change the filter "
+                 "and try the request again.  ", 2150858778,
+                 action=ACT_ENUM_FAULT, provider=(2150858778, wmi_message,
+                                                  ext))
+
+
+def fault_dialect_unavailable(dialect):
+    return Fault(500, "Sender", ("n", "FilterDialectRequestedUnavailable"),
+                 "The requested filtering dialect is not supported. ",
+                 2150858777, action=ACT_ENUM_FAULT,
+                 message="The filter dialect %s is not supported for this "
+                 "resource. " % dialect)
+
+
+def fault_invalid_context():
+    return Fault(500, "Sender", ("n", "InvalidEnumerationContext"),
+                 "The enumeration context supplied in the message is not "
+                 "valid. This can be caused by an expired enumeration "
+                 "context or by supplying the same enumeration context to "
+                 "multiple operations. Retry the operation after "
+                 "enumerating again. ", 2150858779, action=ACT_ENUM_FAULT)
+
+
+def fault_encoding_limit(limit):
+    return Fault(500, "Sender", ("w", "EncodingLimit"),
+                 "An internal encoding limit was exceeded in a request or "
+                 "would be violated if the message were processed. ",
+                 2150858824,
+                 message="The response that the WS-Management service "
+                 "computed exceeds the maximum envelope size in the request "
+                 "(%d bytes). " % limit, detail="MaxEnvelopeSize")
+
+
+def fault_timed_out():
+    return Fault(500, "Receiver", ("w", "TimedOut"),
+                 "The WS-Management service cannot complete the operation "
+                 "within the time specified in OperationTimeout.  ",
+                 2150858793)
+
+
+def fault_internal(text):
+    return Fault(500, "Receiver", ("w", "InternalError"),
+                 "The service cannot comply with the request due to internal "
+                 "processing errors. ", 2150858755, message=text)
+
+
+def fault_invalid_parameter(text):
+    return Fault(500, "Sender", ("w", "InvalidParameter"),
+                 "The WS-Management service cannot process the request "
+                 "because a parameter is invalid. ", 2150858810,
+                 message=text)
