@@ -1,0 +1,608 @@
+/*
+ * test_hyperv_http.c - unit tests of the Hyper-V model over the real
+ * libcurl path: each test forks a loopback HTTP responder that answers
+ * WS-Man requests with the fixtures (by action, class and WQL) and logs
+ * every request, so the tests check both what hyperv.c understood and what
+ * it sent (counts of round trips, WQL property lists, Invoke bodies parsed
+ * back, credentials only in the Authorization header).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cimxml.h"
+#include "hyperv.h"
+#include "wsman.h"
+#include "xmlutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libxml/parser.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define VM1 "11111111-2222-3333-4444-555555555555"
+#define VM2 "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"
+#define VM3 "0F0F0F0F-0000-0000-0000-000000000003"
+#define SECRET "s3cr3t-Pa55"
+
+enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL };
+
+typedef struct {
+  pid_t pid;
+  int port;
+  char log[256];
+} srv_t;
+
+static char *slurp_path(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  size_t got = fread(buf, 1, (size_t)n, f);
+  buf[got] = '\0';
+  fclose(f);
+  if (len)
+    *len = got;
+  return buf;
+}
+
+static char *fixture(const char *name, size_t *len) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", HOST_FIXTURES, name);
+  char *b = slurp_path(path, len);
+  if (b == NULL) {
+    fprintf(stderr, "missing fixture %s\n", path);
+    _exit(3);
+  }
+  return b;
+}
+
+static void send_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w <= 0)
+      return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void respond(int fd, int status, const char *body, size_t len) {
+  char head[512];
+  const char *reason = status == 200   ? "OK"
+                       : status == 401 ? "Unauthorized"
+                                       : "Internal Server Error";
+  int n = snprintf(
+      head, sizeof(head),
+      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sContent-Length: "
+      "%zu\r\n\r\n",
+      status, reason,
+      status == 401 ? "text/html" : "application/soap+xml;charset=UTF-8",
+      status == 401 ? "WWW-Authenticate: Basic realm=\"WSMAN\"\r\n" : "", len);
+  send_all(fd, head, (size_t)n);
+  send_all(fd, body, len);
+}
+
+static int jobs_polled;
+
+static void serve_one(int fd, int mode, const char *body, FILE *log,
+                      const char *authz) {
+  fprintf(log, "AUTH: %s\n%s\n\x1e\n", authz, body);
+  fflush(log);
+  if (mode == M_401) {
+    size_t len;
+    char *b = fixture("http401.html", &len);
+    respond(fd, 401, b, len);
+    free(b);
+    return;
+  }
+  if (mode == M_FAULT) {
+    size_t len;
+    char *b = fixture("fault_filter.xml", &len);
+    respond(fd, 400, b, len);
+    free(b);
+    return;
+  }
+  if (mode == M_HUGE) {
+    size_t len = 5u << 20;
+    char *b = malloc(len);
+    memset(b, ' ', len);
+    memcpy(b, "<a>", 3);
+    respond(fd, 200, b, len);
+    free(b);
+    return;
+  }
+  const char *name = NULL;
+  if (strstr(body, "enumeration/Release<"))
+    name = "release_ok.xml";
+  else if (strstr(body, "enumeration/Pull<"))
+    name = "pull_cs.xml";
+  else if (strstr(body, "FROM Msvm_ComputerSystem"))
+    name = "enum_cs.xml";
+  else if (strstr(body, "FROM Msvm_KvpExchangeComponentSettingData"))
+    name = "enum_kvpsd.xml";
+  else if (strstr(body, "FROM Msvm_KvpExchangeComponent"))
+    name = "enum_kvp.xml";
+  else if (strstr(body, "enumeration/Enumerate<") &&
+           strstr(body, "/Msvm_VirtualSystemManagementService<"))
+    name = "enum_vsms.xml";
+  else if (strstr(body, "/AddKvpItems<"))
+    name = "invoke_add_job.xml";
+  else if (strstr(body, "/ModifyKvpItems<"))
+    name = "invoke_modify_32773.xml";
+  else if (strstr(body, "/RemoveKvpItems<"))
+    name = "invoke_remove_ok.xml";
+  else if (strstr(body, "transfer/Get<"))
+    name = mode == M_JOBFAIL          ? "job_exception.xml"
+           : (jobs_polled++ % 2 == 0) ? "job_running.xml"
+                                      : "job_completed.xml";
+  if (name == NULL) {
+    respond(fd, 500, "no route", 8);
+    return;
+  }
+  size_t len;
+  char *b = fixture(name, &len);
+  respond(fd, 200, b, len);
+  free(b);
+}
+
+/* Reads requests on one connection until the client closes it. */
+static void serve_conn(int fd, int mode, FILE *log) {
+  char *buf = malloc(8u << 20);
+  size_t have = 0;
+  for (;;) {
+    char *end;
+    while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+      ssize_t r = read(fd, buf + have, (8u << 20) - have - 1);
+      if (r <= 0) {
+        free(buf);
+        return;
+      }
+      have += (size_t)r;
+      if ((unsigned char)buf[0] == 0x16) { /* a TLS ClientHello */
+        send_all(fd, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
+        free(buf);
+        return;
+      }
+    }
+    size_t hlen = (size_t)(end - buf) + 4;
+    buf[hlen - 2] = '\0';
+    size_t clen = 0;
+    char authz[512] = "";
+    for (char *line = strstr(buf, "\r\n"); line != NULL;
+         line = strstr(line + 2, "\r\n")) {
+      if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
+        clen = strtoul(line + 17, NULL, 10);
+      if (strncasecmp(line + 2, "Authorization:", 14) == 0)
+        sscanf(line + 16, " %511[^\r]", authz);
+    }
+    while (have < hlen + clen) {
+      ssize_t r = read(fd, buf + have, (8u << 20) - have - 1);
+      if (r <= 0) {
+        free(buf);
+        return;
+      }
+      have += (size_t)r;
+    }
+    char *body = malloc(clen + 1);
+    memcpy(body, buf + hlen, clen);
+    body[clen] = '\0';
+    serve_one(fd, mode, body, log, authz);
+    free(body);
+    memmove(buf, buf + hlen + clen, have - hlen - clen);
+    have -= hlen + clen;
+  }
+}
+
+static void srv_start(srv_t *s, int mode) {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+  assert_int_equal(listen(lfd, 8), 0);
+  socklen_t al = sizeof(a);
+  getsockname(lfd, (struct sockaddr *)&a, &al);
+  s->port = ntohs(a.sin_port);
+  snprintf(s->log, sizeof(s->log), "/tmp/hvkvp_test_http_%d_%d.log",
+           (int)getpid(), s->port);
+  unlink(s->log);
+  s->pid = fork();
+  assert_true(s->pid >= 0);
+  if (s->pid == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    alarm(60); /* never outlive a stuck test */
+    FILE *log = fopen(s->log, "w");
+    for (;;) {
+      int fd = accept(lfd, NULL, NULL);
+      if (fd < 0)
+        _exit(0);
+      serve_conn(fd, mode, log);
+      close(fd);
+    }
+  }
+  close(lfd);
+}
+
+static void srv_stop(srv_t *s) {
+  kill(s->pid, SIGTERM);
+  waitpid(s->pid, NULL, 0);
+  unlink(s->log);
+}
+
+/* Requests logged so far (split on the record separator). */
+static int srv_requests(srv_t *s, char ***out) {
+  char *all = slurp_path(s->log, NULL);
+  int n = 0;
+  char **v = NULL;
+  if (all == NULL) {
+    *out = NULL;
+    return 0;
+  }
+  char *save, *rec = strtok_r(all, "\x1e", &save);
+  while (rec != NULL) {
+    if (strstr(rec, "AUTH:") != NULL) {
+      v = realloc(v, (size_t)(n + 1) * sizeof(*v));
+      v[n++] = strdup(rec);
+    }
+    rec = strtok_r(NULL, "\x1e", &save);
+  }
+  free(all);
+  *out = v;
+  return n;
+}
+
+static void free_requests(char **v, int n) {
+  for (int i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+static hv_host_t *host_for(srv_t *s, const char *user) {
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", s->port);
+  hv_opts_t o = {.url = url,
+                 .user = user,
+                 .password = SECRET,
+                 .auth = "basic",
+                 .verify_peer = 1,
+                 .verify_host = 1,
+                 .timeout = 20,
+                 .max_envelope_kb = 500,
+                 .max_elements = 100};
+  hv_err_t err;
+  hv_host_t *h = hv_host_new(&o, &err);
+  if (h == NULL)
+    fail_msg("hv_host_new: %s", err.msg);
+  return h;
+}
+
+static void test_list_vms_full(void **state) {
+  srv_t s;
+  srv_start(&s, M_NORMAL);
+  hv_host_t *h = host_for(&s, "HV\\monitor");
+  hv_vms_t vms;
+  hv_err_t err;
+  int rc = hv_list_vms(h, HV_WANT_INTRINSIC | HV_WANT_GUEST | HV_WANT_HOST,
+                       &vms, &err);
+  if (rc != 0)
+    fail_msg("hv_list_vms: %s", err.msg);
+  assert_int_equal(vms.n, 3); /* the host itself is not a VM */
+  hv_vm_t *v1 = &vms.v[0], *v2 = &vms.v[1], *v3 = &vms.v[2];
+  assert_string_equal(v1->guid, VM1);
+  assert_string_equal(v1->name, "web01");
+  assert_int_equal(v1->enabled_state, 2);
+  assert_true(v1->has_kvp);
+  assert_string_equal(hvkvp_items_get(&v1->intrinsic, "OSName"),
+                      "Debian GNU/Linux 12");
+  assert_int_equal(v1->guest.n, 3);
+  assert_string_equal(hvkvp_items_get(&v1->guest, "hvkvp.test"), "hello world");
+  assert_string_equal(hvkvp_items_get(&v1->guest, "lt"), "a<b & c>d \"q\" 'a'");
+  assert_string_equal(hvkvp_items_get(&v1->guest, "nl"), "line1\nline2\n");
+  assert_string_equal(hvkvp_items_get(&v1->host, "hvkvp.cfg.id"), "c1");
+  assert_string_equal(hvkvp_items_get(&v1->host, "hvkvp.cfg.interval"), "10");
+  assert_int_equal(v1->items_rejected, 0);
+
+  assert_string_equal(v2->guid, VM2); /* lower-case Name normalised */
+  assert_string_equal(v2->name, "db 02 \xc3\xbcn\xc3\xaf & co");
+  assert_int_equal(v2->enabled_state, 3);
+  assert_string_equal(hvkvp_items_get(&v2->guest, "cdata.key"), "x < y && z");
+  assert_string_equal(hvkvp_items_get(&v2->guest, "utf8"),
+                      "gr\xc3\xbc\xc3\x9f"
+                      "e \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+  assert_string_equal(hvkvp_items_get(&v2->guest, "ok.after"), "still decoded");
+  assert_int_equal(v2->guest.n, 3);
+  /* wrong class, no Name, duplicate Name, Data over the cap */
+  assert_int_equal(v2->items_rejected, 4);
+  assert_non_null(strstr(v2->reject_reason, "wrong class"));
+  assert_int_equal(v2->host.n, 0);
+
+  assert_string_equal(v3->guid, VM3);
+  assert_true(v3->has_kvp);
+  assert_int_equal(v3->guest.n + v3->intrinsic.n, 0);
+
+  hv_stats_t st;
+  hv_host_stats(h, &st);
+  /* Enumerate CS + one Pull, Enumerate KVP, Enumerate setting data */
+  assert_int_equal(st.requests, 4);
+  assert_true(st.bytes_in > 10000);
+  char **req;
+  int n = srv_requests(&s, &req);
+  assert_int_equal(n, 4);
+  assert_non_null(strstr(req[1], "uuid:CTX-CS-1"));
+  assert_non_null(strstr(req[1], "<n:MaxElements>100</n:MaxElements>"));
+  for (int i = 0; i < n; i++) {
+    /* Basic credentials in the header only */
+    assert_non_null(strstr(req[i], "AUTH: Basic "));
+    assert_null(strstr(req[i], SECRET));
+  }
+  free_requests(req, n);
+  hv_vms_free(&vms);
+
+  /* guest items only: the WQL selects only that array, no setting data */
+  rc = hv_list_vms(h, HV_WANT_GUEST, &vms, &err);
+  assert_int_equal(rc, 0);
+  hv_host_stats(h, &st);
+  assert_int_equal(st.requests, 7);
+  assert_int_equal(vms.v[0].intrinsic.n, 0);
+  assert_int_equal(vms.v[0].guest.n, 3);
+  n = srv_requests(&s, &req);
+  assert_int_equal(n, 7);
+  assert_non_null(strstr(req[6], "SELECT SystemName, GuestExchangeItems FROM "
+                                 "Msvm_KvpExchangeComponent"));
+  free_requests(req, n);
+  hv_vms_free(&vms);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
+/* Parses one logged Invoke request; returns the DataItems decoded. */
+static int invoke_items(const char *rec, const char *method, cimx_item_t *items,
+                        int max, char *target) {
+  const char *x = strstr(rec, "<?xml");
+  assert_non_null(x);
+  char why[256];
+  xmlDocPtr doc = hvx_parse(x, strlen(x), 1 << 24, why, sizeof(why));
+  if (doc == NULL)
+    fail_msg("invoke request does not parse: %s", why);
+  xmlNodePtr env = xmlDocGetRootElement(doc);
+  xmlNodePtr head = hvx_child(env, WSMAN_NS_SOAP, "Header");
+  int sels = 0;
+  for (xmlNodePtr s =
+           hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+       s != NULL; s = hvx_next(s, WSMAN_NS_WSMAN, "Selector")) {
+    char t[64];
+    hvx_text_copy(s, t, sizeof(t));
+    sels += strcmp(t, "vmms") == 0 || strcmp(t, "HYPERV01") == 0;
+  }
+  assert_int_equal(sels, 2);
+  char in_name[64];
+  snprintf(in_name, sizeof(in_name), "%s_INPUT", method);
+  xmlNodePtr input =
+      hvx_child(hvx_child(env, WSMAN_NS_SOAP, "Body"), NULL, in_name);
+  assert_non_null(input);
+  xmlNodePtr ts = hvx_child(input, NULL, "TargetSystem");
+  xmlNodePtr sel = hvx_path(hvx_child(ts, WSMAN_NS_WSA, "ReferenceParameters"),
+                            WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  sel = hvx_next(sel, WSMAN_NS_WSMAN, "Selector");
+  hvx_text_copy(sel, target, 64);
+  int n = 0;
+  for (xmlNodePtr d = hvx_child(input, NULL, "DataItems"); d != NULL;
+       d = hvx_next(d, NULL, "DataItems")) {
+    xmlChar *tf;
+    const char *t = hvx_text(d, &tf);
+    if (n < max)
+      assert_int_equal(cimx_decode(t, strlen(t), &items[n], NULL, 0), CIMX_OK);
+    n++;
+    xmlFree(tf);
+  }
+  xmlFreeDoc(doc);
+  return n;
+}
+
+static void test_add_follows_job(void **state) {
+  srv_t s;
+  srv_start(&s, M_NORMAL);
+  hv_host_t *h = host_for(&s, "monitor");
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  hvkvp_items_set(&it, "hvkvp.cfg.id", "c2");
+  hvkvp_items_set(&it, "hvkvp.cfg.note", "a<b&c \"d\"");
+  hv_err_t err;
+  int rc = hv_kvp_items(h, "{11111111-2222-3333-4444-555555555555}", HV_KVP_ADD,
+                        &it, 20, &err);
+  if (rc != 0)
+    fail_msg("hv_kvp_items: %s", err.msg);
+  hv_stats_t st;
+  hv_host_stats(h, &st);
+  /* service enumeration, Invoke, Get (running), Get (completed) */
+  assert_int_equal(st.requests, 4);
+  char **req;
+  int n = srv_requests(&s, &req);
+  assert_int_equal(n, 4);
+  cimx_item_t items[2];
+  char target[64];
+  assert_int_equal(invoke_items(req[1], "AddKvpItems", items, 2, target), 2);
+  assert_string_equal(target, VM1);
+  assert_string_equal(items[0].name, "hvkvp.cfg.id");
+  assert_string_equal(items[0].data, "c2");
+  assert_int_equal(items[0].source, 0);
+  assert_string_equal(items[1].data, "a<b&c \"d\"");
+  assert_non_null(strstr(req[2], "00000000JOB1"));
+  free_requests(req, n);
+  hvkvp_items_free(&it);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
+static void test_add_batches_of_128(void **state) {
+  srv_t s;
+  srv_start(&s, M_NORMAL);
+  hv_host_t *h = host_for(&s, "monitor");
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  for (int i = 0; i < 300; i++) {
+    char k[32];
+    snprintf(k, sizeof(k), "k%03d", i);
+    hvkvp_items_set(&it, k, "v");
+  }
+  hv_err_t err;
+  int rc = hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 30, &err);
+  if (rc != 0)
+    fail_msg("hv_kvp_items: %s", err.msg);
+  char **req;
+  int n = srv_requests(&s, &req);
+  /* 1 service enumeration (cached), then 3 x (Invoke + 2 Gets) */
+  assert_int_equal(n, 1 + 3 * 3);
+  cimx_item_t *items = calloc(128, sizeof(*items));
+  char target[64];
+  assert_int_equal(invoke_items(req[1], "AddKvpItems", items, 128, target),
+                   128);
+  assert_string_equal(items[0].name, "k000");
+  assert_int_equal(invoke_items(req[4], "AddKvpItems", items, 128, target),
+                   128);
+  assert_string_equal(items[0].name, "k128");
+  assert_int_equal(invoke_items(req[7], "AddKvpItems", items, 128, target), 44);
+  assert_string_equal(items[43].name, "k299");
+  free(items);
+  free_requests(req, n);
+  hvkvp_items_free(&it);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
+static void test_method_and_job_errors(void **state) {
+  srv_t s;
+  srv_start(&s, M_NORMAL);
+  hv_host_t *h = host_for(&s, "monitor");
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  hvkvp_items_set(&it, "missing", "x");
+  hv_err_t err;
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_MODIFY, &it, 10, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_METHOD);
+  assert_int_equal(err.wmi_code, 32773);
+  assert_non_null(strstr(err.msg, "32773 (Invalid parameter)"));
+  /* the next call works: Remove returns 0 without a job */
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_REMOVE, &it, 10, &err), 0);
+  char **req;
+  int n = srv_requests(&s, &req);
+  cimx_item_t items[1];
+  char target[64];
+  assert_int_equal(invoke_items(req[n - 1], "RemoveKvpItems", items, 1, target),
+                   1);
+  assert_string_equal(items[0].name, "missing");
+  assert_string_equal(items[0].data, "");
+  free_requests(req, n);
+  /* not a GUID */
+  assert_int_equal(hv_kvp_items(h, "web01", HV_KVP_ADD, &it, 10, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  hv_host_free(h);
+  srv_stop(&s);
+
+  srv_start(&s, M_JOBFAIL);
+  h = host_for(&s, "monitor");
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 10, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_JOB);
+  assert_int_equal(err.wmi_code, 32779);
+  assert_non_null(strstr(err.msg, "Exception"));
+  assert_non_null(strstr(err.msg, "not found"));
+  hvkvp_items_free(&it);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
+static void test_http_level_errors(void **state) {
+  srv_t s;
+  hv_vms_t vms;
+  hv_err_t err;
+  srv_start(&s, M_401);
+  hv_host_t *h = host_for(&s, "HV\\monitor");
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.http_status, 401);
+  assert_non_null(strstr(err.msg, "HV\\monitor"));
+  assert_null(strstr(err.msg, SECRET));
+  hv_host_free(h);
+  srv_stop(&s);
+
+  srv_start(&s, M_FAULT);
+  h = host_for(&s, "monitor");
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_FAULT);
+  assert_int_equal(err.wmi_code, 2150858778u);
+  assert_non_null(strstr(err.msg, "Msvm_ComputerSystem"));
+  hv_host_free(h);
+  srv_stop(&s);
+
+  srv_start(&s, M_HUGE);
+  h = host_for(&s, "monitor");
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "exceeds 1024000 bytes"));
+  hv_host_free(h);
+  int port = s.port;
+  srv_stop(&s);
+
+  /* nothing listens any more on that port */
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", port);
+  hv_opts_t o = {.url = url, .verify_peer = 1, .verify_host = 1};
+  h = hv_host_new(&o, &err);
+  assert_non_null(h);
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_CONNECT);
+  hv_host_free(h);
+
+  /* HTTPS to a plain HTTP server is a TLS error */
+  srv_start(&s, M_NORMAL);
+  snprintf(url, sizeof(url), "https://127.0.0.1:%d/wsman", s.port);
+  h = hv_host_new(&o, &err);
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_TLS);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
+static void test_bad_options(void **state) {
+  hv_err_t err;
+  hv_opts_t o = {.url = "ftp://x/wsman"};
+  assert_null(hv_host_new(&o, &err));
+  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  o.url = "http://user:" SECRET "@h:5985/wsman";
+  assert_null(hv_host_new(&o, &err));
+  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_null(strstr(err.msg, SECRET));
+  o.url = "http://h:5985/wsman";
+  o.auth = "digest";
+  assert_null(hv_host_new(&o, &err));
+  assert_non_null(strstr(err.msg, "digest"));
+  o.auth = NULL;
+  o.ns = "root/virt\"ualization";
+  assert_null(hv_host_new(&o, &err));
+  assert_int_equal(err.kind, HV_ERR_CONFIG);
+}
+
+int main(void) {
+  xmlInitParser();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_list_vms_full),
+      cmocka_unit_test(test_add_follows_job),
+      cmocka_unit_test(test_add_batches_of_128),
+      cmocka_unit_test(test_method_and_job_errors),
+      cmocka_unit_test(test_http_level_errors),
+      cmocka_unit_test(test_bad_options),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
