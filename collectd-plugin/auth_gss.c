@@ -1,0 +1,1105 @@
+/*
+ * auth_gss.c - GSSAPI client for WinRM's Kerberos / Negotiate / NTLM HTTP
+ * authentication and message sealing (see auth_gss.h). The HTTP exchange
+ * runs over the caller's libcurl handle; libcurl's own auth is not used so
+ * that we keep the security context for gss_wrap / gss_unwrap.
+ */
+#include "auth_gss.h"
+#include "wsman_seal.h"
+
+#include <curl/curl.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HVA_MAX_TOKEN 65536 /* bytes of a decoded token we accept */
+#define HVA_MAX_HDRS 8192   /* bytes of WWW-Authenticate values kept */
+#define HVA_MAX_ROUNDS 8    /* legs of one authentication */
+
+static gss_OID_desc hva_oid_krb5 = {9, "\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
+static gss_OID_desc hva_oid_spnego = {6, "\x2b\x06\x01\x05\x05\x02"};
+static gss_OID_desc hva_oid_ntlm = {10,
+                                    "\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a"};
+
+struct hva_ctx;
+static void hva_k5_release(struct hva_ctx *c);
+
+struct hva_ctx {
+  hva_mech_t mech;
+  char *host;
+  char *user;
+  char *password;
+  char *keytab;
+  char *principal;
+  char *service;
+  char ccache[64]; /* MEMORY ccache for keytab/password credentials */
+  krb5_context k5; /* owns the MEMORY ccache while we hold it */
+  krb5_ccache k5cc;
+  gss_cred_id_t cred;
+  int have_cred;
+  gss_ctx_id_t ctx;
+  int complete;
+  int is_ntlm;          /* the established context's mechanism is NTLM */
+  char scheme[16];      /* "Negotiate" | "Kerberos" | "NTLM" */
+  int final_token_sent; /* the last leg went out: a 401 now is a refusal */
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...) {
+  if (err != NULL) {
+    va_list ap;
+    err->kind = kind;
+    err->http_status = 0;
+    err->wmi_code = 0;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+/* Appends GSSAPI's text for one status value. */
+static void hva_status_text(OM_uint32 code, int type, gss_OID mech, char *out,
+                            size_t outsz) {
+  OM_uint32 minor, ctx = 0;
+  size_t used = strlen(out);
+  do {
+    gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+    if (GSS_ERROR(gss_display_status(&minor, code, type, mech, &ctx, &b)))
+      break;
+    if (used + 3 < outsz) {
+      int n = snprintf(out + used, outsz - used, "%s%.*s", used ? "; " : "",
+                       (int)b.length, (const char *)b.value);
+      if (n > 0)
+        used += (size_t)n < outsz - used ? (size_t)n : outsz - used - 1;
+    }
+    gss_release_buffer(&minor, &b);
+  } while (ctx != 0);
+}
+
+static int hva_contains(const char *hay, const char *needle) {
+  return strcasestr(hay, needle) != NULL;
+}
+
+/* Turns a GSSAPI failure into a message that names the host and the likely
+ * cause. */
+static int hva_gss_fail(hva_ctx_t *c, hv_err_t *err, const char *what,
+                        OM_uint32 major, OM_uint32 minor) {
+  char text[320] = "";
+  const char *cause = NULL;
+  hva_status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID, text, sizeof(text));
+  if (minor != 0)
+    hva_status_text(minor, GSS_C_MECH_CODE, GSS_C_NO_OID, text, sizeof(text));
+  if (hva_contains(text, "Cannot contact any KDC") ||
+      hva_contains(text, "Cannot find KDC"))
+    cause = "KDC unreachable";
+  else if (hva_contains(text, "Clock skew"))
+    cause = "clock skew too great between this host and the KDC/server";
+  else if (hva_contains(text, "Preauthentication failed") ||
+           hva_contains(text, "Password incorrect") ||
+           hva_contains(text, "password has expired"))
+    cause = "wrong password";
+  else if (hva_contains(text, "No Kerberos credentials") ||
+           hva_contains(text, "No credentials cache") ||
+           hva_contains(text, "No credentials were supplied") ||
+           hva_contains(text, "Credentials cache file") ||
+           hva_contains(text, "Matching credential not found"))
+    cause = c->mech == HVA_NTLM ? "no NTLM credentials (set User and Password)"
+                                : "no Kerberos ticket (run kinit or set "
+                                  "KerberosKeytab)";
+  else if (hva_contains(text, "not found in Kerberos database") ||
+           hva_contains(text, "Server not found"))
+    cause = "principal unknown to the KDC";
+  else if (hva_contains(text, "Key table") || hva_contains(text, "keytab"))
+    cause = "keytab unusable";
+  return hva_fail(err, HV_ERR_AUTH,
+                  "%s authentication to %s: %s failed%s%s (%s)",
+                  c->mech == HVA_KERBEROS ? "Kerberos"
+                  : c->mech == HVA_NTLM   ? "NTLM"
+                                          : "Negotiate",
+                  c->host, what, cause ? ": " : "", cause ? cause : "", text);
+}
+
+/* ---------------------------------------------------------------- base64 */
+
+static const char hva_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *hva_b64_encode(const uint8_t *in, size_t n) {
+  char *out = malloc((n + 2) / 3 * 4 + 1), *p = out;
+  size_t i;
+  if (out == NULL)
+    return NULL;
+  for (i = 0; i + 2 < n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+    *p++ = hva_b64[v >> 18];
+    *p++ = hva_b64[(v >> 12) & 63];
+    *p++ = hva_b64[(v >> 6) & 63];
+    *p++ = hva_b64[v & 63];
+  }
+  if (i < n) {
+    uint32_t v =
+        (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+    *p++ = hva_b64[v >> 18];
+    *p++ = hva_b64[(v >> 12) & 63];
+    *p++ = i + 1 < n ? hva_b64[(v >> 6) & 63] : '=';
+    *p++ = '=';
+  }
+  *p = '\0';
+  return out;
+}
+
+static int hva_b64_val(int ch) {
+  const char *p = ch ? strchr(hva_b64, ch) : NULL;
+  return p ? (int)(p - hva_b64) : -1;
+}
+
+/* Strict decode (padding required, no whitespace); -1 on bad input. */
+static int hva_b64_decode(const char *in, size_t n, uint8_t **out,
+                          size_t *outlen) {
+  uint8_t *o;
+  size_t i, k = 0;
+  if (n == 0 || n % 4 != 0 || n / 4 * 3 > HVA_MAX_TOKEN)
+    return -1;
+  o = malloc(n / 4 * 3);
+  if (o == NULL)
+    return -1;
+  for (i = 0; i < n; i += 4) {
+    int a = hva_b64_val(in[i]), b = hva_b64_val(in[i + 1]);
+    int last = i + 4 == n;
+    int cc = in[i + 2] == '=' && last ? -2 : hva_b64_val(in[i + 2]);
+    int d = in[i + 3] == '=' && last ? -2 : hva_b64_val(in[i + 3]);
+    if (a < 0 || b < 0 || cc == -1 || d == -1 || (cc == -2 && d != -2)) {
+      free(o);
+      return -1;
+    }
+    o[k++] = (uint8_t)(a << 2 | b >> 4);
+    if (cc >= 0)
+      o[k++] = (uint8_t)((b & 15) << 4 | cc >> 2);
+    if (d >= 0)
+      o[k++] = (uint8_t)((cc & 3) << 6 | d);
+  }
+  *out = o;
+  *outlen = k;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+int hva_mech_parse(const char *s, hva_mech_t *out) {
+  if (s == NULL)
+    return -1;
+  if (strcasecmp(s, "kerberos") == 0)
+    *out = HVA_KERBEROS;
+  else if (strcasecmp(s, "ntlm") == 0)
+    *out = HVA_NTLM;
+  else if (strcasecmp(s, "negotiate") == 0)
+    *out = HVA_NEGOTIATE;
+  else
+    return -1;
+  return 0;
+}
+
+int hva_enc_parse(const char *s, hva_enc_t *out) {
+  if (s == NULL)
+    return -1;
+  if (strcasecmp(s, "auto") == 0)
+    *out = HVA_ENC_AUTO;
+  else if (strcasecmp(s, "required") == 0)
+    *out = HVA_ENC_REQUIRED;
+  else if (strcasecmp(s, "off") == 0)
+    *out = HVA_ENC_OFF;
+  else
+    return -1;
+  return 0;
+}
+
+static char *hva_dup(const char *s) {
+  return s != NULL && *s != '\0' ? strdup(s) : NULL;
+}
+
+static void hva_wipe_free(char *s) {
+  if (s != NULL) {
+    volatile char *p = s;
+    while (*p != '\0')
+      *p++ = '\0';
+    free(s);
+  }
+}
+
+hva_ctx_t *hva_new(const hva_opts_t *o, hv_err_t *err) {
+  hva_ctx_t *c;
+  if (o == NULL || o->host == NULL || *o->host == '\0') {
+    hva_fail(err, HV_ERR_CONFIG, "auth: no server host name given");
+    return NULL;
+  }
+  if (o->mech == HVA_NTLM && (o->user == NULL || o->password == NULL) &&
+      getenv("NTLM_USER_FILE") == NULL) {
+    hva_fail(err, HV_ERR_CONFIG,
+             "NTLM authentication to %s needs User and Password (or "
+             "NTLM_USER_FILE)",
+             o->host);
+    return NULL;
+  }
+  c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+    return NULL;
+  }
+  c->mech = o->mech;
+  c->host = strdup(o->host);
+  c->user = hva_dup(o->user);
+  c->password = hva_dup(o->password);
+  c->keytab = hva_dup(o->keytab);
+  c->principal = hva_dup(o->principal);
+  c->service = strdup(o->service && *o->service ? o->service : "HTTP");
+  snprintf(c->ccache, sizeof(c->ccache), "MEMORY:hvkvp-%p", (void *)c);
+  c->cred = GSS_C_NO_CREDENTIAL;
+  c->ctx = GSS_C_NO_CONTEXT;
+  if (c->host == NULL || c->service == NULL) {
+    hva_free(c);
+    hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+    return NULL;
+  }
+  return c;
+}
+
+void hva_reset(hva_ctx_t *c) {
+  OM_uint32 minor;
+  if (c == NULL)
+    return;
+  if (c->ctx != GSS_C_NO_CONTEXT)
+    gss_delete_sec_context(&minor, &c->ctx, GSS_C_NO_BUFFER);
+  c->ctx = GSS_C_NO_CONTEXT;
+  c->complete = 0;
+  c->is_ntlm = 0;
+  c->final_token_sent = 0;
+  c->scheme[0] = '\0';
+}
+
+void hva_free(hva_ctx_t *c) {
+  OM_uint32 minor;
+  if (c == NULL)
+    return;
+  hva_reset(c);
+  if (c->cred != GSS_C_NO_CREDENTIAL)
+    gss_release_cred(&minor, &c->cred);
+  hva_k5_release(c);
+  free(c->host);
+  free(c->user);
+  hva_wipe_free(c->password);
+  free(c->keytab);
+  free(c->principal);
+  free(c->service);
+  free(c);
+}
+
+int hva_established(const hva_ctx_t *c) {
+  return c != NULL && c->complete;
+}
+
+static gss_OID hva_mech_oid(hva_mech_t m) {
+  return m == HVA_KERBEROS ? &hva_oid_krb5
+         : m == HVA_NTLM   ? &hva_oid_ntlm
+                           : &hva_oid_spnego;
+}
+
+static int hva_import_user(hva_ctx_t *c, const char *user, gss_name_t *name,
+                           hv_err_t *err) {
+  OM_uint32 major, minor;
+  gss_buffer_desc b = {strlen(user), (void *)user};
+  gss_OID type = c->mech == HVA_KERBEROS ? (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME
+                                         : GSS_C_NT_USER_NAME;
+  major = gss_import_name(&minor, &b, type, name);
+  if (GSS_ERROR(major))
+    return hva_gss_fail(c, err, "user name", major, minor);
+  return 0;
+}
+
+static void hva_k5_release(hva_ctx_t *c) {
+  if (c->k5cc != NULL)
+    krb5_cc_destroy(c->k5, c->k5cc);
+  c->k5cc = NULL;
+  if (c->k5 != NULL)
+    krb5_free_context(c->k5);
+  c->k5 = NULL;
+}
+
+static int hva_k5_fail(hva_ctx_t *c, hv_err_t *err, krb5_error_code code,
+                       const char *what) {
+  const char *text = c->k5 ? krb5_get_error_message(c->k5, code) : NULL;
+  const char *cause;
+  switch (code) {
+  case KRB5_KDC_UNREACH:
+  case KRB5_REALM_CANT_RESOLVE:
+  case KRB5_REALM_UNKNOWN:
+    cause = "KDC unreachable";
+    break;
+  case KRB5KRB_AP_ERR_SKEW:
+    cause = "clock skew too great between this host and the KDC";
+    break;
+  case KRB5KDC_ERR_PREAUTH_FAILED:
+  case KRB5KRB_AP_ERR_BAD_INTEGRITY:
+    cause = c->password ? "wrong password"
+                        : "keytab key rejected by the KDC (stale keytab?)";
+    break;
+  case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN:
+    cause = "client principal unknown to the KDC";
+    break;
+  case KRB5KDC_ERR_KEY_EXP:
+    cause = "password expired";
+    break;
+  case KRB5KDC_ERR_CLIENT_REVOKED:
+    cause = "account disabled or locked";
+    break;
+  default:
+    cause = "Kerberos error";
+    break;
+  }
+  hva_fail(err, HV_ERR_AUTH,
+           "Kerberos authentication to %s: %s failed: %s (%s)", c->host, what,
+           cause, text ? text : "unknown error");
+  if (text != NULL)
+    krb5_free_error_message(c->k5, text);
+  hva_k5_release(c);
+  return -1;
+}
+
+/* Gets a TGT with the password or the keytab into our own MEMORY ccache
+ * (the KDC's answer gives precise errors: wrong password, KDC unreachable,
+ * clock skew, unknown principal). */
+static int hva_kinit(hva_ctx_t *c, hv_err_t *err) {
+  krb5_error_code code;
+  krb5_principal princ = NULL;
+  krb5_keytab kt = NULL;
+  krb5_get_init_creds_opt *opt = NULL;
+  krb5_creds creds;
+  const char *who = c->principal ? c->principal : c->user;
+  int rc = -1;
+
+  memset(&creds, 0, sizeof(creds));
+  hva_k5_release(c);
+  if ((code = krb5_init_context(&c->k5)) != 0) {
+    c->k5 = NULL;
+    return hva_fail(err, HV_ERR_AUTH,
+                    "Kerberos authentication to %s: cannot read the Kerberos "
+                    "configuration (KRB5_CONFIG): error %d",
+                    c->host, (int)code);
+  }
+  if (c->keytab != NULL && c->password == NULL) {
+    if ((code = krb5_kt_resolve(c->k5, c->keytab, &kt)) != 0)
+      return hva_k5_fail(c, err, code, "opening the keytab");
+    if (who == NULL) { /* the keytab's first principal */
+      krb5_kt_cursor cur;
+      krb5_keytab_entry ent;
+      if ((code = krb5_kt_start_seq_get(c->k5, kt, &cur)) != 0 ||
+          (code = krb5_kt_next_entry(c->k5, kt, &ent, &cur)) != 0) {
+        krb5_kt_close(c->k5, kt);
+        return hva_k5_fail(c, err, code, "reading the keytab");
+      }
+      code = krb5_copy_principal(c->k5, ent.principal, &princ);
+      krb5_free_keytab_entry_contents(c->k5, &ent);
+      krb5_kt_end_seq_get(c->k5, kt, &cur);
+      if (code != 0) {
+        krb5_kt_close(c->k5, kt);
+        return hva_k5_fail(c, err, code, "reading the keytab");
+      }
+    }
+  }
+  if (princ == NULL && (code = krb5_parse_name(c->k5, who, &princ)) != 0) {
+    if (kt)
+      krb5_kt_close(c->k5, kt);
+    return hva_k5_fail(c, err, code, "parsing the principal name");
+  }
+  if ((code = krb5_get_init_creds_opt_alloc(c->k5, &opt)) != 0)
+    goto fail;
+  if (kt != NULL)
+    code = krb5_get_init_creds_keytab(c->k5, &creds, princ, kt, 0, NULL, opt);
+  else
+    code = krb5_get_init_creds_password(c->k5, &creds, princ, c->password, NULL,
+                                        NULL, 0, NULL, opt);
+  if (code != 0)
+    goto fail;
+  if ((code = krb5_cc_resolve(c->k5, c->ccache, &c->k5cc)) != 0 ||
+      (code = krb5_cc_initialize(c->k5, c->k5cc, creds.client)) != 0 ||
+      (code = krb5_cc_store_cred(c->k5, c->k5cc, &creds)) != 0)
+    goto fail;
+  rc = 0;
+fail:
+  if (rc != 0) {
+    krb5_free_cred_contents(c->k5, &creds);
+    krb5_free_principal(c->k5, princ);
+    if (opt)
+      krb5_get_init_creds_opt_free(c->k5, opt);
+    if (kt)
+      krb5_kt_close(c->k5, kt);
+    return hva_k5_fail(c, err, code, "getting a ticket");
+  }
+  krb5_free_cred_contents(c->k5, &creds);
+  krb5_free_principal(c->k5, princ);
+  krb5_get_init_creds_opt_free(c->k5, opt);
+  if (kt)
+    krb5_kt_close(c->k5, kt);
+  return 0;
+}
+
+/* Acquires the client credentials once: password, keytab or the process's
+ * default (ticket cache / NTLM_USER_FILE). Kerberos with a password or a
+ * keytab gets its ticket itself (hva_kinit) into a private MEMORY ccache. */
+static int hva_acquire(hva_ctx_t *c, hv_err_t *err) {
+  OM_uint32 major, minor;
+  gss_OID_set_desc mechs = {1, hva_mech_oid(c->mech)};
+  gss_name_t name = GSS_C_NO_NAME;
+  const char *who = c->principal ? c->principal : c->user;
+
+  if (c->have_cred)
+    return 0;
+  if (c->mech != HVA_NTLM &&
+      ((c->password != NULL && who != NULL && strchr(who, '\\') == NULL) ||
+       (c->keytab != NULL && c->password == NULL))) {
+    gss_key_value_element_desc el = {"ccache", c->ccache};
+    gss_key_value_set_desc store = {1, &el};
+    if (hva_kinit(c, err) != 0)
+      return -1;
+    major =
+        gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs,
+                              GSS_C_INITIATE, &store, &c->cred, NULL, NULL);
+    if (GSS_ERROR(major))
+      return hva_gss_fail(c, err, "acquiring credentials", major, minor);
+    c->have_cred = 1;
+    return 0;
+  }
+  if (who != NULL && hva_import_user(c, who, &name, err) != 0)
+    return -1;
+  if (c->password != NULL && who != NULL) {
+    gss_buffer_desc pw = {strlen(c->password), c->password};
+    major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE,
+                                           &mechs, GSS_C_INITIATE, &c->cred,
+                                           NULL, NULL);
+  } else {
+    major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &mechs,
+                             GSS_C_INITIATE, &c->cred, NULL, NULL);
+  }
+  if (name != GSS_C_NO_NAME)
+    gss_release_name(&minor, &name);
+  if (GSS_ERROR(major))
+    return hva_gss_fail(c, err, "acquiring credentials", major, minor);
+  c->have_cred = 1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/* Finds scheme `s` in the WWW-Authenticate values; sets *tok to its token
+ * (or NULL) and returns 1 if offered. */
+static int hva_offer(const char *www, const char *s, const char **tok,
+                     size_t *toklen) {
+  size_t sl = strlen(s);
+  const char *p = www;
+  while (p != NULL && *p != '\0') {
+    const char *end = strchr(p, '\n');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len > 0 && (*p == ' ' || *p == '\t')) {
+      p++;
+      len--;
+    }
+    while (len > 0 && isspace((unsigned char)p[len - 1]))
+      len--;
+    if (len >= sl && strncasecmp(p, s, sl) == 0 &&
+        (len == sl || p[sl] == ' ')) {
+      const char *t = p + sl;
+      while (t < p + len && *t == ' ')
+        t++;
+      *tok = t < p + len ? t : NULL;
+      *toklen = (size_t)(p + len - t);
+      return 1;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+static int hva_choose_scheme(hva_ctx_t *c, const char *www, hv_err_t *err) {
+  const char *t;
+  size_t tl;
+  const char *pick = NULL;
+  if (www == NULL) /* no challenge seen: WinRM always offers Negotiate */
+    pick = c->mech == HVA_KERBEROS ? "Kerberos" : "Negotiate";
+  else if (c->mech == HVA_KERBEROS && hva_offer(www, "Kerberos", &t, &tl))
+    pick = "Kerberos";
+  else if (hva_offer(www, "Negotiate", &t, &tl))
+    pick = "Negotiate";
+  else if (c->mech == HVA_NTLM && hva_offer(www, "NTLM", &t, &tl))
+    pick = "NTLM";
+  if (pick == NULL)
+    return hva_fail(err, HV_ERR_AUTH,
+                    "%s does not offer %s authentication (it offers: %.200s)",
+                    c->host,
+                    c->mech == HVA_KERBEROS ? "Kerberos or Negotiate"
+                    : c->mech == HVA_NTLM   ? "Negotiate or NTLM"
+                                            : "Negotiate",
+                    *www ? www : "nothing");
+  snprintf(c->scheme, sizeof(c->scheme), "%s", pick);
+  return 0;
+}
+
+int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err) {
+  OM_uint32 major, minor, flags = 0;
+  gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+  gss_name_t target = GSS_C_NO_NAME;
+  gss_OID actual = GSS_C_NO_OID;
+  uint8_t *intok = NULL;
+  size_t intoklen = 0;
+  char spn[512];
+  int rc = -1;
+
+  *authz = NULL;
+  if (c->ctx == GSS_C_NO_CONTEXT && !c->complete) {
+    if (hva_acquire(c, err) != 0)
+      return -1;
+    if (hva_choose_scheme(c, www_auth, err) != 0)
+      return -1;
+  } else {
+    const char *t = NULL;
+    size_t tl = 0;
+    if (www_auth == NULL || !hva_offer(www_auth, c->scheme, &t, &tl) ||
+        t == NULL)
+      return hva_fail(err, HV_ERR_AUTH,
+                      "%s rejected the credentials (%s authentication "
+                      "refused, wrong user or password?)",
+                      c->host, c->scheme);
+    if (hva_b64_decode(t, tl, &intok, &intoklen) != 0)
+      return hva_fail(err, HV_ERR_AUTH,
+                      "%s sent a malformed %s token (bad base64 or over %d "
+                      "bytes)",
+                      c->host, c->scheme, HVA_MAX_TOKEN);
+    if (c->complete) { /* mutual-auth token after completion: ignore */
+      free(intok);
+      return 0;
+    }
+    in.value = intok;
+    in.length = intoklen;
+  }
+  snprintf(spn, sizeof(spn), "%s@%s", c->service, c->host);
+  {
+    gss_buffer_desc nb = {strlen(spn), spn};
+    major = gss_import_name(&minor, &nb, GSS_C_NT_HOSTBASED_SERVICE, &target);
+    if (GSS_ERROR(major)) {
+      hva_gss_fail(c, err, "service name", major, minor);
+      goto out;
+    }
+  }
+  major = gss_init_sec_context(
+      &minor, c->cred, &c->ctx, target, hva_mech_oid(c->mech),
+      GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_REPLAY_FLAG |
+          GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG,
+      GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, &in, &actual, &out, &flags,
+      NULL);
+  if (GSS_ERROR(major)) {
+    hva_gss_fail(c, err, "security context", major, minor);
+    hva_reset(c);
+    /* Expired or revoked ticket: acquire afresh next time. */
+    gss_release_cred(&minor, &c->cred);
+    c->cred = GSS_C_NO_CREDENTIAL;
+    c->have_cred = 0;
+    goto out;
+  }
+  if (out.length > 0) {
+    char *b = hva_b64_encode(out.value, out.length);
+    size_t n = b ? strlen(b) + strlen(c->scheme) + 2 : 0;
+    *authz = b ? malloc(n) : NULL;
+    if (*authz == NULL) {
+      free(b);
+      hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+      goto out;
+    }
+    snprintf(*authz, n, "%s %s", c->scheme, b);
+    free(b);
+  }
+  if (major == GSS_S_COMPLETE) {
+    gss_OID mech = GSS_C_NO_OID;
+    c->complete = 1;
+    c->final_token_sent = out.length > 0;
+    if (!GSS_ERROR(gss_inquire_context(&minor, c->ctx, NULL, NULL, NULL, &mech,
+                                       NULL, NULL, NULL)) &&
+        mech != GSS_C_NO_OID)
+      c->is_ntlm =
+          mech->length == hva_oid_ntlm.length &&
+          memcmp(mech->elements, hva_oid_ntlm.elements, mech->length) == 0;
+    if ((flags & GSS_C_CONF_FLAG) == 0) {
+      hva_fail(err, HV_ERR_AUTH,
+               "security context with %s offers no confidentiality "
+               "(cannot seal messages)",
+               c->host);
+      free(*authz);
+      *authz = NULL;
+      hva_reset(c);
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  if (out.value != NULL)
+    gss_release_buffer(&minor, &out);
+  if (target != GSS_C_NO_NAME)
+    gss_release_name(&minor, &target);
+  free(intok);
+  return rc;
+}
+
+const char *hva_protocol(const hva_ctx_t *c) {
+  return strcmp(c->scheme, "Kerberos") == 0 ? WSEAL_PROTO_KERBEROS
+                                            : WSEAL_PROTO_SPNEGO;
+}
+
+/* ---------------------------------------------------------------- seal */
+
+int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
+             size_t *siglen, uint8_t **data, size_t *datalen, hv_err_t *err) {
+  OM_uint32 major, minor;
+  int conf = 0;
+  *sig = *data = NULL;
+  if (!c->complete)
+    return hva_fail(err, HV_ERR_AUTH,
+                    "cannot seal a message to %s: not authenticated", c->host);
+  if (c->is_ntlm) {
+    /* gss-ntlmssp has no gss_wrap_iov; its token is the 16-byte NTLM
+     * signature followed by the sealed message (checked by the tests). */
+    gss_buffer_desc ib = {n, (void *)in}, ob = GSS_C_EMPTY_BUFFER;
+    major = gss_wrap(&minor, c->ctx, 1, GSS_C_QOP_DEFAULT, &ib, &conf, &ob);
+    if (GSS_ERROR(major))
+      return hva_gss_fail(c, err, "sealing a message", major, minor);
+    if (ob.length < WSEAL_NTLM_SIG_LEN || !conf) {
+      gss_release_buffer(&minor, &ob);
+      return hva_fail(err, HV_ERR_AUTH, "NTLM sealing to %s failed", c->host);
+    }
+    *siglen = WSEAL_NTLM_SIG_LEN;
+    *datalen = ob.length - WSEAL_NTLM_SIG_LEN;
+    *sig = malloc(*siglen);
+    *data = malloc(*datalen ? *datalen : 1);
+    if (*sig != NULL && *data != NULL) {
+      memcpy(*sig, ob.value, *siglen);
+      memcpy(*data, (uint8_t *)ob.value + *siglen, *datalen);
+    }
+    gss_release_buffer(&minor, &ob);
+  } else {
+    /* Kerberos (raw or under SPNEGO): header | data | padding, no trailer,
+     * so the header is the RFC 4121 token (with RRC) that WinRM expects. */
+    gss_iov_buffer_desc iov[3];
+    memset(iov, 0, sizeof(iov));
+    iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+    iov[1].type = GSS_IOV_BUFFER_TYPE_DATA;
+    iov[1].buffer.value = malloc(n ? n : 1);
+    iov[1].buffer.length = n;
+    iov[2].type = GSS_IOV_BUFFER_TYPE_PADDING | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+    if (iov[1].buffer.value == NULL)
+      return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+    memcpy(iov[1].buffer.value, in, n);
+    major = gss_wrap_iov(&minor, c->ctx, 1, GSS_C_QOP_DEFAULT, &conf, iov, 3);
+    if (GSS_ERROR(major) || !conf) {
+      free(iov[1].buffer.value);
+      gss_release_iov_buffer(&minor, iov, 3);
+      return hva_gss_fail(c, err, "sealing a message", major, minor);
+    }
+    *siglen = iov[0].buffer.length;
+    *datalen = n + iov[2].buffer.length;
+    *sig = malloc(*siglen ? *siglen : 1);
+    *data = malloc(*datalen ? *datalen : 1);
+    if (*sig != NULL && *data != NULL) {
+      memcpy(*sig, iov[0].buffer.value, *siglen);
+      memcpy(*data, iov[1].buffer.value, n);
+      if (iov[2].buffer.length)
+        memcpy(*data + n, iov[2].buffer.value, iov[2].buffer.length);
+    }
+    free(iov[1].buffer.value);
+    iov[1].buffer.value = NULL;
+    gss_release_iov_buffer(&minor, iov, 3);
+  }
+  if (*sig == NULL || *data == NULL) {
+    free(*sig);
+    free(*data);
+    *sig = *data = NULL;
+    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+  }
+  return 0;
+}
+
+int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
+               const uint8_t *data, size_t datalen, uint8_t **out,
+               size_t *outlen, hv_err_t *err) {
+  OM_uint32 major, minor;
+  int conf = 0;
+  gss_buffer_desc ib, ob = GSS_C_EMPTY_BUFFER;
+  uint8_t *tok;
+  *out = NULL;
+  if (!c->complete)
+    return hva_fail(err, HV_ERR_AUTH,
+                    "cannot decrypt a message from %s: not authenticated",
+                    c->host);
+  if (siglen > WSEAL_MAX_SIG || datalen > WSEAL_MAX_BODY)
+    return hva_fail(err, HV_ERR_AUTH,
+                    "cannot decrypt the message from %s: sizes out of bounds",
+                    c->host);
+  /* Both layouts are "signature then data" as one token: MIT's gss_unwrap
+   * undoes the RRC rotation of a Kerberos header-only token. */
+  tok = malloc(siglen + datalen + 1);
+  if (tok == NULL)
+    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+  memcpy(tok, sig, siglen);
+  memcpy(tok + siglen, data, datalen);
+  ib.value = tok;
+  ib.length = siglen + datalen;
+  major = gss_unwrap(&minor, c->ctx, &ib, &ob, &conf, NULL);
+  free(tok);
+  if (GSS_ERROR(major) || !conf) {
+    char text[256] = "";
+    if (GSS_ERROR(major))
+      hva_status_text(major, GSS_C_GSS_CODE, GSS_C_NO_OID, text, sizeof(text));
+    else
+      snprintf(text, sizeof(text), "message was not encrypted");
+    if (ob.value != NULL)
+      gss_release_buffer(&minor, &ob);
+    return hva_fail(err, HV_ERR_AUTH,
+                    "decryption failure: cannot decrypt the message from %s "
+                    "(%s)",
+                    c->host, text);
+  }
+  *out = malloc(ob.length + 1);
+  if (*out == NULL) {
+    gss_release_buffer(&minor, &ob);
+    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+  }
+  memcpy(*out, ob.value, ob.length);
+  (*out)[ob.length] = '\0';
+  *outlen = ob.length;
+  gss_release_buffer(&minor, &ob);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- curl */
+
+typedef struct {
+  char www[HVA_MAX_HDRS];
+  size_t wwwlen;
+  char ctype[256];
+  char *body;
+  size_t len, cap, max;
+  int too_big;
+} hva_io_t;
+
+static size_t hva_on_header(char *p, size_t sz, size_t n, void *ud) {
+  hva_io_t *io = ud;
+  size_t len = sz * n, k;
+  const char *v;
+  if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* new response: reset */
+    io->wwwlen = 0;
+    io->www[0] = '\0';
+    io->ctype[0] = '\0';
+    return len;
+  }
+  for (k = 0; k < len && p[k] != ':'; k++)
+    ;
+  if (k == len)
+    return len;
+  v = p + k + 1;
+  {
+    size_t vl = len - k - 1;
+    while (vl > 0 && (*v == ' ' || *v == '\t')) {
+      v++;
+      vl--;
+    }
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+      vl--;
+    if (k == 16 && strncasecmp(p, "WWW-Authenticate", 16) == 0) {
+      if (io->wwwlen + vl + 2 < sizeof(io->www)) {
+        if (io->wwwlen)
+          io->www[io->wwwlen++] = '\n';
+        memcpy(io->www + io->wwwlen, v, vl);
+        io->wwwlen += vl;
+        io->www[io->wwwlen] = '\0';
+      }
+    } else if (k == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
+      snprintf(io->ctype, sizeof(io->ctype), "%.*s", (int)vl, v);
+    }
+  }
+  return len;
+}
+
+static size_t hva_on_body(char *p, size_t sz, size_t n, void *ud) {
+  hva_io_t *io = ud;
+  size_t len = sz * n;
+  if (io->len + len > io->max) {
+    io->too_big = 1;
+    return 0;
+  }
+  if (io->len + len + 1 > io->cap) {
+    size_t cap = io->cap ? io->cap : 16384;
+    char *b;
+    while (cap < io->len + len + 1)
+      cap *= 2;
+    b = realloc(io->body, cap);
+    if (b == NULL)
+      return 0;
+    io->body = b;
+    io->cap = cap;
+  }
+  memcpy(io->body + io->len, p, len);
+  io->len += len;
+  io->body[io->len] = '\0';
+  return len;
+}
+
+/* One POST on the handle. *new_conn: a new TCP connection was opened. */
+static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
+                       const char *ctype, const void *body, size_t len,
+                       hva_io_t *io, long *status, int *new_conn,
+                       hv_err_t *err) {
+  struct curl_slist *h = NULL, *t;
+  char line[512];
+  CURLcode cc;
+  long conns = 0;
+  free(io->body);
+  io->body = NULL;
+  io->len = io->cap = 0;
+  io->too_big = 0;
+  io->wwwlen = 0;
+  io->www[0] = '\0';
+  io->ctype[0] = '\0';
+  snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+  h = curl_slist_append(h, line);
+  if (h != NULL && (t = curl_slist_append(h, "Expect:")) != NULL)
+    h = t;
+  if (authz != NULL) {
+    char *a = malloc(strlen(authz) + 16);
+    if (a != NULL) {
+      sprintf(a, "Authorization: %s", authz);
+      if ((t = curl_slist_append(h, a)) != NULL)
+        h = t;
+      free(a);
+    }
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_NONE);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, len ? body : "");
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, hva_on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, io);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hva_on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, io);
+  cc = curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all(h);
+  if (io->too_big)
+    return hva_fail(err, HV_ERR_PARSE,
+                    "response from %s exceeds %zu bytes: refused", c->host,
+                    io->max);
+  if (cc != CURLE_OK)
+    return hva_fail(
+        err,
+        cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION
+            ? HV_ERR_TLS
+        : cc == CURLE_OPERATION_TIMEDOUT ? HV_ERR_TIMEOUT
+                                         : HV_ERR_CONNECT,
+        "request to %s failed: %s", c->host, curl_easy_strerror(cc));
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &conns);
+  *new_conn = conns > 0;
+  return 0;
+}
+
+/* Runs the 401 exchange on the current connection with empty POSTs. */
+static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
+                            hv_err_t *err) {
+  long status = 0;
+  int newc = 0, round, rc0;
+  char *authz = NULL;
+  const char *soap_ct = WSEAL_SOAP_CTYPE;
+
+  hva_reset(c);
+  /* Probe without credentials to learn the offered schemes, on a new
+   * connection: an old one may still carry a context the server holds. */
+  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+  rc0 = hva_perform(c, curl, NULL, soap_ct, NULL, 0, io, &status, &newc, err);
+  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 0L);
+  if (rc0 != 0)
+    return -1;
+  if (status != 401)
+    return hva_fail(err, HV_ERR_AUTH,
+                    "%s answered HTTP %ld to an unauthenticated request "
+                    "(expected 401 with WWW-Authenticate)",
+                    c->host, status);
+  if (hva_step(c, io->www, &authz, err) != 0)
+    return -1;
+  for (round = 0; round < HVA_MAX_ROUNDS; round++) {
+    int rc;
+    if (authz == NULL)
+      return hva_fail(err, HV_ERR_AUTH, "authentication to %s: nothing to send",
+                      c->host);
+    rc = hva_perform(c, curl, authz, soap_ct, NULL, 0, io, &status, &newc, err);
+    free(authz);
+    authz = NULL;
+    if (rc != 0)
+      return -1;
+    if (newc) {
+      hva_reset(c);
+      return hva_fail(err, HV_ERR_AUTH,
+                      "%s closed the connection during authentication "
+                      "(connection-bound authentication impossible)",
+                      c->host);
+    }
+    if (status == 200 || status == 204) {
+      const char *t;
+      size_t tl;
+      /* The last leg (Kerberos AP-REP for mutual authentication) comes
+       * with the 200. */
+      if (hva_offer(io->www, c->scheme, &t, &tl) && t != NULL &&
+          hva_step(c, io->www, &authz, err) != 0)
+        return -1;
+      free(authz);
+      if (!c->complete) {
+        hva_reset(c);
+        return hva_fail(err, HV_ERR_AUTH,
+                        "%s accepted an incomplete %s exchange (no mutual "
+                        "authentication token)",
+                        c->host, c->scheme);
+      }
+      return 0;
+    }
+    if (status != 401)
+      return hva_fail(err, HV_ERR_AUTH,
+                      "%s answered HTTP %ld during %s authentication", c->host,
+                      status, c->scheme);
+    if (c->complete) {
+      hva_reset(c);
+      return hva_fail(err, HV_ERR_AUTH,
+                      "%s rejected the credentials (wrong user or password, "
+                      "or the account is not allowed)",
+                      c->host);
+    }
+    if (hva_step(c, io->www, &authz, err) != 0)
+      return -1;
+  }
+  free(authz);
+  hva_reset(c);
+  return hva_fail(err, HV_ERR_AUTH,
+                  "authentication to %s did not finish in %d rounds", c->host,
+                  HVA_MAX_ROUNDS);
+}
+
+void hva_resp_free(hva_resp_t *r) {
+  if (r != NULL) {
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+  }
+}
+
+int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
+             size_t max_body, hva_resp_t *resp, hv_err_t *err) {
+  CURL *curl = curlp;
+  hva_io_t *io = calloc(1, sizeof(*io));
+  int attempt, rc = -1;
+
+  memset(resp, 0, sizeof(*resp));
+  if (io == NULL)
+    return hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+  io->max = max_body;
+  for (attempt = 0; attempt < 2; attempt++) {
+    int newc = 0, fresh = 0;
+    long status = 0;
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    char ctype[256];
+
+    if (!c->complete) {
+      if (hva_authenticate(c, curl, io, err) != 0)
+        goto out;
+      fresh = 1;
+    }
+    if (seal) {
+      if (wseal_seal(c, soap, len, &body, &blen, ctype, sizeof(ctype), err))
+        goto out;
+    } else {
+      snprintf(ctype, sizeof(ctype), "%s", WSEAL_SOAP_CTYPE);
+    }
+    rc = hva_perform(c, curl, NULL, ctype, seal ? (void *)body : soap,
+                     seal ? blen : len, io, &status, &newc, err);
+    free(body);
+    if (rc != 0) {
+      hva_reset(c); /* the connection is gone with its context */
+      goto out;
+    }
+    rc = -1;
+    if (status == 401 && newc && !fresh) {
+      /* keep-alive connection was replaced: authenticate it again */
+      hva_reset(c);
+      continue;
+    }
+    if (status == 401) {
+      hva_reset(c);
+      if (!seal)
+        hva_fail(err, HV_ERR_AUTH,
+                 "%s refused unencrypted traffic (HTTP 401 after "
+                 "authenticating; its AllowUnencrypted is false): set "
+                 "Encryption \"auto\" or use HTTPS",
+                 c->host);
+      else
+        hva_fail(err, HV_ERR_AUTH,
+                 "%s refused the sealed request (HTTP 401 after "
+                 "authenticating)",
+                 c->host);
+      err->http_status = 401;
+      goto out;
+    }
+    resp->status = status;
+    if (wseal_is_sealed(io->ctype)) {
+      uint8_t *plain = NULL;
+      size_t plen = 0;
+      if (wseal_unseal(c, io->ctype, (const uint8_t *)io->body, io->len, &plain,
+                       &plen, err) != 0) {
+        if (err)
+          err->http_status = status;
+        hva_reset(c); /* sequence state is lost: authenticate afresh */
+        goto out;
+      }
+      resp->body = (char *)plain;
+      resp->len = plen;
+      resp->sealed = 1;
+    } else {
+      if (seal && io->len > 0) {
+        hva_fail(err, HV_ERR_AUTH,
+                 "%s answered HTTP %ld with an unencrypted body (Content-Type "
+                 "\"%.100s\") to a sealed request",
+                 c->host, status, io->ctype);
+        err->http_status = status;
+        goto out;
+      }
+      resp->body = io->body;
+      resp->len = io->len;
+      io->body = NULL;
+      if (resp->body == NULL)
+        resp->body = calloc(1, 1);
+    }
+    rc = 0;
+    goto out;
+  }
+  hva_fail(err, HV_ERR_AUTH, "%s keeps refusing the authenticated connection",
+           c->host);
+out:
+  free(io->body);
+  free(io);
+  return rc;
+}
