@@ -743,11 +743,19 @@ def _stop_wine(prefix, log_path, timeout=15.0):
                 except ProcessLookupError:
                     pass
         time.sleep(0.05)
+    # No process of the prefix is left: remove its server directory (the
+    # wineserver leaves its lock file there) and the /tmp/wine-XXXXXX
+    # directory holding it if that is then empty.
     sdir = _server_dir(prefix)
-    if sdir:
+    if sdir and os.path.isdir(sdir):
+        for ent in ("lock", "socket"):
+            try:
+                os.unlink(os.path.join(sdir, ent))
+            except FileNotFoundError:
+                pass
         for d in (sdir, os.path.dirname(sdir)):
             try:
-                os.rmdir(d)  # only if empty: wineserver removes its socket
+                os.rmdir(d)
             except OSError:
                 break
 

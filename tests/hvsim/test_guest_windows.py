@@ -222,6 +222,10 @@ class WindowsGuestLifecycleTest(unittest.TestCase):
         g = guests.WindowsGuest("win-close", self.tmp.name + "/close",
                                 helper(), template=self.template)
         prefix = g.wineprefix
+        with open(prefix + "/wineserver") as f:
+            tmpdir = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                                  f.read().strip())
+        self.assertTrue(os.path.isdir(tmpdir))
         procs = prefix_processes(prefix)
         self.assertTrue(any(c.startswith("wineserver") for _, c in procs),
                         procs)
@@ -229,6 +233,7 @@ class WindowsGuestLifecycleTest(unittest.TestCase):
         g.close()
         g.close()  # idempotent
         self.assertEqual(prefix_processes(prefix), [])
+        self.assertFalse(os.path.exists(tmpdir))  # server dir cleaned up
         # wineserver saved the registry on the way out; a restarted guest
         # on the same prefix finds the host item again.
         with open(prefix + "/system.reg", encoding="utf-8",
