@@ -103,6 +103,20 @@ static int lookup(const char *const *names, int n, const unsigned char *k,
   return n;
 }
 
+/* 1 if s[0..len) is strict UTF-8 (yajl passes e.g. "\udc00" through as a
+ * UTF-8-encoded surrogate, which we refuse). */
+static int utf8_ok(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    uint32_t cp;
+    size_t l = hvkvp_utf8_decode(s + i, len - i, &cp);
+    if (l == 0)
+      return 0;
+    i += l;
+  }
+  return 1;
+}
+
 /* Copies a JSON string into a fixed field: SCHEMA if too long or has NUL. */
 static int put_str(rd_t *r, char *dst, size_t dstsz, const unsigned char *s,
                    size_t len, const char *what) {
@@ -111,6 +125,9 @@ static int put_str(rd_t *r, char *dst, size_t dstsz, const unsigned char *s,
                 what, len, dstsz - 1);
   if (memchr(s, '\0', len) != NULL)
     return fail(r, HVKVP_E_SCHEMA, "%s contains a NUL character", what);
+  if (!utf8_ok(s, len))
+    return fail(r, HVKVP_E_SCHEMA,
+                "%s is not valid UTF-8 (an unpaired surrogate escape?)", what);
   memcpy(dst, s, len);
   dst[len] = '\0';
   return 1;
@@ -205,9 +222,9 @@ static int top_value(rd_t *r, int kind, const char *s, size_t len) {
       return 0;
     if (key == TK_TIME) {
       if (parse_double(t, &r->m->time) != 0 || r->m->time < 0 ||
-          r->m->time >= 1e12)
+          r->m->time > 1e12)
         return fail(r, HVKVP_E_SCHEMA,
-                    "\"time\" %s is not in [0, 1e12) unix seconds", t);
+                    "\"time\" %s is not in [0, 1e12] unix seconds", t);
     } else if (parse_double(t, &r->m->interval) != 0 || r->m->interval <= 0 ||
                r->m->interval > 1e9) {
       return fail(r, HVKVP_E_SCHEMA,

@@ -1,10 +1,10 @@
 /*
  * json_write.c - message -> JSON payload (DESIGN.md section 3) with
- * yajl_gen. The output is pure ASCII: a print callback turns every UTF-8
- * sequence yajl passes through into \uXXXX escapes (surrogate pairs above
- * U+FFFF; malformed bytes become \ufffd). Numbers are written exactly:
- * gauges as the shortest text that round-trips (NaN/Inf as null), derive as
- * int64, counter/absolute as uint64, time with millisecond precision.
+ * yajl_gen. The output is printable ASCII: a print callback turns DEL and
+ * every UTF-8 sequence yajl passes through into \uXXXX escapes (surrogate
+ * pairs above U+FFFF; malformed bytes become \ufffd). Numbers are written
+ * exactly: gauges as the shortest text that round-trips (NaN/Inf as null),
+ * derive as int64, counter/absolute as uint64, time with millisecond precision.
  */
 #include "hvkvp_int.h"
 
@@ -31,12 +31,12 @@ static void put_ascii(hvkvp_buf_t *b, const char *s, size_t n) {
   while (i < n) {
     uint32_t cp;
     size_t l;
-    if (u[i] < 0x80) {
+    if (u[i] < 0x7f) {
       i++;
       continue;
     }
     hvkvp_buf_append(b, s + run, i - run);
-    l = hvkvp_utf8_decode(u + i, n - i, &cp);
+    l = hvkvp_utf8_decode(u + i, n - i, &cp); /* 0x7f (DEL) decodes as 1 */
     if (l == 0) {
       cp = 0xFFFD;
       l = 1;
@@ -173,9 +173,9 @@ static int check_msg(const hvkvp_msg_t *m, size_t n_vls, hvkvp_err_t *err) {
       !field_ok(m->config_error, sizeof(m->config_error)))
     return hvkvp_err_set(err, HVKVP_E_ARG,
                          "host, config or config_error is not NUL-terminated");
-  if (!isfinite(m->time) || m->time < 0 || m->time >= 1e12)
+  if (!isfinite(m->time) || m->time < 0 || m->time > 1e12)
     return hvkvp_err_set(err, HVKVP_E_ARG,
-                         "time %g is not in [0, 1e12) unix seconds", m->time);
+                         "time %g is not in [0, 1e12] unix seconds", m->time);
   if (!isfinite(m->interval) || m->interval <= 0 || m->interval > 1e9)
     return hvkvp_err_set(err, HVKVP_E_ARG,
                          "interval %g is not in (0, 1e9] seconds", m->interval);

@@ -292,6 +292,7 @@ static void t_custom_prefix_and_head_out(void **state) {
   assert_int_equal(hvkvp_decode(&it, "vm.telemetry-2", &back, &h, &err), 0);
   assert_true(h.epoch == 3 && h.gen == 4 && h.slot == 'A');
   tp_assert_msg_equal(&m, &back);
+  hvkvp_msg_free(&back);
   assert_int_equal(hvkvp_decode(&it, NULL, &back, NULL, &err), HVKVP_E_NOHEAD);
   hvkvp_frame_free(&f);
   hvkvp_items_free(&it);

@@ -63,6 +63,8 @@ static void t_table(void **state) {
        "appears twice"},
       {"{\"v\":1,\"tags\":{\"\":\"1\"}}", HVKVP_E_SCHEMA, "empty name"},
       {"{\"v\":1,\"host\":\"a\\u0000b\"}", HVKVP_E_SCHEMA, "NUL"},
+      {"{\"v\":1,\"host\":\"a\\udc00b\"}", HVKVP_E_SCHEMA, "UTF-8"},
+      {"{\"v\":1,\"time\":1000000000000.001}", HVKVP_E_SCHEMA, "time"},
       {HDR "\"values\":[5]}", HVKVP_E_SCHEMA, "values[0] is a number"},
       {HDR "\"values\":[" VL("[1]", "[\"gauge\"]", "[\"value\"]") "]}",
        HVKVP_OK, NULL},
