@@ -212,6 +212,7 @@ class LinuxGuestLifecycleTest(unittest.TestCase):
             finally:
                 os.kill(g.pid, signal.SIGCONT)
             # The timed-out connection was dropped; the daemon reconnects.
+            g.timeout = 10.0
             g.wait_connected(2)
             g.set(0, "k", "v")
             self.assertEqual(g.get(0, "k"), "v")
@@ -250,6 +251,13 @@ class LinuxGuestLifecycleTest(unittest.TestCase):
             # Host facts are pushed again at start, not duplicated.
             self.assertEqual(len(read_pool(g.pool_dir + "/.kvp_pool_3")),
                              len(g.parameters()))
+
+    def test_long_workdir_uses_abstract_socket(self):
+        work = os.path.join(self.tmp.name, "d" * 120)
+        with guests.LinuxGuest("vm-long", work, SHIM) as g:
+            self.assertFalse(os.path.exists(os.path.join(work, "vmbus.sock")))
+            g.publish_host_item("k", "v")
+            self.assertEqual(g.get(guests.POOL_EXTERNAL, "k"), "v")
 
     def test_two_guests_are_isolated(self):
         a = guests.LinuxGuest("vm-a", self.tmp.name + "/a", SHIM)
