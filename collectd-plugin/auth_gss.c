@@ -983,10 +983,15 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
                       "%s answered HTTP %ld during %s authentication", c->host,
                       status, c->scheme);
     if (c->complete) {
+      int ntlm = c->is_ntlm;
       hva_reset(c);
       return hva_fail(err, HV_ERR_AUTH,
-                      "%s rejected the credentials (wrong user or password, "
-                      "or the account is not allowed)",
+                      ntlm ? "%s rejected the credentials (NTLM: wrong user "
+                             "or password, or the account is not allowed)"
+                           : "%s rejected the credentials (Kerberos: clock "
+                             "skew between client and server, a service "
+                             "keytab out of date, or the account is not "
+                             "allowed)",
                       c->host);
     }
     if (hva_step(c, io->www, &authz, err) != 0)
