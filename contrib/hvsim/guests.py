@@ -52,6 +52,9 @@ hvkvp items show up among intrinsic_items() (GuestIntrinsicExchangeItems), as
 on real Hyper-V; with ``--store registry:Guest`` they show up in
 guest_items(). The simulator must look for them in both.
 
+Values come back as str: bytes that are not valid UTF-8 (a guest may write
+anything) are replaced by U+FFFD; item counts are capped at MAX_ITEMS and a
+helper answer line at MAX_LINE bytes (exceeding them is a GuestError).
 Errors are raised as GuestError with a message naming the VM and what
 failed; daemon and Wine output go to <workdir>/*.log and the tail of that log
 is quoted in start-up errors. Python standard library only.
