@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HVP_CF_ERR(c, ...)                                                     \
   do {                                                                         \
@@ -407,8 +408,17 @@ static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
     hvp_cf_bad(c, o, "must be basic, ntlm, negotiate or kerberos");
     return -1;
   }
-  if (strcasecmp(k, "CACert") == 0)
-    return hvp_cf_string(c, o, &c->cacert, 4096);
+  if (strcasecmp(k, "CACert") == 0) {
+    if (hvp_cf_string(c, o, &c->cacert, 4096) != 0)
+      return -1;
+    if (access(c->cacert, R_OK) != 0) {
+      char why[160];
+      snprintf(why, sizeof(why), "cannot be read: %s", strerror(errno));
+      hvp_cf_bad(c, o, why);
+      return -1;
+    }
+    return 0;
+  }
   if (strcasecmp(k, "VerifyPeer") == 0)
     return hvp_cf_bool(c, o, &c->verify_peer);
   if (strcasecmp(k, "VerifyHost") == 0)

@@ -128,8 +128,8 @@ static meta_data_t *hvp_tags_meta(const hvkvp_msg_t *m) {
 }
 
 void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      const char *block, hvp_typelog_t *tl,
-                      hvp_dispatch_res_t *res) {
+                      double poll_interval, const char *block,
+                      hvp_typelog_t *tl, hvp_dispatch_res_t *res) {
   value_t values[HVKVP_MAX_DS];
   value_list_t vl = VALUE_LIST_INIT;
   double t = m->time;
@@ -138,6 +138,8 @@ void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
   double iv = m->interval;
   if (!isfinite(iv) || iv <= 0 || iv > 86400.0)
     iv = 0;
+  if (isfinite(poll_interval) && poll_interval > iv)
+    iv = poll_interval;
   vl.time = DOUBLE_TO_CDTIME_T(t);
   vl.interval = iv > 0 ? DOUBLE_TO_CDTIME_T(iv) : 0;
   vl.meta = hvp_tags_meta(m);

@@ -38,10 +38,12 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
 
 /* Dispatches every value list of m with host `host` (already sanitised),
  * the message's time (now if it is missing or over a day away from now) and
- * interval. `block` names the Host block in log messages. */
+ * as interval the larger of the message's and `poll_interval` (values are
+ * refreshed no faster than the host is polled). `block` names the Host block
+ * in log messages. */
 void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      const char *block, hvp_typelog_t *tl,
-                      hvp_dispatch_res_t *res);
+                      double poll_interval, const char *block,
+                      hvp_typelog_t *tl, hvp_dispatch_res_t *res);
 
 /* One self metric: plugin "hyperv_kvp", plugin instance = Host block name,
  * host = collectd's own hostname. */

@@ -271,7 +271,7 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
       hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
                       msg.host);
       hvp_dispatch_res_t res = {0, 0};
-      hvp_dispatch_msg(&msg, host, now, c->name, &h->types, &res);
+      hvp_dispatch_msg(&msg, host, now, interval, c->name, &h->types, &res);
       h->values_dispatched += res.dispatched;
       h->values_dropped += res.dropped;
       h->msg_ok++;

@@ -388,6 +388,44 @@ class TestCollectdConfigError(unittest.TestCase):
     def test_unknown_option(self):
         self.run_bad('    Bogus 1', ['unknown option "Bogus"'])
 
+    def test_example_config_loads(self):
+        """contrib/collectd/hyperv_kvp.conf is accepted as it is (paths and
+        URLs pointed at this machine)."""
+        with open(os.path.join(SRC, "contrib", "collectd",
+                               "hyperv_kvp.conf")) as fh:
+            text = fh.read()
+        block = text.split("<Plugin hyperv_kvp>\n", 1)[1].rsplit(
+            "</Plugin>", 1)[0]
+        pw = tempfile.NamedTemporaryFile("w", delete=False)
+        pw.write("secret\n")
+        pw.close()
+        port = closed_port()
+        block = block.replace('"/etc/collectd/hv01.pass"', '"%s"' % pw.name)
+        # any readable file will do: the CA file is read when connecting
+        block = block.replace('"/etc/ssl/certs/example-ca.pem"',
+                              '"%s"' % pw.name)
+        for host in ("hv01", "hv02"):
+            block = block.replace("https://%s.example.com:5986" % host,
+                                  "https://127.0.0.1:%d" % port)
+        self.assertIn("PasswordFile \"%s\"" % pw.name, block)
+        cd = CollectdRun(block)
+        try:
+            cd.start()
+            deadline = time.monotonic() + 30
+            while "Initialization complete" not in cd.log_text():
+                self.assertIsNone(cd.proc.poll(), cd.log_text())
+                self.assertLess(time.monotonic(), deadline, cd.log_text())
+                time.sleep(0.2)
+            rc = cd.stop()
+            log = cd.log_text()
+        finally:
+            cd.stop()
+            cd.cleanup()
+            os.unlink(pw.name)
+        self.assertEqual(rc, 0, log)
+        self.assertNotIn("option", log)
+        self.assertNotIn("secret", log)
+
     def test_bad_push(self):
         self.run_bad('    <Push>\n      Interval 0\n    </Push>',
                      ['option "Interval" 0'])

@@ -36,7 +36,7 @@ static void test_good_block(void **state) {
   oc_opt_s(h, "User", "EXAMPLE\\monitor");
   oc_opt_s(h, "PasswordFile", pwfile);
   oc_opt_s(h, "Auth", "Negotiate");
-  oc_opt_s(h, "CACert", "/etc/ssl/certs/ca.pem");
+  oc_opt_s(h, "CACert", pwfile); /* any readable file */
   oc_opt_b(h, "VerifyPeer", 0);
   oc_opt_s(h, "VerifyHost", "false");
   oc_opt_n(h, "Timeout", 7.5);
@@ -62,7 +62,7 @@ static void test_good_block(void **state) {
   assert_string_equal(c.user, "EXAMPLE\\monitor");
   assert_string_equal(c.password, "s3cret-pw");
   assert_string_equal(c.auth, "negotiate");
-  assert_string_equal(c.cacert, "/etc/ssl/certs/ca.pem");
+  assert_string_equal(c.cacert, pwfile);
   assert_int_equal(c.verify_peer, 0);
   assert_int_equal(c.verify_host, 0);
   assert_true(c.timeout == 7.5);
@@ -164,6 +164,7 @@ static const bad_t bads[] = {
     {"Tags", 'P', "env=a;b", 0, "Tags", "\"env=a;b\""},
     {"Collectors", 'P', "cpu,mem", 0, "Collectors", "\"cpu,mem\""},
     {"IncludeVM", 'P', "/(/", 0, "IncludeVM", "\"/(/\""},
+    {"CACert", 's', "/nonexistent/ca.pem", 0, "CACert", "cannot be read"},
 };
 
 static void test_bad_blocks(void **state) {

@@ -59,7 +59,7 @@ static void test_dispatch_basic(void **state) {
   hvp_typelog_t tl = {0};
   hvp_dispatch_res_t res = {0, 0};
   cap_reset();
-  hvp_dispatch_msg(&m, "web-01", NOW, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "web-01", NOW, 0, "hv01", &tl, &res);
   assert_int_equal(res.dispatched, 2);
   assert_int_equal(res.dropped, 0);
   assert_int_equal(cap_n, 2);
@@ -94,7 +94,7 @@ static void test_hostile_names(void **state) {
   hvp_typelog_t tl = {0};
   hvp_dispatch_res_t res = {0, 0};
   cap_reset();
-  hvp_dispatch_msg(&m, "web-01", NOW, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "web-01", NOW, 0, "hv01", &tl, &res);
   assert_int_equal(res.dispatched, 1);
   assert_int_equal(res.dropped, 2);
   const cap_vl_t *c = cap_find("web-01", NULL, NULL, "gauge", NULL);
@@ -120,8 +120,8 @@ static void test_types_checked(void **state) {
   hvp_typelog_t tl = {0};
   hvp_dispatch_res_t res = {0, 0};
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
-  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "vm", NOW, 0, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "vm", NOW, 0, "hv01", &tl, &res);
   assert_int_equal(res.dispatched, 0);
   assert_int_equal(res.dropped, 6);
   assert_int_equal(cap_n, 0);
@@ -149,7 +149,7 @@ static void test_conversion_and_time(void **state) {
   hvp_typelog_t tl = {0};
   hvp_dispatch_res_t res = {0, 0};
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, "hv01", &tl, &res);
+  hvp_dispatch_msg(&m, "vm", NOW, 0, "hv01", &tl, &res);
   assert_int_equal(res.dispatched, 3);
   const cap_vl_t *c = cap_find("vm", "x", "", "derive", "");
   assert_int_equal(c->values[0].derive, 5);
@@ -160,6 +160,18 @@ static void test_conversion_and_time(void **state) {
   c = cap_find("vm", "x", "a", "derive", "");
   assert_int_equal(c->values[0].derive, 0);
   assert_int_equal(cap_meta_live, 0);
+
+  /* Polled every 30 s, a guest sending every 10 s is refreshed every 30. */
+  m.time = NOW;
+  m.interval = 10;
+  cap_reset();
+  hvp_dispatch_msg(&m, "vm", NOW, 30, "hv01", &tl, &res);
+  assert_true(cap_find("vm", "x", "", "gauge", "")->vl.interval ==
+              DOUBLE_TO_CDTIME_T(30));
+  cap_reset();
+  hvp_dispatch_msg(&m, "vm", NOW, 5, "hv01", &tl, &res);
+  assert_true(cap_find("vm", "x", "", "gauge", "")->vl.interval ==
+              DOUBLE_TO_CDTIME_T(10));
   hvkvp_msg_free(&m);
 }
 
