@@ -364,6 +364,97 @@ class TestCollectdSim(unittest.TestCase):
         self.assertLess(steady_req, N_VMS)
 
 
+class TestCollectdHttpsFaults(unittest.TestCase):
+    """HTTPS with the simulator's certificate as CACert; the same host
+    without it fails certificate verification (on by default); failed KVP
+    jobs are logged with Hyper-V's error and counted, then recover; a host
+    answering HTTP 500 recovers."""
+
+    def test_https_and_faults(self):
+        sim = hvsim_client.Sim("--https", "--synthetic", "5", "--interval",
+                               "2", "--build-dir", BUILD, "--job-delay",
+                               "0.02", user="monitor", password="pw")
+        cd = None
+        try:
+            self.assertTrue(sim.cert and os.path.exists(sim.cert), sim.lines)
+            client = sim.client()
+            status, _ = client.admin("POST", "/hvsim/faults", [{
+                "kind": "failed_job", "action": "Invoke",
+                "method": "AddKvpItems", "error_code": 32768,
+                "error_description": "injected by the test"}])
+            self.assertEqual(status, 200)
+            block = """  <Host "tls">
+    URL "{url}"
+    User "monitor"
+    Password "pw"
+    CACert "{ca}"
+    Interval 2
+    <Push>
+      Interval 9
+    </Push>
+  </Host>
+  <Host "noca">
+    URL "{url}"
+    User "monitor"
+    Password "pw"
+    Interval 2
+  </Host>""".format(url=sim.url, ca=sim.cert)
+            cd = CollectdRun(block, interval=2)
+            cd.start()
+
+            def wait_for(cond, what, timeout=60):
+                deadline = time.monotonic() + timeout
+                while not cond():
+                    self.assertIsNone(cd.proc.poll(), cd.log_text()[-3000:])
+                    if time.monotonic() > deadline:
+                        self.fail("%s did not happen; log:\n%s" %
+                                  (what, cd.log_text()[-3000:]))
+                    time.sleep(0.5)
+
+            tls = os.path.join(cd.csv, "collector", "hyperv_kvp-tls")
+            wait_for(lambda: "injected by the test" in cd.log_text(),
+                     "a failed push")
+            log = cd.log_text()
+            self.assertIn('Host "tls": VM ', log)
+            self.assertIn("pushing configuration", log)
+            wait_for(lambda: csv_rows(os.path.join(
+                cd.csv, "synth-0001", "cpu-0", "percent-user-*")),
+                "values over HTTPS")
+            # the same host without its CA: verification fails, no values
+            wait_for(lambda: 'Host "noca": listing the VMs' in
+                     cd.log_text(), "a TLS failure")
+            self.assertFalse(os.path.exists(os.path.join(
+                cd.csv, "collector", "hyperv_kvp-noca", "count-vms-" +
+                time.strftime("%Y-%m-%d"))))
+
+            # the fault goes away: pushes succeed, all in sync
+            client.admin("DELETE", "/hvsim/faults")
+            wait_for(lambda: (csv_rows(os.path.join(
+                tls, "count-vms_in_sync-*")) or [[0, 0]])[-1][1] == 5,
+                "in sync after the fault")
+            self.assertIn("pushing configuration works again",
+                          cd.log_text())
+            self.assertTrue(any(r[1] > 0 for r in csv_rows(os.path.join(
+                tls, "operations-push_failed-*"))[1:]))
+
+            # two failed listings, then recovery
+            client.admin("POST", "/hvsim/faults", [{
+                "kind": "http500", "action": "Enumerate", "count": 2}])
+            wait_for(lambda: 'Host "tls": listing the VMs' in cd.log_text(),
+                     "a failed listing")
+            wait_for(lambda: 'Host "tls": listing the VMs of %s works again'
+                     % sim.url in cd.log_text(), "recovery")
+            client.close()
+            rc = cd.stop()
+            self.assertEqual(rc, 0, cd.log_text()[-2000:])
+            self.assertEqual(plugin_reports(cd.asan_reports()), [])
+        finally:
+            if cd is not None:
+                cd.stop()
+                cd.cleanup()
+            sim.stop()
+
+
 class TestCollectdConfigError(unittest.TestCase):
     def run_bad(self, option_lines, expect):
         block = """  <Host "hv01">
