@@ -12,9 +12,14 @@ endfunction()
 if(CMAKE_CROSSCOMPILING AND WIN32)
   # Windows guest build: zlib from libz-mingw-w64-dev, yajl cross-built from
   # Debian's source package by scripts/build-windows.sh (HVKVP_YAJL_ROOT).
-  find_library(ZLIB_LIB NAMES z zlib PATHS /usr/x86_64-w64-mingw32/lib REQUIRED)
+  # The static archive by its file name: Windows-GNU prefers the import
+  # library libz.dll.a, which would make the .exe need zlib1.dll.
+  find_library(HVKVP_MINGW_ZLIB NAMES libz.a PATHS /usr/x86_64-w64-mingw32/lib)
+  if(NOT HVKVP_MINGW_ZLIB)
+    message(FATAL_ERROR "hvkvp: mingw libz.a not found: install the Debian package 'libz-mingw-w64-dev'")
+  endif()
   add_library(hvkvp_zlib INTERFACE)
-  target_link_libraries(hvkvp_zlib INTERFACE ${ZLIB_LIB})
+  target_link_libraries(hvkvp_zlib INTERFACE ${HVKVP_MINGW_ZLIB})
   if(NOT HVKVP_YAJL_ROOT)
     message(FATAL_ERROR "hvkvp: set HVKVP_YAJL_ROOT to a mingw build of yajl (scripts/build-windows.sh does this)")
   endif()

@@ -3,8 +3,8 @@
  * host name, stop events from the console (Ctrl-C, close, shutdown) and the
  * service control handler with an event-driven interval sleep,
  * CreateProcessW in a kill-on-close job object for Exec entries, and the
- * Windows event log as the system log. The service command modes live in
- * service_windows.c.
+ * Windows event log as the system log. The service command modes and
+ * plat_daemonize live in service_windows.c.
  */
 #include "platform.h"
 
@@ -415,12 +415,8 @@ void plat_syslog_close(void) {
 
 /* ---- process ---- */
 
-int plat_daemonize(char *err, size_t errlen) {
-  snprintf(err, errlen,
-           "cannot daemonize on Windows: install and start the service "
-           "instead (hvkvp-reporter service install)");
-  return -1;
-}
+/* plat_daemonize is in service_windows.c: it depends on whether the Service
+ * Control Manager started us. */
 
 const char *plat_default_store(void) {
   return "registry";

@@ -240,16 +240,25 @@ static void WINAPI svc_main(DWORD argc, LPWSTR *argv) {
     return;
   }
   svc_set_state(SERVICE_START_PENDING, 10000);
-  /* A service has no console: log to the event log unless the
-   * configuration names a LogFile (cli.c switches the sink then). */
-  rlog_use_syslog(1);
   svc_set_state(SERVICE_RUNNING, 0);
+  /* cli.c "daemonizes" (plat_daemonize below: nothing to do for a service)
+   * and then logs to the event log unless the configuration names a
+   * LogFile. */
   svc_rc = reporter_cli_main(svc_argc, svc_argv);
   if (svc_rc != 0) {
+    /* Errors before the log was set up went to a stderr nobody sees. */
+    char msg[200];
+    snprintf(msg, sizeof(msg),
+             "hvkvp-reporter service exited with code %d: run "
+             "hvkvp-reporter --foreground with the same options in a "
+             "console to see why",
+             svc_rc);
+    plat_syslog_open("hvkvp-reporter");
+    plat_syslog_write(RLOG_ERROR, msg);
+    plat_syslog_close();
     svc_status.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
     svc_status.dwServiceSpecificExitCode = (DWORD)svc_rc;
   }
-  rlog_close();
   svc_set_state(SERVICE_STOPPED, 0);
 }
 
@@ -280,6 +289,17 @@ static int svc_run(int argc, char **argv) {
   }
   free(svc_argv);
   return svc_rc;
+}
+
+/* platform.h: nothing to detach from when the Service Control Manager
+ * started us; in a console the loop needs --foreground. */
+int plat_daemonize(char *err, size_t errlen) {
+  if (svc_handle != NULL)
+    return 0;
+  snprintf(err, errlen,
+           "Windows has no daemons: run in the console with --foreground, "
+           "or install the service (hvkvp-reporter service install)");
+  return -1;
 }
 
 int plat_service_dispatch(int argc, char **argv, int *rc) {

@@ -187,17 +187,23 @@ static int regstore_prefix_ok(const char *prefix, char *err, size_t errlen) {
 static int regstore_read_own(hvkvp_store_t *s, const char *prefix,
                              hvkvp_items_t *out, char *err, size_t errlen) {
   regstore_t *rs = (regstore_t *)s;
+  hvkvp_items_init(out);
   if (regstore_prefix_ok(prefix, err, errlen) != 0)
     return -1;
   char match[HVKVP_PREFIX_LEN + 1];
   snprintf(match, sizeof(match), "%s.", prefix);
-  return regstore_read_matching(rs, rs->pub, rs->pub_name, match, 0, out, err,
-                                errlen);
+  if (regstore_read_matching(rs, rs->pub, rs->pub_name, match, 0, out, err,
+                             errlen) != 0) {
+    hvkvp_items_free(out);
+    return -1;
+  }
+  return 0;
 }
 
 static int regstore_read_config(hvkvp_store_t *s, const char *prefix,
                                 hvkvp_items_t *out, char *err, size_t errlen) {
   regstore_t *rs = (regstore_t *)s;
+  hvkvp_items_init(out);
   if (regstore_prefix_ok(prefix, err, errlen) != 0)
     return -1;
   char match[HVKVP_PREFIX_LEN + 8];
@@ -214,6 +220,8 @@ static int regstore_read_config(hvkvp_store_t *s, const char *prefix,
   int r =
       regstore_read_matching(rs, ext, "External", match, 1, out, err, errlen);
   RegCloseKey(ext);
+  if (r != 0)
+    hvkvp_items_free(out);
   return r;
 }
 

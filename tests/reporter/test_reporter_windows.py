@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""test_reporter_windows.py - integration test of the Windows guest path.
+
+Runs the mingw-w64 build of hvkvp-reporter.exe under Wine in a throwaway
+WINEPREFIX and checks what it leaves in the (Wine) registry:
+  - --once with registry:Auto and registry:Guest publishes a message that
+    hvkvp-codec decodes, with plausible cpu/memory/df values;
+  - host-pushed settings in ...\\Virtual Machine\\External (hvkvp.cfg.*) are
+    applied and the config id is echoed;
+  - stale values under "hvkvp." are deleted, foreign values are untouched;
+  - --dry-run writes nothing;
+  - "service install/run/uninstall" through Wine's Service Control Manager.
+Nothing is skipped: a missing Wine, .exe or codec is a failure.
+
+Environment: HVKVP_WIN_BUILD_DIR (default <repo>/build-win) holds
+guest-reporter/hvkvp-reporter.exe; HVKVP_CODEC is the native hvkvp-codec
+(default $HVKVP_BUILD_DIR/protocol/hvkvp-codec, HVKVP_BUILD_DIR defaulting to
+<repo>/build). Timings go to stderr.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WIN_BUILD = os.environ.get("HVKVP_WIN_BUILD_DIR", os.path.join(REPO, "build-win"))
+EXE = os.path.join(WIN_BUILD, "guest-reporter", "hvkvp-reporter.exe")
+CODEC = os.environ.get("HVKVP_CODEC") or os.path.join(
+    os.environ.get("HVKVP_BUILD_DIR", os.path.join(REPO, "build")), "protocol", "hvkvp-codec")
+VM_KEY = "HKLM\\SOFTWARE\\Microsoft\\Virtual Machine"
+PREFIX = "hvkvp."
+SERVICE = "hvkvp-reporter"
+CMD_TIMEOUT = 120  # seconds; a hung Wine command fails the test
+
+_REG_LINE = re.compile(r"^    (.+?)    (REG_[A-Z_]+)(?:    (.*))?$")
+
+
+def log(msg):
+    sys.stderr.write("test_reporter_windows: %s\n" % msg)
+    sys.stderr.flush()
+
+
+class Wine:
+    """A throwaway Wine prefix with a persistent wineserver."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hvkvp-wine-")
+        self.env = dict(os.environ)
+        self.env.update({
+            "WINEPREFIX": os.path.join(self.dir, "prefix"),
+            "WINEDEBUG": "-all",
+            "WINEDLLOVERRIDES": "mscoree,mshtml=",
+            "WINEARCH": "win64",
+        })
+        self.env.pop("DISPLAY", None)
+        self.env.pop("WAYLAND_DISPLAY", None)
+
+    def create(self):
+        t0 = time.monotonic()
+        r = self.run(["wineboot", "-i"], check=False)
+        if r.returncode != 0:
+            raise AssertionError("wineboot -i failed (rc %d): %s" % (r.returncode, r.stderr))
+        subprocess.run(["wineserver", "-w"], env=self.env, timeout=CMD_TIMEOUT)
+        self.prefix_seconds = time.monotonic() - t0
+        # Keep one wineserver for the whole test run (faster commands).
+        subprocess.run(["wineserver", "-p"], env=self.env, timeout=CMD_TIMEOUT)
+
+    def destroy(self):
+        try:
+            subprocess.run(["wineserver", "-k"], env=self.env, timeout=CMD_TIMEOUT)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run(self, args, check=True):
+        # Files, not pipes: the first wine command starts Wine's background
+        # processes (services.exe, explorer.exe, ...), which inherit its
+        # stdio and would keep pipes open for as long as the wineserver runs.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            r = subprocess.run(args, env=self.env, stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=err, timeout=CMD_TIMEOUT)
+            out.seek(0)
+            err.seek(0)
+            r.stdout = out.read().decode("utf-8", "replace").replace("\r", "")
+            r.stderr = err.read().decode("utf-8", "replace").replace("\r", "")
+        if check and r.returncode != 0:
+            raise AssertionError("%s failed (rc %d)\nstdout: %s\nstderr: %s"
+                                 % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def wine(self, args, check=True):
+        return self.run(["wine"] + args, check=check)
+
+    def reporter(self, args, check=True):
+        return self.wine([EXE] + args, check=check)
+
+    def reg_query(self, sub):
+        """The values of VM_KEY\\sub as {name: (type, data)}; None if absent."""
+        r = self.wine(["reg", "query", VM_KEY + "\\" + sub], check=False)
+        if r.returncode != 0:
+            return None
+        values = {}
+        for line in r.stdout.split("\n"):
+            m = _REG_LINE.match(line.rstrip("\n"))
+            if m:
+                values[m.group(1)] = (m.group(2), m.group(3) or "")
+        return values
+
+    def reg_add(self, sub, name, data):
+        self.wine(["reg", "add", VM_KEY + "\\" + sub, "/v", name, "/t", "REG_SZ",
+                   "/d", data, "/f"])
+
+    def reg_delete_key(self, sub):
+        self.wine(["reg", "delete", VM_KEY + "\\" + sub, "/f"], check=False)
+
+
+def own_items(values):
+    return {k: v[1] for k, v in values.items() if k.startswith(PREFIX)}
+
+
+def decode(items):
+    """Decodes {key: value} with hvkvp-codec; returns the codec's answer."""
+    r = subprocess.run([CODEC, "decode"], input=(json.dumps(items) + "\n").encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=CMD_TIMEOUT)
+    if r.returncode != 0:
+        raise AssertionError("hvkvp-codec decode failed (rc %d): %s"
+                             % (r.returncode, r.stderr.decode("utf-8", "replace")))
+    lines = [l for l in r.stdout.decode().split("\n") if l.strip()]
+    if len(lines) != 1:
+        raise AssertionError("hvkvp-codec decode: want one line, got %r" % lines)
+    return json.loads(lines[0])
+
+
+WINE = None
+
+
+def setUpModule():
+    global WINE
+    for tool in ("wine", "wineboot", "wineserver"):
+        if shutil.which(tool) is None:
+            raise AssertionError("%s not found: install the Debian packages wine and wine64" % tool)
+    if not os.path.isfile(EXE):
+        raise AssertionError("%s not found: run scripts/build-windows.sh %s first"
+                             % (EXE, WIN_BUILD))
+    if not os.access(CODEC, os.X_OK):
+        raise AssertionError("%s not found: build the native tree (target hvkvp-codec) "
+                             "and set HVKVP_CODEC" % CODEC)
+    WINE = Wine()
+    WINE.create()
+    log("Wine prefix created in %.1f s" % WINE.prefix_seconds)
+
+
+def tearDownModule():
+    if WINE is not None:
+        WINE.destroy()
+
+
+class ReporterWindowsTest(unittest.TestCase):
+    def setUp(self):
+        for sub in ("Auto", "Guest", "External"):
+            WINE.reg_delete_key(sub)
+
+    def publish_once(self, store, extra=()):
+        t0 = time.monotonic()
+        r = WINE.reporter(["--once", "--store", store] + list(extra))
+        return r, time.monotonic() - t0
+
+    def decoded(self, sub):
+        values = WINE.reg_query(sub)
+        self.assertIsNotNone(values, "%s\\%s missing after a run" % (VM_KEY, sub))
+        items = own_items(values)
+        self.assertIn(PREFIX + "head", items, "no head in %s: %r" % (sub, values))
+        for k, (typ, _) in values.items():
+            if k.startswith(PREFIX):
+                self.assertEqual(typ, "REG_SZ", "%s is %s" % (k, typ))
+        ans = decode(items)
+        self.assertTrue(ans.get("ok"), "decode failed: %r" % ans)
+        return ans, values
+
+    def vls(self, msg, plugin, type_=None):
+        return [vl for vl in msg["values"] if vl["plugin"] == plugin
+                and (type_ is None or vl["type"] == type_)]
+
+    def check_message(self, msg):
+        self.assertEqual(msg["v"], 1)
+        self.assertTrue(msg["host"], "empty host")
+        self.assertLess(abs(msg["time"] - time.time()), 600, "time far from now")
+        cpu = {vl["type_instance"]: vl for vl in self.vls(msg, "cpu", "cpu")}
+        for state in ("user", "system", "idle"):
+            self.assertIn(state, cpu, "cpu-%s missing" % state)
+            self.assertEqual(cpu[state]["dstypes"], ["derive"])
+            self.assertGreaterEqual(cpu[state]["values"][0], 0)
+        self.assertGreater(cpu["idle"]["values"][0] + cpu["user"]["values"][0]
+                           + cpu["system"]["values"][0], 0)
+        mem = {vl["type_instance"]: vl["values"][0] for vl in self.vls(msg, "memory", "memory")}
+        self.assertGreater(mem.get("used", 0), 0, "memory-used: %r" % mem)
+        self.assertGreater(mem.get("free", 0), 0, "memory-free: %r" % mem)
+        df_c = {vl["type_instance"]: vl["values"][0] for vl in self.vls(msg, "df", "df_complex")
+                if vl["plugin_instance"] == "C"}
+        self.assertTrue({"used", "free", "reserved"} <= set(df_c), "df-C: %r" % df_c)
+        self.assertGreater(df_c["used"] + df_c["free"], 0)
+        up = self.vls(msg, "uptime", "uptime")
+        self.assertEqual(len(up), 1)
+        self.assertGreater(up[0]["values"][0], 0)
+        swap = {vl["type_instance"] for vl in self.vls(msg, "swap", "swap")}
+        self.assertEqual(swap, {"used", "free"})
+        ps = self.vls(msg, "processes", "ps_count")
+        self.assertEqual(len(ps), 1)
+        self.assertGreaterEqual(ps[0]["values"][0], 1)  # at least the reporter
+        for vl in self.vls(msg, "interface"):
+            self.assertIn(vl["type"], ("if_octets", "if_packets", "if_errors", "if_dropped"))
+            self.assertEqual(vl["dsnames"], ["rx", "tx"])
+            self.assertTrue(re.match(r"^[A-Za-z0-9_-]+$", vl["plugin_instance"]))
+
+    def test_once_auto(self):
+        r, secs = self.publish_once("registry:Auto")
+        log("one --once cycle (registry:Auto) took %.2f s under Wine" % secs)
+        ans, values = self.decoded("Auto")
+        self.check_message(ans["msg"])
+        chunks = [k for k in values if k.startswith(PREFIX + ans["slot"] + ".")]
+        head = values[PREFIX + "head"][1]
+        self.assertIn("n=%d;" % len(chunks), head)
+        self.assertIsNone(own_items(WINE.reg_query("Guest") or {}).get(PREFIX + "head"),
+                          "registry:Auto wrote to Guest")
+
+    def test_once_guest(self):
+        self.publish_once("registry:Guest")
+        ans, _ = self.decoded("Guest")
+        self.check_message(ans["msg"])
+        self.assertNotIn(PREFIX + "head", own_items(WINE.reg_query("Auto") or {}),
+                         "registry:Guest wrote to Auto")
+
+    def test_pushed_config_applied_and_echoed(self):
+        WINE.reg_add("External", "hvkvp.cfg.interval", "42")
+        WINE.reg_add("External", "hvkvp.cfg.id", "cfg-test-7")
+        WINE.reg_add("External", "unrelated.setting", "x")
+        self.publish_once("registry:Auto")
+        ans, _ = self.decoded("Auto")
+        self.assertEqual(ans["msg"]["config"], "cfg-test-7")
+        self.assertEqual(ans["msg"]["interval"], 42)
+        ext = WINE.reg_query("External")
+        self.assertEqual(set(ext), {"hvkvp.cfg.interval", "hvkvp.cfg.id", "unrelated.setting"},
+                         "the reporter must not change External")
+
+    def test_stale_deleted_foreign_untouched(self):
+        foreign = {
+            "OSName": "Windows (set by test)",
+            "hvkvpx.A.0": "not ours: other prefix",
+            "HVKVP_other": "not ours",
+            "FullyQualifiedDomainName": "vm.example",
+        }
+        for k, v in foreign.items():
+            WINE.reg_add("Auto", k, v)
+        self.publish_once("registry:Auto")
+        first, _ = self.decoded("Auto")
+        stale = {"hvkvp.B.63": "stale chunk", "hvkvp.A.62": "stale chunk",
+                 "hvkvp.leftover": "stale"}
+        for k, v in stale.items():
+            WINE.reg_add("Auto", k, v)
+        self.publish_once("registry:Auto")
+        second, values = self.decoded("Auto")
+        self.assertNotEqual(first["slot"], second["slot"], "slots must alternate")
+        self.assertNotEqual((first["epoch"], first["gen"]), (second["epoch"], second["gen"]))
+        for k in stale:
+            self.assertNotIn(k, values, "stale %s was not deleted" % k)
+        for k, v in foreign.items():
+            self.assertEqual(values.get(k), ("REG_SZ", v), "foreign %s changed" % k)
+        # Only the head and the live slots' chunks remain under the prefix.
+        for k in own_items(values):
+            self.assertTrue(k == PREFIX + "head" or re.match(r"^hvkvp\.[AB]\.[0-9]+$", k), k)
+
+    def test_dry_run_writes_nothing(self):
+        WINE.reg_add("Auto", "OSName", "Windows (set by test)")
+        before = (WINE.reg_query("Auto"), WINE.reg_query("Guest"))
+        r = WINE.reporter(["--once", "--dry-run", "--store", "registry:Auto"])
+        msg = json.loads(r.stdout.strip().split("\n")[-1])
+        self.check_message(msg)
+        self.assertEqual((WINE.reg_query("Auto"), WINE.reg_query("Guest")), before)
+
+    def test_unknown_registry_key_is_refused(self):
+        r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("registry:Bogus", r.stderr)
+        self.assertRegex(r.stderr, r"Auto.*Guest", "the message names the valid keys")
+        self.assertIsNone(WINE.reg_query("Bogus"), "registry:Bogus created a key")
+
+    def test_service_lifecycle(self):
+        r = WINE.reporter(["service", "run"], check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Service Control Manager", r.stderr)
+        WINE.reporter(["service", "install", "--store", "registry:Guest", "--interval", "1"])
+        try:
+            r = WINE.reporter(["service", "install"], check=False)
+            self.assertNotEqual(r.returncode, 0, "a second install must fail")
+            self.assertIn("uninstall", r.stderr)
+            WINE.wine(["sc", "start", SERVICE])
+            deadline = time.monotonic() + 60
+            values = None
+            while time.monotonic() < deadline:
+                values = WINE.reg_query("Guest")
+                if values and PREFIX + "head" in values:
+                    break
+                time.sleep(0.5)
+            self.assertTrue(values and PREFIX + "head" in values,
+                            "the service published nothing to Guest")
+            ans = decode(own_items(values))
+            self.assertTrue(ans.get("ok"), ans)
+            self.assertEqual(ans["msg"]["interval"], 1)
+            WINE.wine(["sc", "stop", SERVICE])
+            state = ""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                state = WINE.wine(["sc", "query", SERVICE]).stdout
+                if re.search(r"STATE\s+:\s+1\s+STOPPED", state):
+                    break
+                time.sleep(0.5)
+            self.assertRegex(state, r"STATE\s+:\s+1\s+STOPPED")
+            self.assertRegex(state, r"WIN32_EXIT_CODE\s+:\s+0\s", "unclean service stop")
+        finally:
+            r = WINE.reporter(["service", "uninstall"], check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = WINE.wine(["sc", "query", SERVICE], check=False)
+        self.assertNotEqual(r.returncode, 0, "service still registered after uninstall")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
