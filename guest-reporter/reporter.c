@@ -59,9 +59,19 @@ static void reporter_load_gen(reporter_t *r) {
   const char *hv = hvkvp_items_get(&cur, hk);
   if (hv != NULL) {
     hvkvp_head_t h;
-    hvkvp_err_t he;
-    if (hvkvp_head_parse(hv, &h, &he) == 0 && h.gen < UINT64_MAX - 1)
+    hvkvp_err_t he = {0};
+    if (hvkvp_head_parse(hv, &h, &he) == 0 && h.gen < UINT64_MAX - 1) {
       r->gen = h.gen + 1;
+    } else {
+      /* A head cut by a crash mid-write may fail the grammar; its gen=
+       * field is still the old or the new gen: continue after it. */
+      const char *g = strstr(hv, ";gen=");
+      unsigned long long v = g != NULL ? strtoull(g + 5, NULL, 10) : 0;
+      if (v > 0 && v < UINT64_MAX - 1)
+        r->gen = (uint64_t)v + 1;
+      rlog_warning("stored head unreadable (%s): continuing at gen %llu",
+                   he.detail, (unsigned long long)r->gen);
+    }
   }
   hvkvp_items_free(&cur);
   r->gen_loaded = 1;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +145,34 @@ static int pool_is_tombstone(const char *key, const char *pfx, size_t pfxlen) {
          strncmp(key + pfxlen, POOL_FREE_TAG, strlen(POOL_FREE_TAG)) == 0;
 }
 
+/* Crash-test hook (tests/reporter/test_reporter_crash.py): with
+ * HVKVP_TEST_KILL_AFTER_WRITES=N in the environment, the Nth record write of
+ * the process stores only its first HVKVP_TEST_KILL_PARTIAL bytes (default:
+ * half) and the process kills itself with SIGKILL, i.e. a kill -9 in the
+ * middle of a write. Unset: no effect. */
+static long pool_kill_after = -2; /* -2: not read yet, -1: off */
+static long pool_kill_partial = -1;
+
+static void pool_maybe_die(int fd, size_t off, const void *p, size_t n) {
+  if (pool_kill_after == -2) {
+    const char *e = getenv("HVKVP_TEST_KILL_AFTER_WRITES");
+    pool_kill_after = e != NULL ? strtol(e, NULL, 10) : -1;
+    if (pool_kill_after <= 0)
+      pool_kill_after = -1;
+    e = getenv("HVKVP_TEST_KILL_PARTIAL");
+    pool_kill_partial = e != NULL ? strtol(e, NULL, 10) : -1;
+  }
+  if (pool_kill_after < 0 || --pool_kill_after > 0)
+    return;
+  size_t part = pool_kill_partial >= 0 ? (size_t)pool_kill_partial : n / 2;
+  ssize_t w = pwrite(fd, p, part < n ? part : n, (off_t)off);
+  (void)w;
+  raise(SIGKILL);
+}
+
 static int pool_write(pool_file_t *pf, size_t off, const void *p, size_t n,
                       const char *path, char *err, size_t errlen) {
+  pool_maybe_die(pf->fd, off, p, n);
   size_t done = 0;
   while (done < n) {
     ssize_t w =
