@@ -51,8 +51,8 @@ static size_t cimx_read_name(cimx_in_t *in, const char **name) {
   return (size_t)(in->p - s);
 }
 
-static int cimx_eq(const char *s, size_t n, const char *lit) {
-  size_t l = strlen(lit);
+static inline int cimx_eq(const char *s, size_t n, const char *lit) {
+  size_t l = __builtin_strlen(lit);
   return n == l && memcmp(s, lit, n) == 0;
 }
 
@@ -187,30 +187,61 @@ static cimx_rc_t cimx_chars(cimx_in_t *in, const char *s, const char *e,
   return CIMX_OK;
 }
 
-/* Character data up to the next '<' (entities decoded). */
+/* Byte classes for the one-pass text scanner. */
+enum { C_OK = 0, C_LT, C_AMP, C_RSB, C_BAD, C_HI };
+static const unsigned char cimx_cls[256] = {
+    [0 ... 8] = C_BAD,    [9 ... 10] = C_OK,   [11 ... 12] = C_BAD,
+    [13] = C_OK,          [14 ... 31] = C_BAD, [32 ... 37] = C_OK,
+    ['&'] = C_AMP,        [39 ... 59] = C_OK,  ['<'] = C_LT,
+    [61 ... 92] = C_OK,   [']'] = C_RSB,       [94 ... 127] = C_OK,
+    [128 ... 255] = C_HI,
+};
+
+/* Character data up to the next '<' (entities decoded), validated and
+ * copied in one pass. */
 static cimx_rc_t cimx_text(cimx_in_t *in, cimx_sink_t *o) {
-  while (in->p < in->end && *in->p != '<') {
-    const char *s = in->p;
-    while (in->p < in->end && *in->p != '<' && *in->p != '&') {
-      if (*in->p == '>' && in->p - s >= 2 && in->p[-1] == ']' &&
-          in->p[-2] == ']')
-        return cimx_fail(in, CIMX_E_SYNTAX, "']]>' in character data");
-      in->p++;
+  const unsigned char *p = (const unsigned char *)in->p;
+  const unsigned char *e = (const unsigned char *)in->end;
+  const unsigned char *run = p;
+  while (p < e) {
+    unsigned char c = cimx_cls[*p];
+    if (c == C_OK) {
+      p++;
+      continue;
     }
-    cimx_rc_t rc = cimx_chars(in, s, in->p, o);
+    if (c == C_LT)
+      break;
+    if (c == C_HI) {
+      size_t n = hvsb_utf8_len(p, (size_t)(e - p));
+      if (n == 0)
+        return cimx_fail(in, CIMX_E_ENCODING, "invalid UTF-8");
+      p += n;
+      continue;
+    }
+    if (c == C_RSB) {
+      if (e - p >= 3 && p[1] == ']' && p[2] == '>')
+        return cimx_fail(in, CIMX_E_SYNTAX, "']]>' in character data");
+      p++;
+      continue;
+    }
+    if (c == C_BAD)
+      return cimx_fail(in, CIMX_E_ENCODING, "forbidden control character");
+    /* '&' */
+    cimx_put(o, (const char *)run, (size_t)(p - run));
+    in->p = (const char *)p;
+    cimx_rc_t rc = cimx_entity(in, o);
     if (rc != CIMX_OK)
       return rc;
-    if (in->p < in->end && *in->p == '&') {
-      rc = cimx_entity(in, o);
-      if (rc != CIMX_OK)
-        return rc;
-    }
+    p = (const unsigned char *)in->p;
+    run = p;
   }
+  cimx_put(o, (const char *)run, (size_t)(p - run));
+  in->p = (const char *)p;
   return CIMX_OK;
 }
 
-static int cimx_starts(const cimx_in_t *in, const char *lit) {
-  size_t l = strlen(lit);
+static inline int cimx_starts(const cimx_in_t *in, const char *lit) {
+  size_t l = __builtin_strlen(lit);
   return (size_t)(in->end - in->p) >= l && memcmp(in->p, lit, l) == 0;
 }
 
@@ -386,7 +417,8 @@ cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out, char *why,
         return rc;
       continue;
     }
-    if (cimx_starts(&in, "<![CDATA[")) {
+    char next = in.p + 1 < in.end ? in.p[1] : '\0';
+    if (next == '!' && cimx_starts(&in, "<![CDATA[")) {
       if (depth == 0)
         return cimx_fail(&in, CIMX_E_SYNTAX, "CDATA outside the root");
       const char *cs = in.p + 9;
@@ -399,16 +431,16 @@ cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out, char *why,
       in.p = ce + 3;
       continue;
     }
-    if (cimx_starts(&in, "<!--")) {
+    if (next == '!' && cimx_starts(&in, "<!--")) {
       rc = cimx_misc(&in, 0);
       if (rc != CIMX_OK)
         return rc;
       continue;
     }
-    if (cimx_starts(&in, "<!") || cimx_starts(&in, "<?"))
+    if (next == '!' || next == '?')
       return cimx_fail(&in, CIMX_E_SYNTAX,
                        "declaration or processing instruction refused");
-    if (cimx_starts(&in, "</")) {
+    if (next == '/') {
       in.p += 2;
       const char *n;
       size_t nl = cimx_read_name(&in, &n);

@@ -7,6 +7,7 @@
 #include "hyperv.h"
 #include "cimxml.h"
 #include "hv_errors.h"
+#include "hyperv_int.h"
 #include "wmi_classes.h"
 #include "wsman.h"
 #include "xmlutil.h"
@@ -225,6 +226,76 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   return 0;
 }
 
+/* Appends an item without looking for its key (hv_items_dedupe() runs once
+ * per component afterwards): hvkvp_items_set() is linear per call. The
+ * strings are malloc'd as hvkvp_items_free() expects. */
+static int hv_items_append(hvkvp_items_t *it, const cimx_item_t *c) {
+  if (it->n == it->cap) {
+    size_t cap = it->cap ? it->cap * 2 : 32;
+    hvkvp_item_t *v = realloc(it->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -1;
+    it->v = v;
+    it->cap = cap;
+  }
+  char *k = malloc(c->name_len + 1), *d = malloc(c->data_len + 1);
+  if (k == NULL || d == NULL) {
+    free(k);
+    free(d);
+    return -1;
+  }
+  memcpy(k, c->name, c->name_len + 1);
+  memcpy(d, c->data, c->data_len + 1);
+  it->v[it->n].key = k;
+  it->v[it->n].value = d;
+  it->n++;
+  return 0;
+}
+
+static const hvkvp_items_t *hv_sort_items;
+
+static int hv_cmp_idx(const void *a, const void *b) {
+  size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+  int c = strcmp(hv_sort_items->v[ia].key, hv_sort_items->v[ib].key);
+  return c != 0 ? c : (ia < ib ? -1 : ia > ib);
+}
+
+/* Keys are unique in hvkvp_items_t: when a key repeats, the last value wins
+ * (as hvkvp_items_set would do), kept at the position of the first. */
+static int hv_items_dedupe(hvkvp_items_t *it) {
+  if (it->n < 2)
+    return 0;
+  size_t *idx = malloc(it->n * sizeof(*idx));
+  if (idx == NULL)
+    return -1;
+  for (size_t i = 0; i < it->n; i++)
+    idx[i] = i;
+  hv_sort_items = it;
+  qsort(idx, it->n, sizeof(*idx), hv_cmp_idx);
+  int dups = 0;
+  for (size_t i = 1; i < it->n; i++) {
+    hvkvp_item_t *first = &it->v[idx[i - 1]], *cur = &it->v[idx[i]];
+    if (strcmp(first->key, cur->key) != 0)
+      continue;
+    free(first->value);
+    first->value = cur->value;
+    free(cur->key);
+    cur->key = NULL;
+    cur->value = NULL;
+    idx[i] = idx[i - 1];
+    dups = 1;
+  }
+  free(idx);
+  if (dups) {
+    size_t o = 0;
+    for (size_t i = 0; i < it->n; i++)
+      if (it->v[i].key != NULL)
+        it->v[o++] = it->v[i];
+    it->n = o;
+  }
+  return 0;
+}
+
 /* Decodes one array element (an embedded instance) into items. */
 static int hv_add_item(hv_vm_t *vm, hvkvp_items_t *items, const char *prop,
                        const xmlNode *el, cimx_item_t *scratch, hv_err_t *err) {
@@ -241,7 +312,7 @@ static int hv_add_item(hv_vm_t *vm, hvkvp_items_t *items, const char *prop,
                "%s item refused: %s (%s)", prop, cimx_strerror(rc), why);
     return 0;
   }
-  if (hvkvp_items_set(items, scratch->name, scratch->data) != 0)
+  if (hv_items_append(items, scratch) != 0)
     return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
   return 0;
 }
@@ -279,6 +350,8 @@ static int hv_kvp_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
         hv_add_item(vm, items, (const char *)p->name, p, &k->scratch, err) != 0)
       return -1;
   }
+  if (hv_items_dedupe(&vm->intrinsic) != 0 || hv_items_dedupe(&vm->guest) != 0)
+    return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
   return 0;
 }
 
@@ -309,6 +382,8 @@ static int hv_kvpsd_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
         hv_add_item(vm, &vm->host, "HostExchangeItems", p, &k->scratch, err) !=
             0)
       return -1;
+  if (hv_items_dedupe(&vm->host) != 0)
+    return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
   return 0;
 }
 
@@ -611,4 +686,37 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
       return -1;
   }
   return 0;
+}
+
+int hv_decode_kvp_page(hv_vms_t *vms, unsigned want, const char *buf,
+                       size_t len, size_t max_len, int is_pull, hv_err_t *err) {
+  hv_err_clear(err);
+  hv_list_t l = {.vms = vms, .cap = vms->n, .want = want};
+  if (hv_map_build(&l.map, vms) != 0)
+    return hv_err_set(err, HV_ERR_PARSE, "out of memory");
+  hv_kvp_ctx_t *k = malloc(sizeof(*k));
+  wsman_resp_t r;
+  wsman_page_t pg;
+  int rc = -1;
+  if (k == NULL) {
+    hv_err_set(err, HV_ERR_PARSE, "out of memory");
+    goto out;
+  }
+  k->l = &l;
+  if (wsman_parse_response(buf, len, max_len, 200, &r, err) != 0)
+    goto out;
+  if (wsman_parse_page(&r, is_pull, &pg, err) == 0) {
+    rc = 0;
+    for (xmlNodePtr it = hvx_first_elem(pg.items); it != NULL && rc == 0;
+         it = hvx_next_elem(it)) {
+      xmlNodePtr inst = wsman_item_instance(it);
+      if (inst != NULL && hv_kvp_cb(inst, k, err) < 0)
+        rc = -1;
+    }
+  }
+  wsman_resp_free(&r);
+out:
+  free(k);
+  free(l.map.slot);
+  return rc;
 }

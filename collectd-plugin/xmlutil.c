@@ -14,18 +14,7 @@
 static int hvx_has_doctype(const char *buf, size_t len) {
   /* A DOCTYPE must come before the root element; any "<!DOCTYPE" anywhere is
    * refused (it cannot legally appear later either). */
-  static const char needle[] = "<!DOCTYPE";
-  const size_t nl = sizeof(needle) - 1;
-  const char *p = buf, *end = buf + len;
-  while (p + nl <= end) {
-    const char *lt = memchr(p, '<', (size_t)(end - p));
-    if (lt == NULL || lt + nl > end)
-      return 0;
-    if (lt[1] == '!' && memcmp(lt, needle, nl) == 0)
-      return 1;
-    p = lt + 1;
-  }
-  return 0;
+  return memmem(buf, len, "<!DOCTYPE", 9) != NULL;
 }
 
 static void hvx_silent(void *ctx, const char *msg, ...) {}
