@@ -16,12 +16,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 /* Files larger than this are cut (none of the files we read comes close). */
 #define CL_FILE_MAX (1024 * 1024)
@@ -681,14 +683,20 @@ static int cl_processes(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
   while ((de = readdir(d)) != NULL) {
     if (!isdigit((unsigned char)de->d_name[0]))
       continue;
-    char rel[PATH_MAX], e[64];
-    snprintf(rel, sizeof(rel), "/proc/%.32s/stat", de->d_name);
-    char *buf = cl_slurp(ctx, rel, e, sizeof(e));
-    if (buf == NULL)
+    /* "pid (comm) S ...": comm is at most 64 bytes, so the state is in
+     * the first 256; open/read on the stack (this runs per process). */
+    char path[PATH_MAX + 64], buf[256];
+    snprintf(path, sizeof(path), "%s/%.32s/stat", dirpath, de->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
       continue; /* exited meanwhile */
+    ssize_t got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0)
+      continue;
+    buf[got] = '\0';
     char *rp = strrchr(buf, ')');
     char st = rp != NULL && rp[1] == ' ' ? rp[2] : '\0';
-    free(buf);
     switch (st) {
     case 'R':
       running++;
