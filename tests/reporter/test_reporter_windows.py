@@ -9,6 +9,7 @@ WINEPREFIX and checks what it leaves in the (Wine) registry:
     applied and the config id is echoed;
   - stale values under "hvkvp." are deleted, foreign values are untouched;
   - --dry-run writes nothing;
+  - Exec entries run Windows programs (output parsed, timeout kills);
   - "service install/run/uninstall" through Wine's Service Control Manager.
 Nothing is skipped: a missing Wine, .exe or codec is a failure.
 
@@ -280,6 +281,59 @@ class ReporterWindowsTest(unittest.TestCase):
         msg = json.loads(r.stdout.strip().split("\n")[-1])
         self.check_message(msg)
         self.assertEqual((WINE.reg_query("Auto"), WINE.reg_query("Guest")), before)
+
+    def wine_processes(self, name):
+        """Linux pids of Wine processes of this prefix whose command line
+        mentions name."""
+        pids = []
+        want = ("WINEPREFIX=" + WINE.env["WINEPREFIX"]).encode()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/environ" % pid, "rb") as f:
+                    env = f.read().split(b"\0")
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").lower()
+            except OSError:
+                continue
+            if want in env and name.encode() in cmd:
+                pids.append(int(pid))
+        return pids
+
+    def test_exec_entries(self):
+        # Exec runs Windows programs through CreateProcessW: output is
+        # parsed, a hung command is killed at ExecTimeout (with its job), a
+        # failing or missing one is reported and the cycle still publishes.
+        conf = os.path.join(WINE.dir, "exec.conf")
+        with open(conf, "w") as f:
+            f.write('Exec "winexec" "cmd.exe /c echo PUTVAL vm/winexec/gauge-answer N:42"\n'
+                    'Exec "winloop" "cmd.exe /c for /l %i in (1,0,2) do rem"\n'
+                    'Exec "winfail" "cmd.exe /c exit 3"\n'
+                    'Exec "winmissing" "no-such-program-hvkvp.exe"\n'
+                    'ExecTimeout 2\n')
+        winconf = "Z:" + conf.replace("/", "\\")
+        r = WINE.reporter(["--once", "--config", winconf, "--store", "registry:Auto"])
+        ans, _ = self.decoded("Auto")
+        got = [vl for vl in ans["msg"]["values"] if vl["plugin"] == "winexec"]
+        self.assertEqual(len(got), 1, "Exec winexec value missing: %r" % got)
+        self.assertEqual((got[0]["type"], got[0]["type_instance"], got[0]["values"]),
+                         ("gauge", "answer", [42]))
+        self.check_message(ans["msg"])
+        lines = r.stderr.split("\n")
+
+        def line_of(name):
+            found = [l for l in lines if "Exec " + name in l]
+            self.assertTrue(found, "nothing logged for Exec %s: %s" % (name, r.stderr))
+            return found[0]
+        self.assertIn("killed", line_of("winloop"))
+        self.assertIn("3", line_of("winfail"))
+        self.assertIn("not found", line_of("winmissing"))
+        # The timed-out cmd.exe must be gone (its job was terminated).
+        deadline = time.monotonic() + 20
+        while self.wine_processes("cmd.exe") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(self.wine_processes("cmd.exe"), [], "Exec winloop survived its timeout")
 
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
