@@ -1066,7 +1066,19 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
                  "%s refused the sealed request (HTTP 401 after "
                  "authenticating)",
                  c->host);
-      err->http_status = 401;
+      if (err != NULL)
+        err->http_status = 401;
+      goto out;
+    }
+    if (seal && status == 400 && io->len == 0) {
+      /* WinRM's answer to a body it cannot decrypt. */
+      hva_reset(c);
+      hva_fail(err, HV_ERR_AUTH,
+               "%s could not decrypt the sealed request (HTTP 400 without a "
+               "body): session out of step, authenticating again next time",
+               c->host);
+      if (err != NULL)
+        err->http_status = 400;
       goto out;
     }
     resp->status = status;
@@ -1075,7 +1087,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
       size_t plen = 0;
       if (wseal_unseal(c, io->ctype, (const uint8_t *)io->body, io->len, &plain,
                        &plen, err) != 0) {
-        if (err)
+        if (err != NULL)
           err->http_status = status;
         hva_reset(c); /* sequence state is lost: authenticate afresh */
         goto out;
@@ -1089,7 +1101,8 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
                  "%s answered HTTP %ld with an unencrypted body (Content-Type "
                  "\"%.100s\") to a sealed request",
                  c->host, status, io->ctype);
-        err->http_status = status;
+        if (err != NULL)
+          err->http_status = status;
         goto out;
       }
       resp->body = io->body;

@@ -12,7 +12,9 @@ the request text and the authenticated user, sealed when the request was.
 
 Prints "authsrv: listening on URL" when ready. Test hooks (plain HTTP
 admin requests, no auth): POST /admin/tamper corrupts the next sealed
-response; GET /admin/stats -> JSON counters.
+response, POST /admin/corrupt-request the next sealed request (as if
+damaged on the way: the server answers a bare 400 as WinRM does);
+GET /admin/stats -> JSON counters.
 """
 import argparse
 import base64
@@ -33,6 +35,7 @@ MAX_REQUEST = 1 << 20
 class State:
     lock = threading.Lock()
     tamper = 0
+    corrupt = 0
     stats = {"requests": 0, "sealed": 0, "plain": 0, "refused": 0,
              "bad_seal": 0, "auth_legs": 0}
 
@@ -74,11 +77,19 @@ def make_handler(args):
                 self.close_connection = True
                 return
             body = self.rfile.read(n)
-            if self.path == "/admin/tamper":
+            if self.path in ("/admin/tamper", "/admin/corrupt-request"):
                 with State.lock:
-                    State.tamper += 1
+                    if self.path == "/admin/tamper":
+                        State.tamper += 1
+                    else:
+                        State.corrupt += 1
                 self.send(200, [])
                 return
+            with State.lock:
+                if State.corrupt and self.headers.get(
+                        "Content-Type", "").startswith("multipart/encrypted"):
+                    State.corrupt -= 1
+                    body = body[:-40] + bytes([body[-40] ^ 1]) + body[-39:]
             with State.lock:
                 State.stats["requests"] += 1
             res = self.auth.process(self.headers, body,

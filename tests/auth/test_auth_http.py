@@ -47,8 +47,8 @@ class Server:
         self.url = line.split()[-1]
         self.admin = self.url.replace("https:", "http:").rsplit("/", 1)[0]
 
-    def tamper(self):
-        req = urllib.request.Request(self.admin + "/admin/tamper", data=b"",
+    def tamper(self, what="tamper"):
+        req = urllib.request.Request(self.admin + "/admin/" + what, data=b"",
                                      method="POST")
         urllib.request.urlopen(req, timeout=5).read()
 
@@ -190,6 +190,17 @@ class HttpSealed(unittest.TestCase):
             self.assertIn("localhost", lines[0])
             self.assertTrue(lines[1].startswith("ok status=200 sealed=1"),
                             lines[1])
+
+    def test_undecryptable_request_then_recovers(self):
+        self.srv.tamper("corrupt-request")
+        rc, lines = run(self.srv.url, "kerberos", "--count", "2",
+                        expect_ok=False)
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn("localhost could not decrypt the sealed request",
+                      lines[0])
+        self.assertTrue(lines[1].startswith("ok status=200 sealed=1"),
+                        lines[1])
 
 
 class ServerSide(unittest.TestCase):
