@@ -455,6 +455,56 @@ class TestCollectdHttpsFaults(unittest.TestCase):
             sim.stop()
 
 
+class TestCollectdLinuxReporter(unittest.TestCase):
+    """A Linux guest served by the real hv_kvp_daemon with the real
+    hvkvp-reporter (hvsim --linux 1 --reporter): its values reach collectd,
+    and a <Push> Interval travels host -> daemon -> pool 0 -> reporter, which
+    applies it and echoes the id: in sync."""
+
+    def test_linux_reporter_push(self):
+        reporter = os.path.join(BUILD, "guest-reporter", "hvkvp-reporter")
+        self.assertTrue(os.path.exists(reporter), reporter)
+        sim = hvsim_client.Sim("--linux", "1", "--build-dir", BUILD,
+                               "--reporter", reporter, "--reporter-interval",
+                               "2", "--job-delay", "0.02", user="monitor",
+                               password="pw")
+        cd = None
+        try:
+            block = """  <Host "hv01">
+    URL "{url}"
+    User "monitor"
+    Password "pw"
+    Interval 2
+    HostnameFormat "name"
+    <Push>
+      IncludeVM "linux-1"
+      Interval 3
+    </Push>
+  </Host>""".format(url=sim.url)
+            cd = CollectdRun(block, interval=2)
+            cd.start()
+            hv = os.path.join(cd.csv, "collector", "hyperv_kvp-hv01")
+            deadline = time.monotonic() + 120
+            synced = False
+            while time.monotonic() < deadline and not synced:
+                self.assertIsNone(cd.proc.poll(), cd.log_text()[-3000:])
+                rows = csv_rows(os.path.join(hv, "count-vms_in_sync-*"))
+                synced = bool(rows) and rows[-1][1] == 1
+                time.sleep(1)
+            self.assertTrue(synced, cd.log_text()[-3000:])
+            dirs = [d for d in os.listdir(os.path.join(cd.csv, "linux-1"))]
+            self.assertTrue(dirs, "no values from linux-1")
+            self.assertIn("pushed configuration", cd.log_text())
+            rc = cd.stop()
+            self.assertEqual(rc, 0)
+            self.assertEqual(plugin_reports(cd.asan_reports()), [])
+        finally:
+            if cd is not None:
+                cd.stop()
+                cd.cleanup()
+            sim.stop()
+
+
 class TestCollectdConfigError(unittest.TestCase):
     def run_bad(self, option_lines, expect):
         block = """  <Host "hv01">
