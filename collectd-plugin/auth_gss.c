@@ -50,6 +50,7 @@ struct hva_ctx {
   int is_ntlm;          /* the established context's mechanism is NTLM */
   char scheme[16];      /* "Negotiate" | "Kerberos" | "NTLM" */
   int final_token_sent; /* the last leg went out: a 401 now is a refusal */
+  uint64_t requests;    /* HTTP requests made (authentication legs too) */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -308,6 +309,10 @@ void hva_free(hva_ctx_t *c) {
 
 int hva_established(const hva_ctx_t *c) {
   return c != NULL && c->complete;
+}
+
+uint64_t hva_requests(const hva_ctx_t *c) {
+  return c != NULL ? c->requests : 0;
 }
 
 static gss_OID hva_mech_oid(hva_mech_t m) {
@@ -899,6 +904,7 @@ static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, io);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hva_on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, io);
+  c->requests++;
   cc = curl_easy_perform(curl);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all(h);

@@ -62,6 +62,8 @@ void hva_free(hva_ctx_t *c);
 /* Forgets the security context (e.g. the connection was closed). */
 void hva_reset(hva_ctx_t *c);
 int hva_established(const hva_ctx_t *c);
+/* HTTP requests hva_post made so far, authentication legs included. */
+uint64_t hva_requests(const hva_ctx_t *c);
 
 /* One authentication step. `www_auth` is every WWW-Authenticate value of the
  * last response joined by '\n' (NULL before the first request). On success
