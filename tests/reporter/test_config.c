@@ -373,12 +373,45 @@ static void test_gen_continues_after_restart(void **state) {
   rmdir(dir);
 }
 
+/* contrib/hvkvp-reporter.conf documents every option commented out: with
+ * each "#Key value" line uncommented it must parse. */
+static void test_example_config(void **state) {
+  const char *path = HVKVP_REPORTER_FIXTURES "/../../../contrib/"
+                                             "hvkvp-reporter.conf";
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  static char text[16384];
+  size_t n = 0, keys = 0;
+  char line[1024];
+  while (fgets(line, sizeof(line), f) != NULL) {
+    const char *l = line;
+    if (l[0] == '#' && l[1] >= 'A' && l[1] <= 'Z') {
+      l++;
+      keys++;
+    }
+    size_t len = strlen(l);
+    assert_true(n + len < sizeof(text));
+    memcpy(text + n, l, len);
+    n += len;
+  }
+  text[n] = '\0';
+  fclose(f);
+  rcfg_t c;
+  rcfg_defaults(&c);
+  char err[512] = "";
+  if (rcfg_parse_text(&c, text, path, err, sizeof(err)) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(keys, 13); /* every option is documented */
+  assert_int_equal(c.n_exec, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_load_file_errors),
+      cmocka_unit_test(test_example_config),
       cmocka_unit_test(test_pushed_parse),
       cmocka_unit_test(test_pushed_apply_and_reject),
       cmocka_unit_test(test_gen_continues_after_restart),
