@@ -182,6 +182,11 @@ def value_lists():
                "closing"):
         out.append(_vl("tcpconns", "22-local", "tcp_connections", st,
                        ["value"], g))
+    for fs in ("root", "boot", "var", "home", "tmp"):
+        for st in ("used", "free", "reserved"):
+            out.append(_vl("df", fs, "df_inodes", st, ["value"], g))
+    for cpu in range(4):
+        out.append(_vl("cpufreq", str(cpu), "cpufreq", "", ["value"], g))
     for st in ("active", "inactive", "anon", "file"):
         out.append(_vl("vmem", "", "vmpage_number", st, ["value"], g))
     return out

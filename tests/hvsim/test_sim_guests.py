@@ -6,6 +6,7 @@ come from the daemon / Auto key, and stopping hvsim leaves nothing behind.
 Needs the build (HVSIM_BUILD_DIR: libhvsim_vmbus.so, hvsim-winreg.exe)."""
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -159,6 +160,53 @@ class LinuxGuestTest(GuestMixin, unittest.TestCase):
         for pid in ours:
             with self.assertRaises(ProcessLookupError):
                 os.kill(int(pid), 0)
+
+
+class LinuxReporterTest(GuestMixin, unittest.TestCase):
+    """hvsim --reporter: the real hvkvp-reporter writes pool 1 of a Linux VM,
+    its message decodes from GuestExchangeItems, and a pushed hvkvp.cfg.id
+    comes back in the message's config field."""
+
+    def decode(self, c, guid):
+        kv = {k: v for k, (v, _) in items(self.kvp(c, guid),
+                                          "GuestExchangeItems").items()
+              if k.startswith("hvkvp.")}
+        if "hvkvp.head" not in kv:
+            return None
+        p = subprocess.run([os.path.join(build_dir(), "protocol",
+                                         "hvkvp-codec"), "decode"],
+                           input=(json.dumps(kv) + "\n").encode(),
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        res = json.loads(p.stdout)
+        return res if res.get("ok") else None
+
+    def test_reporter_message_and_pushed_config(self):
+        rep = os.path.join(build_dir(), "guest-reporter", "hvkvp-reporter")
+        self.assertTrue(os.access(rep, os.X_OK), rep + " is not built")
+        sim = hc.Sim("--linux", "1", "--build-dir", build_dir(),
+                     "--reporter", rep, "--reporter-interval", "1",
+                     "--job-delay", "0.1")
+        try:
+            _, guid, pool = vm_line(sim, "linux")
+            self.assertTrue(any(line.startswith("hvsim: reporter linux-1 "
+                                                "pid=") for line in sim.lines))
+            c = sim.client()
+            first = self.wait_for(lambda: self.decode(c, guid),
+                                  "a decodable hvkvp message")
+            self.assertEqual(first["msg"]["v"], 1)
+            self.assertGreater(len(first["msg"]["values"]), 10)
+            self.assertEqual(self.invoke(c, "AddKvpItems", guid, [
+                ("hvkvp.cfg.id", "cfg-e2e")]), 7)
+            got = self.wait_for(
+                lambda: (self.decode(c, guid) or {}).get("msg", {}).get(
+                    "config") == "cfg-e2e", "the config id echoed back")
+            self.assertTrue(got)
+            c.close()
+        finally:
+            rc, out, err = sim.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(pool))
 
 
 class WindowsGuestTest(GuestMixin, unittest.TestCase):

@@ -1,0 +1,101 @@
+"""Synthetic guests of the Hyper-V simulator: their GuestExchangeItems carry
+a valid hvkvp message framed by the real `hvkvp-codec encode` (enc=z64),
+which `hvkvp-codec decode` accepts, with about 150 collectd value lists, a
+gen that advances every --interval, and padding up to --items."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+SRC = os.environ.get("HVKVP_SOURCE_DIR",
+                     os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+
+import hvsim_client as hc  # noqa: E402
+
+KVP = hc.class_uri("Msvm_KvpExchangeComponent")
+
+
+def build_dir():
+    bd = os.environ.get("HVSIM_BUILD_DIR")
+    if not bd:
+        raise RuntimeError("HVSIM_BUILD_DIR is not set (run through ctest)")
+    return bd
+
+
+def guest_items(inst):
+    out = {}
+    for e in inst:
+        if e.tag.endswith("}GuestExchangeItems"):
+            ci = ET.fromstring(e.text)
+            p = {x.get("NAME"): x.findtext("VALUE") for x in ci}
+            out[p["Name"]] = p["Data"] or ""
+    return out
+
+
+class SyntheticTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.codec = os.path.join(build_dir(), "protocol", "hvkvp-codec")
+        if not os.access(cls.codec, os.X_OK):
+            raise RuntimeError(cls.codec + " is not built")
+        cls.sim = hc.Sim("--synthetic", "5", "--items", "60", "--interval",
+                         "0.5", "--build-dir", build_dir())
+        cls.c = cls.sim.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+        rc, out, err = cls.sim.stop()
+        assert rc == 0, (rc, err)
+        assert "warning" not in err, err
+
+    def decode_all(self):
+        its, _ = self.c.enumerate_all(KVP, max_elements=10)
+        lines = []
+        for inst in its:
+            kv = guest_items(inst)
+            self.assertEqual(len(kv), 60)
+            lines.append(json.dumps({k: v for k, v in kv.items()
+                                     if k.startswith("hvkvp.")}))
+        p = subprocess.run([self.codec, "decode"],
+                           input=("\n".join(lines) + "\n").encode(),
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [json.loads(line) for line in p.stdout.splitlines()]
+
+    def test_messages_decode(self):
+        res = self.decode_all()
+        self.assertEqual(len(res), 5)
+        hosts = set()
+        for r in res:
+            self.assertTrue(r["ok"], r)
+            msg = r["msg"]
+            hosts.add(msg["host"])
+            self.assertEqual(msg["v"], 1)
+            self.assertGreaterEqual(len(msg["values"]), 140)
+            plugins = {v["plugin"] for v in msg["values"]}
+            self.assertTrue({"cpu", "memory", "df", "interface", "disk",
+                             "load"} <= plugins, plugins)
+        self.assertEqual(hosts, {"synth-%04d" % i for i in range(1, 6)})
+        its, _ = self.c.enumerate_all(KVP)
+        self.assertTrue(guest_items(its[0])["hvkvp.head"].endswith(
+            ";enc=z64"))
+
+    def test_gen_advances_and_stays_decodable(self):
+        first = {r["msg"]["host"]: r["gen"] for r in self.decode_all()}
+        deadline = time.monotonic() + 20
+        while True:
+            now = {r["msg"]["host"]: r["gen"] for r in self.decode_all()}
+            if all(now[h] > first[h] for h in first):
+                break
+            self.assertLess(time.monotonic(), deadline, (first, now))
+            time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    unittest.main()
