@@ -109,6 +109,19 @@ class HttpSealed(unittest.TestCase):
         _, lines = run(self.srv.url, "negotiate", "--count", "2")
         self.check_ok(lines, 2, PRINC)
 
+    def test_negotiate_password_kerberos_or_ntlm(self):
+        # user@REALM + password: Kerberos through SPNEGO
+        _, lines = run(self.srv.url, "negotiate", "--user", PRINC,
+                       "--password-env", "HVKVP_TEST_PASSWORD",
+                       env={"KRB5CCNAME": "FILE:/nonexistent/none"})
+        self.check_ok(lines, 1, PRINC)
+        # DOMAIN\user + password and no ticket: SPNEGO falls back to NTLM
+        _, lines = run(self.srv.url, "negotiate", "--user", NTLM_USER,
+                       "--password-env", "HVKVP_TEST_NTLM_PASSWORD",
+                       "--count", "2",
+                       env={"KRB5CCNAME": "FILE:/nonexistent/none"})
+        self.check_ok(lines, 2, NTLM_USER)
+
     def test_ntlm_domain_user(self):
         _, lines = run(self.srv.url, "ntlm", "--user", NTLM_USER,
                        "--password-env", "HVKVP_TEST_NTLM_PASSWORD",
