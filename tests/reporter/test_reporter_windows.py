@@ -10,6 +10,7 @@ WINEPREFIX and checks what it leaves in the (Wine) registry:
   - stale values under "hvkvp." are deleted, foreign values are untouched;
   - --dry-run writes nothing;
   - Exec entries run Windows programs (output parsed, timeout kills);
+  - the console loop stops cleanly on Ctrl-C (SIGINT under Wine);
   - "service install/run/uninstall" through Wine's Service Control Manager.
 Nothing is skipped: a missing Wine, .exe or codec is a failure.
 
@@ -334,6 +335,43 @@ class ReporterWindowsTest(unittest.TestCase):
         while self.wine_processes("cmd.exe") and time.monotonic() < deadline:
             time.sleep(0.2)
         self.assertEqual(self.wine_processes("cmd.exe"), [], "Exec winloop survived its timeout")
+
+    def test_console_loop_stops_on_ctrl_c(self):
+        # Wine turns SIGINT into a console Ctrl-C event: the loop must finish
+        # cleanly (exit 0) after publishing more than one generation.
+        with tempfile.TemporaryFile() as out:
+            p = subprocess.Popen(["wine", EXE, "--foreground", "--interval", "1",
+                                  "--store", "registry:Guest"], env=WINE.env,
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            try:
+                gen = 0
+                deadline = time.monotonic() + 60
+                while gen < 2 and time.monotonic() < deadline and p.poll() is None:
+                    time.sleep(0.3)
+                    values = WINE.reg_query("Guest") or {}
+                    head = values.get(PREFIX + "head", ("", ""))[1]
+                    m = re.search(r";gen=([0-9]+);", head)
+                    gen = int(m.group(1)) if m else 0
+                self.assertIsNone(p.poll(), "the loop exited on its own")
+                self.assertGreaterEqual(gen, 2, "the loop did not publish twice")
+                p.send_signal(2)  # SIGINT
+                rc = p.wait(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            out.seek(0)
+            log_text = out.read().decode("utf-8", "replace")
+        self.assertEqual(rc, 0, log_text)
+        self.assertIn("stopping after", log_text)
+        ans, _ = self.decoded("Guest")
+        self.check_message(ans["msg"])
+
+    def test_loop_without_foreground_explains(self):
+        r = WINE.reporter(["--store", "registry:Guest"], check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--foreground", r.stderr)
+        self.assertIn("service install", r.stderr)
 
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
