@@ -48,7 +48,7 @@ static void t_slot_alternation_1000(void **state) {
   hvkvp_items_set(&store, "hvkvp.B.07", "non-canonical index");
   hvkvp_items_set(&store, "hvkvp.B.900", "old");
   for (gen = 1; gen <= 1000; gen++) {
-    size_t n_vls = (size_t)((gen * 37) % 300);
+    size_t n_vls = (size_t)((gen * 37) % 150);
     hvkvp_encode_opts_t o = {NULL, HVKVP_ENC_JSON, 4242, gen, 0};
     hvkvp_frame_t f;
     hvkvp_err_t err;
