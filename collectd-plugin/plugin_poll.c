@@ -305,7 +305,10 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
   }
 
   if (st->have_msg) {
-    double iv = st->msg_interval > 0 ? st->msg_interval : interval;
+    /* A guest's interval is hostile: outside (0, 1 day] the poll's. */
+    double iv = st->msg_interval > 0 && st->msg_interval <= 86400.0
+                    ? st->msg_interval
+                    : interval;
     double limit = (double)c->stale_after * iv;
     if (now - st->last_new > limit) {
       h->last.stale++;

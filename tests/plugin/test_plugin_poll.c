@@ -25,6 +25,8 @@
 #define G1 "11111111-AAAA-4BBB-8CCC-000000000001"
 #define G2 "22222222-AAAA-4BBB-8CCC-000000000002"
 
+static double pub_interval = 10; /* interval of the published messages */
+
 /* Frames a message (cpu percent value = `value`, config id `cfg`) and puts
  * its items into *items, replacing what was there. */
 static void publish(hvkvp_items_t *items, const char *prefix, uint64_t epoch,
@@ -34,7 +36,7 @@ static void publish(hvkvp_items_t *items, const char *prefix, uint64_t epoch,
   snprintf(m.host, sizeof(m.host), "guest-%llu.example.com",
            (unsigned long long)epoch);
   m.time = T0;
-  m.interval = 10;
+  m.interval = pub_interval;
   m.seq = gen;
   snprintf(m.config, sizeof(m.config), "%s", cfg ? cfg : "");
   hvkvp_value_t v = {.gauge = value};
@@ -233,6 +235,18 @@ static void test_stale(void **state) {
   assert_int_equal(hvp_poll(h, T0 + 51, 10), 0);
   assert_true(self_value("count", "vms_stale") == 0);
   assert_non_null(strstr(cap_log, "arrive again"));
+  hvp_host_close(h);
+
+  /* An absurd message interval does not keep a VM from ever being stale:
+   * the poll interval (10 s) is used. */
+  pub_interval = 1e9;
+  publish(&stub_vms.v[0].guest, "hvkvp", 2, 1, 2.0, NULL);
+  pub_interval = 10;
+  h = open_host(NULL);
+  assert_int_equal(hvp_poll(h, T0, 10), 0);
+  cap_reset();
+  assert_int_equal(hvp_poll(h, T0 + 31, 10), 0);
+  assert_true(self_value("count", "vms_stale") == 1);
   hvp_host_close(h);
 }
 
