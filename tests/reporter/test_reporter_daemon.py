@@ -218,6 +218,43 @@ class ReporterDaemonTest(unittest.TestCase):
         self.assertIn("%s:2: Encoding \"brotli\": want z64 or json" % bad,
                       r.stderr)
 
+    def test_5_sighup_reloads_config(self):
+        conf = os.path.join(self.tmp.name, "hup.conf")
+        with open(conf, "w") as f:
+            f.write("Interval 1\nHostname before-hup\n")
+        log_path = os.path.join(self.tmp.name, "hup.log")
+        log = open(log_path, "w")
+        p = subprocess.Popen([REPORTER, "--config", conf, "--foreground",
+                              "--store", self.guest.store_spec],
+                             stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.wait_for(lambda d: d["msg"]["host"] == "before-hup",
+                          "the first host name")
+            with open(conf, "w") as f:
+                f.write("Interval 1\nHostname after-hup\n")
+            p.send_signal(signal.SIGHUP)
+            self.wait_for(lambda d: d["msg"]["host"] == "after-hup",
+                          "the reloaded host name")
+            # a broken file is refused and the running config kept
+            with open(conf, "w") as f:
+                f.write("Interval 1\nHostname broken\nInterval nope\n")
+            p.send_signal(signal.SIGHUP)
+            d = self.wait_for(lambda d: True, "a message after the bad reload")
+            g = d["gen"]
+            d = self.wait_for(lambda x: x["gen"] >= g + 2, "two more messages")
+            self.assertEqual(d["msg"]["host"], "after-hup")
+            self.assertIsNone(p.poll(), "a bad reload must not stop it")
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=30)
+            log.close()
+        self.assertEqual(rc, 0)
+        with open(log_path) as f:
+            text = f.read()
+        self.assertIn("config reloaded", text)
+        self.assertIn("reload refused, keeping the running config: %s:3: "
+                      "Interval \"nope\"" % conf, text)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
