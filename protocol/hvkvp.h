@@ -116,8 +116,9 @@ int hvkvp_msg_add1(hvkvp_msg_t *m, const char *plugin, const char *pinst,
                    const char *type, const char *tinst, hvkvp_ds_type_t t,
                    hvkvp_value_t v);
 
-/* Message <-> JSON (the payload before framing). The JSON is pure ASCII
- * (non-ASCII escaped as \uXXXX). *out is malloc'd and NUL-terminated. */
+/* Message <-> JSON (the payload before framing). The JSON is printable
+ * ASCII (non-ASCII and DEL escaped as \uXXXX). *out is malloc'd and
+ * NUL-terminated. ARG if a field of m is invalid (see hvkvp_encode). */
 int hvkvp_msg_to_json(const hvkvp_msg_t *m, char **out, size_t *len);
 /* from_json init's *out itself; on failure *out is left empty (freed). */
 int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
@@ -184,9 +185,15 @@ void hvkvp_frame_free(hvkvp_frame_t *f);
  * the store has them now (may be NULL/empty): the new chunks go to the slot
  * the current head does not point to, and `del` lists the surplus chunks of
  * that slot and any other key under "PREFIX." that is neither the head nor a
- * chunk of either live slot. If the message does not fit in max_chunks, value
- * lists are dropped from the end until it does, and m's trimmed count is
- * written into the message and reported in f->trimmed. */
+ * chunk of either live slot. If the message does not fit in max_chunks (or
+ * its JSON exceeds HVKVP_MAX_DECODED), the first k value lists are kept such
+ * that k fits and k + 1 does not; the message carries trimmed = m->trimmed +
+ * dropped and f->trimmed = dropped. TOO_BIG if even k = 0 does not fit.
+ * ARG if a field of m is invalid (detail names it; e.g. 0 or > 16 data
+ * sources, empty plugin/type/dsname, interval <= 0, duplicate tag) or if
+ * current's head has o->epoch and a gen >= o->gen (gens must increase).
+ * f is always initialised (free it with hvkvp_frame_free on success; on
+ * failure it is empty). */
 int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
                  const hvkvp_items_t *current, hvkvp_frame_t *f,
                  hvkvp_err_t *err);
