@@ -191,16 +191,13 @@ class Pipeline:
 
     # ---- collectd ----
     def collectd_conf(self):
+        # collectd loads only regular files (no symlinks): copy the stock
+        # plugins this configuration uses and ours into a private PluginDir.
         plugdir = os.path.join(self.work, "collectd-plugins")
         os.makedirs(plugdir, exist_ok=True)
-        for so in os.listdir(COLLECTD_PLUGINS):
-            dst = os.path.join(plugdir, so)
-            if not os.path.lexists(dst):
-                os.symlink(os.path.join(COLLECTD_PLUGINS, so), dst)
-        ours = os.path.join(plugdir, "hyperv_kvp.so")
-        if os.path.lexists(ours):
-            os.unlink(ours)
-        os.symlink(os.path.join(self.build, "collectd-plugin", "hyperv_kvp.so"), ours)
+        for name in ("logfile", "csv", "network", "write_graphite", "write_log"):
+            shutil.copy(os.path.join(COLLECTD_PLUGINS, name + ".so"), plugdir)
+        shutil.copy(os.path.join(self.build, "collectd-plugin", "hyperv_kvp.so"), plugdir)
         pwfile = os.path.join(self.work, "hv.pass")
         with open(pwfile, "w") as f:
             f.write(self.password + "\n")

@@ -50,6 +50,7 @@ class InfluxSink:
 
     def __init__(self, workdir=None, types_db=TYPES_DB):
         self.dir = workdir or tempfile.mkdtemp(prefix="hvkvp-influx-")
+        os.makedirs(self.dir, exist_ok=True)
         self.http_port = free_port()
         self.bind_port = free_port()
         self.collectd_port = free_port(socket.SOCK_DGRAM)
@@ -154,6 +155,7 @@ class CarbonSink:
 
     def __init__(self, workdir=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="hvkvp-carbon-")
+        os.makedirs(self.dir, exist_ok=True)
         self.line_port = free_port()
         self.pickle_port = free_port()
         self.query_port = free_port()
