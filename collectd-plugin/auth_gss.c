@@ -508,13 +508,15 @@ static int hva_acquire(hva_ctx_t *c, hv_err_t *err) {
 /* ---------------------------------------------------------------- steps */
 
 /* Finds scheme `s` in the WWW-Authenticate values; sets *tok to its token
- * (or NULL) and returns 1 if offered. */
+ * (or NULL) and returns 1 if offered. Bounded by the caller's buffer. */
 static int hva_offer(const char *www, const char *s, const char **tok,
                      size_t *toklen) {
   size_t sl = strlen(s);
   const char *p = www;
   while (p != NULL && *p != '\0') {
-    const char *end = strchr(p, '\n');
+    /* one challenge per header line, or several joined by ',' (tokens are
+     * base64: no commas) */
+    const char *end = strpbrk(p, "\n,");
     size_t len = end ? (size_t)(end - p) : strlen(p);
     while (len > 0 && (*p == ' ' || *p == '\t')) {
       p++;

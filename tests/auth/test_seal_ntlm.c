@@ -102,7 +102,8 @@ static OM_uint32 establish(fx_t *f, const char *user, const char *pw) {
   o.password = pw;
   f->c = hva_new(&o, &err);
   assert_non_null(f->c);
-  if (hva_step(f->c, "Negotiate\nBasic realm=\"WSMAN\"", &authz, &err) != 0)
+  /* Challenges joined in one header value are understood as well. */
+  if (hva_step(f->c, "Basic realm=\"WSMAN\", Negotiate", &authz, &err) != 0)
     fail_msg("first step: %s", err.msg);
   assert_non_null(authz);
   assert_int_equal(strncmp(authz, "Negotiate ", 10), 0);
