@@ -58,6 +58,7 @@ class Wine:
             "WINEDEBUG": "-all",
             "WINEDLLOVERRIDES": "mscoree,mshtml=",
             "WINEARCH": "win64",
+            "LANG": "C.UTF-8",  # how wine converts non-ASCII arguments
         })
         self.env.pop("DISPLAY", None)
         self.env.pop("WAYLAND_DISPLAY", None)
@@ -257,10 +258,17 @@ class ReporterWindowsTest(unittest.TestCase):
         }
         for k, v in foreign.items():
             WINE.reg_add("Auto", k, v)
+        # Non-ASCII names and data (UTF-16 in the registry) are left alone too.
+        WINE.reg_add("Auto", "Fremd-\u00e4-\u6771\u4eac", "Wert-\u00f6 Z\u00fcrich")
+        foreign_before = {k: v for k, v in WINE.reg_query("Auto").items()
+                          if not k.startswith(PREFIX)}
+        self.assertEqual(len(foreign_before), len(foreign) + 1)
         self.publish_once("registry:Auto")
         first, _ = self.decoded("Auto")
         stale = {"hvkvp.B.63": "stale chunk", "hvkvp.A.62": "stale chunk",
-                 "hvkvp.leftover": "stale"}
+                 "hvkvp.leftover": "stale",
+                 "hvkvp.alt-\u00e4\u6771": "stale \u00f6",  # UTF-16 name
+                 "hvkvp.B.9": "x" * 3000}  # over the 2047-byte value limit
         for k, v in stale.items():
             WINE.reg_add("Auto", k, v)
         self.publish_once("registry:Auto")
@@ -271,6 +279,8 @@ class ReporterWindowsTest(unittest.TestCase):
             self.assertNotIn(k, values, "stale %s was not deleted" % k)
         for k, v in foreign.items():
             self.assertEqual(values.get(k), ("REG_SZ", v), "foreign %s changed" % k)
+        self.assertEqual({k: v for k, v in values.items() if not k.startswith(PREFIX)},
+                         foreign_before, "foreign values changed")
         # Only the head and the live slots' chunks remain under the prefix.
         for k in own_items(values):
             self.assertTrue(k == PREFIX + "head" or re.match(r"^hvkvp\.[AB]\.[0-9]+$", k), k)
