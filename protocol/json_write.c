@@ -100,6 +100,28 @@ static void fmt_double(char *buf, size_t sz, double d) {
   }
 }
 
+/* Decimal text of v (snprintf is a large part of the encode cost). */
+static void fmt_u64(char *buf, uint64_t v, int neg) {
+  char tmp[24];
+  size_t n = 0, i = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  if (neg)
+    buf[i++] = '-';
+  while (n > 0)
+    buf[i++] = tmp[--n];
+  buf[i] = '\0';
+}
+
+static void fmt_i64(char *buf, int64_t v) {
+  if (v < 0)
+    fmt_u64(buf, (uint64_t)0 - (uint64_t)v, 1);
+  else
+    fmt_u64(buf, (uint64_t)v, 0);
+}
+
 typedef struct {
   yajl_gen g;
   int bad; /* a yajl_gen call failed */
@@ -219,13 +241,13 @@ static void gen_vl(gen_t *w, const hvkvp_vl_t *vl) {
       fmt_double(num, sizeof(num), vl->values[i].gauge);
       break;
     case HVKVP_DS_DERIVE:
-      snprintf(num, sizeof(num), "%" PRId64, vl->values[i].derive);
+      fmt_i64(num, vl->values[i].derive);
       break;
     case HVKVP_DS_COUNTER:
-      snprintf(num, sizeof(num), "%" PRIu64, vl->values[i].counter);
+      fmt_u64(num, vl->values[i].counter, 0);
       break;
     default:
-      snprintf(num, sizeof(num), "%" PRIu64, vl->values[i].absolute);
+      fmt_u64(num, vl->values[i].absolute, 0);
       break;
     }
     g_num(w, num);
