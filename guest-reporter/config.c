@@ -89,9 +89,14 @@ int rcfg_list_has(const char *list, const char *name) {
   return 0;
 }
 
+const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i) {
+  return e->argbuf + e->argoff[i];
+}
+
 int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
                        size_t errlen) {
   e->argc = 0;
+  size_t used = 0; /* bytes of argbuf */
   const char *p = cmd;
   for (;;) {
     while (*p == ' ' || *p == '\t')
@@ -102,8 +107,7 @@ int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
       snprintf(err, errlen, "command has more than %d words", RCFG_MAX_ARGS);
       return -1;
     }
-    char *w = e->args[e->argc];
-    size_t n = 0;
+    e->argoff[e->argc] = (unsigned short)used;
     int quoted = 0;
     while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
       char ch = *p++;
@@ -113,18 +117,18 @@ int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
       }
       if (quoted && ch == '\\' && (*p == '"' || *p == '\\'))
         ch = *p++;
-      if (n + 1 >= sizeof(e->args[0])) {
-        snprintf(err, errlen, "command word longer than %zu bytes",
-                 sizeof(e->args[0]) - 1);
+      if (used + 1 >= sizeof(e->argbuf)) {
+        snprintf(err, errlen, "command longer than %zu bytes",
+                 sizeof(e->argbuf) - 1);
         return -1;
       }
-      w[n++] = ch;
+      e->argbuf[used++] = ch;
     }
     if (quoted) {
       snprintf(err, errlen, "unbalanced '\"' in command");
       return -1;
     }
-    w[n] = '\0';
+    e->argbuf[used++] = '\0';
     e->argc++;
   }
   if (e->argc == 0) {

@@ -22,7 +22,10 @@ typedef struct {
   char name[HVKVP_NAME_LEN];
   char cmd[RCFG_PATH_LEN]; /* as written, for messages */
   size_t argc;
-  char args[RCFG_MAX_ARGS][256];
+  /* the words, each NUL-terminated, word i at argbuf + argoff[i] (offsets,
+   * not pointers: rcfg_t is copied by value) */
+  char argbuf[RCFG_PATH_LEN];
+  unsigned short argoff[RCFG_MAX_ARGS];
 } rcfg_exec_t;
 
 typedef struct {
@@ -57,6 +60,8 @@ int rcfg_set(rcfg_t *c, const char *key, const char *value, char *err,
  * inside quotes). -1 with err on unbalanced quotes or too many words. */
 int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
                        size_t errlen);
+/* Word i (< e->argc) of an Exec command. */
+const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i);
 /* 1 if name is a word of the space/comma separated list. */
 int rcfg_list_has(const char *list, const char *name);
 

@@ -472,7 +472,7 @@ int rexec_run(const rcfg_exec_t *e, double timeout, hvkvp_msg_t *m, char *err,
               size_t errlen) {
   char *argv[RCFG_MAX_ARGS + 1];
   for (size_t i = 0; i < e->argc; i++)
-    argv[i] = (char *)e->args[i];
+    argv[i] = (char *)rcfg_exec_arg(e, i);
   argv[e->argc] = NULL;
   char *out = NULL;
   size_t outlen = 0;

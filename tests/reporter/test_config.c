@@ -65,11 +65,11 @@ static void test_good_file(void **state) {
   assert_int_equal(c.n_exec, 2);
   assert_string_equal(c.exec[0].name, "temps");
   assert_int_equal(c.exec[0].argc, 3);
-  assert_string_equal(c.exec[0].args[0], "/usr/local/bin/temps");
-  assert_string_equal(c.exec[0].args[1], "--all");
-  assert_string_equal(c.exec[0].args[2], "two words");
+  assert_string_equal(rcfg_exec_arg(&c.exec[0], 0), "/usr/local/bin/temps");
+  assert_string_equal(rcfg_exec_arg(&c.exec[0], 1), "--all");
+  assert_string_equal(rcfg_exec_arg(&c.exec[0], 2), "two words");
   assert_string_equal(c.exec[1].name, "mq");
-  assert_string_equal(c.exec[1].args[0], "/bin/mq-stats");
+  assert_string_equal(rcfg_exec_arg(&c.exec[1], 0), "/bin/mq-stats");
   assert_true(c.exec_timeout == 2.5);
   assert_string_equal(c.types_db, "/usr/share/collectd/types.db");
   assert_int_equal(c.enc, HVKVP_ENC_JSON);
