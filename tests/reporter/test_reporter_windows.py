@@ -383,6 +383,25 @@ class ReporterWindowsTest(unittest.TestCase):
         self.assertIn("--foreground", r.stderr)
         self.assertIn("service install", r.stderr)
 
+    def test_service_bad_config_reports_exit_code(self):
+        # A service that cannot start its reporter stops with
+        # ERROR_SERVICE_SPECIFIC_ERROR (1066) and the reporter's exit code 2.
+        WINE.reporter(["service", "install", "--interval", "bogus"])
+        try:
+            WINE.wine(["sc", "start", SERVICE], check=False)
+            state = ""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                state = WINE.wine(["sc", "query", SERVICE]).stdout
+                if re.search(r"STATE\s+:\s+1\s+STOPPED", state):
+                    break
+                time.sleep(0.5)
+            self.assertRegex(state, r"STATE\s+:\s+1\s+STOPPED")
+            self.assertRegex(state, r"WIN32_EXIT_CODE\s+:\s+1066\s")
+            self.assertRegex(state, r"SERVICE_EXIT_CODE\s+:\s+2\s")
+        finally:
+            WINE.reporter(["service", "uninstall"], check=False)
+
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
         self.assertNotEqual(r.returncode, 0)
