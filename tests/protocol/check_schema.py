@@ -11,7 +11,8 @@ error, so the schema cannot silently outgrow the checker). Checks:
      hvkvp-codec, equals the example and validates; the enc=json chunk text
      (the wire payload itself) is printable ASCII and validates;
   4. hvkvp-codec answers line by line as a coprocess (flushes per line) and
-     reports errors with their stable names.
+     reports errors with their stable names;
+  5. --prefix and --max-chunks: trimming visible and exact, u64 epoch exact.
 Exit status 0 only if everything holds; every failure is printed.
 """
 import argparse
@@ -328,6 +329,42 @@ def check_codec_errors(codec):
     enc.close()
 
 
+def check_codec_options(codec, example):
+    """--prefix and --max-chunks: keys under the prefix, trimming visible
+    in the answer and in the decoded message."""
+    enc = Codec(codec, "encode", "--prefix", "vm-7.tele", "--max-chunks", "1")
+    out = enc.ask({"msg": example, "epoch": 9007199254740993, "gen": 1})
+    enc.close()
+    if "error" in out:
+        fail("encode --max-chunks 1: %r" % out)
+        return
+    if len(out["put"]) != 2 or not all(k.startswith("vm-7.tele.")
+                                        for k, _ in out["put"]):
+        fail("encode --prefix/--max-chunks: put keys %r" %
+             [k for k, _ in out["put"]])
+    if not 0 < out["trimmed"] < len(example["values"]):
+        fail("encode --max-chunks 1: trimmed %r" % out["trimmed"])
+    dec = Codec(codec, "decode", "--prefix", "vm-7.tele")
+    res = dec.ask(dict(out["put"]))
+    dec.close()
+    if not res.get("ok"):
+        fail("decode --prefix: %r" % res)
+        return
+    if res["epoch"] != 9007199254740993:  # 2^53 + 1: exact, not a double
+        fail("epoch lost precision: %r" % res["epoch"])
+    kept = len(example["values"]) - out["trimmed"]
+    if len(res["msg"]["values"]) != kept or \
+            res["msg"].get("trimmed") != example.get("trimmed", 0) + \
+            out["trimmed"]:
+        fail("trimmed message: %d value lists, trimmed %r" %
+             (len(res["msg"]["values"]), res["msg"].get("trimmed")))
+    want = normalise(example)
+    want["values"] = want["values"][:kept]
+    want["trimmed"] += out["trimmed"]
+    if normalise(res["msg"]) != want:
+        fail("trimmed message is not the first %d value lists" % kept)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--schema", required=True)
@@ -356,6 +393,8 @@ def main():
                 fail("%s mutated (%s) still validates" % (name, desc))
         check_codec(a.codec, schema, name, ex)
     check_codec_errors(a.codec)
+    with open(os.path.join(a.examples, "linux_typical.json")) as f:
+        check_codec_options(a.codec, json.load(f))
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
