@@ -54,15 +54,21 @@ if [ ! -d "$YAJL_SRC" ] || [ -z "$(yajl_dir)" ]; then
     [ -f "$base" ] || die "$base not found: add a deb-src entry for Debian by hand"
     sed -e 's/^Types:.*/Types: deb-src/' "$base" >"$srclist"
     echo "build-windows: added $srclist"
-    apt_updated=0
-  fi
-  if [ "$apt_updated" = 0 ]; then
     apt-get update -q || die "apt-get update failed"
+    apt_updated=1
   fi
   rm -rf "$YAJL_SRC.tmp"
   mkdir -p "$YAJL_SRC.tmp"
-  (cd "$YAJL_SRC.tmp" && apt-get source --download-only yajl) ||
-    die "apt-get source --download-only yajl failed"
+  if ! (cd "$YAJL_SRC.tmp" && apt-get source --download-only yajl); then
+    # Stale source lists: refresh once (root only) and retry.
+    [ "$apt_updated" = 0 ] && [ "$(id -u)" -eq 0 ] ||
+      die "apt-get source --download-only yajl failed"
+    apt-get update -q || die "apt-get update failed"
+    (cd "$YAJL_SRC.tmp" && apt-get source --download-only yajl) ||
+      die "apt-get source --download-only yajl failed"
+  fi
+  # apt verified the files against the signed Release/Sources indices;
+  # --no-check only skips dpkg-source's own OpenPGP check of the .dsc.
   (cd "$YAJL_SRC.tmp" && dpkg-source --no-check -x ./*.dsc) ||
     die "unpacking the yajl source package failed"
   rm -rf "$YAJL_SRC"
