@@ -52,10 +52,14 @@ static int inflate_capped(const unsigned char *in, size_t n, char **out,
           break;
         inflateEnd(&zs);
         free(buf);
-        if (zrc == Z_OK || zrc == Z_STREAM_END || zrc == Z_BUF_ERROR)
+        if (zs.avail_out == 0)
           return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
                                "payload inflates to more than %d bytes",
                                HVKVP_MAX_DECODED);
+        if (zrc == Z_OK || zrc == Z_BUF_ERROR)
+          return hvkvp_err_set(err, HVKVP_E_INFLATE,
+                               "deflate stream is truncated (%lu bytes in)",
+                               (unsigned long)zs.total_in);
         return hvkvp_err_set(err, HVKVP_E_INFLATE,
                              "invalid deflate stream (zlib error %d)", zrc);
       }

@@ -221,6 +221,28 @@ static void t_bomb(void **state) {
     hvkvp_items_free(&it);
     free(raw);
   }
+  /* exactly the cap, then the stream is cut: truncated, not too big */
+  {
+    hvkvp_items_t it;
+    uLongf zl = compressBound(HVKVP_MAX_DECODED);
+    unsigned char *z = malloc(zl);
+    char *raw = malloc(HVKVP_MAX_DECODED), *b;
+    assert_non_null(z);
+    assert_non_null(raw);
+    memset(raw, ' ', HVKVP_MAX_DECODED);
+    assert_int_equal(
+        compress2(z, &zl, (const Bytef *)raw, HVKVP_MAX_DECODED, 9), Z_OK);
+    b = malloc(hvkvp_b64_encoded_len(zl) + 1);
+    assert_non_null(b);
+    hvkvp_b64_encode(z, zl - 4, b); /* drop the Adler-32 trailer */
+    hvkvp_items_init(&it);
+    put_text(&it, b, strlen(b), HVKVP_ENC_Z64);
+    expect(&it, HVKVP_E_INFLATE, "truncated");
+    hvkvp_items_free(&it);
+    free(b);
+    free(raw);
+    free(z);
+  }
   /* exactly at the cap: inflates fine, then it is JSON's turn */
   {
     hvkvp_items_t it;
