@@ -203,6 +203,16 @@ int reporter_cli_main(int argc, char **argv) {
     goto out;
   }
   if (!f.foreground) {
+#ifndef _WIN32 /* (Windows has no daemon mode: plat_daemonize fails) */
+    /* reloads after the daemon's chdir("/") must find the same file */
+    static char abs_config[4096];
+    char *abs = realpath(f.config, NULL);
+    if (abs != NULL) {
+      snprintf(abs_config, sizeof(abs_config), "%s", abs);
+      f.config = abs_config;
+      free(abs);
+    }
+#endif
     if (plat_daemonize(err, sizeof(err)) != 0) {
       rlog_error("cannot run as a daemon: %s", err);
       rc = 1;

@@ -479,7 +479,10 @@ hvkvp_store_t *store_pool_open(const char *dir, char *err, size_t errlen) {
     free(ps);
     return NULL;
   }
-  snprintf(ps->dir, sizeof(ps->dir), "%s", dir);
+  /* absolute, so a daemon's chdir("/") does not change which files */
+  char *abs = realpath(dir, NULL);
+  snprintf(ps->dir, sizeof(ps->dir), "%s", abs != NULL ? abs : dir);
+  free(abs);
   ps->base.kind = "pool";
   ps->base.read_own = pool_read_own;
   ps->base.publish = pool_publish;
