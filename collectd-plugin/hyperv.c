@@ -18,6 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+/* Bounds on what one host may make us hold: items per VM and pool (Hyper-V
+ * itself refuses far fewer), and VMs per host. */
+#define HV_MAX_ITEMS_PER_POOL 4096
+#define HV_MAX_VMS 65536
+
 struct hv_host {
   wsman_t *w;
   char ns[128];
@@ -207,6 +212,8 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   /* VMs are named by their GUID; the host is named by its computer name. */
   if (!have_name || !hv_guid_norm(name, strlen(name), guid))
     return 0;
+  if (l->vms->n >= HV_MAX_VMS)
+    return hv_err_set(err, HV_ERR_PARSE, "more than %d VMs listed", HV_MAX_VMS);
   if (l->vms->n == l->cap) {
     size_t nc = l->cap ? l->cap * 2 : 64;
     hv_vm_t *v = realloc(l->vms->v, nc * sizeof(*v));
@@ -252,11 +259,10 @@ static int hv_items_append(hvkvp_items_t *it, const cimx_item_t *c) {
   return 0;
 }
 
-static const hvkvp_items_t *hv_sort_items;
-
-static int hv_cmp_idx(const void *a, const void *b) {
+static int hv_cmp_idx(const void *a, const void *b, void *ctx) {
+  const hvkvp_items_t *it = ctx;
   size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-  int c = strcmp(hv_sort_items->v[ia].key, hv_sort_items->v[ib].key);
+  int c = strcmp(it->v[ia].key, it->v[ib].key);
   return c != 0 ? c : (ia < ib ? -1 : ia > ib);
 }
 
@@ -270,8 +276,7 @@ static int hv_items_dedupe(hvkvp_items_t *it) {
     return -1;
   for (size_t i = 0; i < it->n; i++)
     idx[i] = i;
-  hv_sort_items = it;
-  qsort(idx, it->n, sizeof(*idx), hv_cmp_idx);
+  qsort_r(idx, it->n, sizeof(*idx), hv_cmp_idx, it);
   int dups = 0;
   for (size_t i = 1; i < it->n; i++) {
     hvkvp_item_t *first = &it->v[idx[i - 1]], *cur = &it->v[idx[i]];
@@ -306,6 +311,11 @@ static int hv_add_item(hv_vm_t *vm, hvkvp_items_t *items, const char *prop,
   char why[96];
   cimx_rc_t rc = cimx_decode(s, strlen(s), scratch, why, sizeof(why));
   xmlFree(tofree);
+  if (rc == CIMX_OK && items->n >= HV_MAX_ITEMS_PER_POOL) {
+    rc = CIMX_E_TOOBIG;
+    snprintf(why, sizeof(why), "more than %d items in one pool",
+             HV_MAX_ITEMS_PER_POOL);
+  }
   if (rc != CIMX_OK) {
     if (vm->items_rejected++ == 0)
       snprintf(vm->reject_reason, sizeof(vm->reject_reason),

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "cimxml.h"
 #include "hv_errors.h"
+#include "hyperv_int.h"
 #include "wmi_classes.h"
 #include "wsman.h"
 #include "xmlutil.h"
@@ -359,6 +361,75 @@ static void test_return_codes(void **state) {
   assert_string_equal(hv_job_state_str(10), "Exception");
 }
 
+/* A KVP page with the given items for one VM (GuestExchangeItems). */
+static void kvp_page(hvsb_t *b, const char *guid, const char *const *kv,
+                     size_t n) {
+  hvsb_adds(b,
+            "<s:Envelope xmlns:s=\"" WSMAN_NS_SOAP "\" xmlns:n=\"" WSMAN_NS_WSEN
+            "\" xmlns:w=\"" WSMAN_NS_WSMAN
+            "\"><s:Body><n:EnumerateResponse><w:Items><p:C xmlns:p=\"urn:c\">");
+  hvsb_t inst;
+  hvsb_init(&inst);
+  for (size_t i = 0; i < n; i++) {
+    hvsb_reset(&inst);
+    assert_int_equal(cimx_encode(&inst, kv[2 * i], kv[2 * i + 1], 1), 0);
+    hvsb_adds(b, "<p:GuestExchangeItems>");
+    hvsb_add_xml(b, hvsb_str(&inst));
+    hvsb_adds(b, "</p:GuestExchangeItems>");
+  }
+  hvsb_free(&inst);
+  hvsb_addf(b,
+            "<p:SystemName>%s</p:SystemName></p:C></w:Items>"
+            "<w:EndOfSequence/></n:EnumerateResponse></s:Body></s:Envelope>",
+            guid);
+}
+
+static void test_kvp_page_dedupe_and_cap(void **state) {
+  const char *guid = "11111111-2222-3333-4444-555555555555";
+  hv_vms_t vms = {1, calloc(1, sizeof(hv_vm_t))};
+  strcpy(vms.v[0].guid, guid);
+  const char *kv[] = {"k", "1", "j", "2", "k", "3", "a", "4", "j", "5"};
+  hvsb_t b;
+  hvsb_init(&b);
+  kvp_page(&b, "{11111111-2222-3333-4444-555555555555}", kv, 5);
+  hv_err_t err;
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, b.p, b.len, 1 << 20, 0, &err), 0);
+  hvkvp_items_t *g = &vms.v[0].guest;
+  /* keys are unique; the last value wins, at the first key's position */
+  assert_int_equal(g->n, 3);
+  assert_string_equal(g->v[0].key, "k");
+  assert_string_equal(g->v[0].value, "3");
+  assert_string_equal(g->v[1].key, "j");
+  assert_string_equal(g->v[1].value, "5");
+  assert_string_equal(g->v[2].key, "a");
+  hv_vms_free(&vms);
+
+  /* at most 4096 items per pool: the rest are refused and counted */
+  vms.n = 1;
+  vms.v = calloc(1, sizeof(hv_vm_t));
+  strcpy(vms.v[0].guid, guid);
+  size_t n = 4100;
+  char **many = calloc(2 * n, sizeof(char *));
+  for (size_t i = 0; i < n; i++) {
+    many[2 * i] = malloc(16);
+    snprintf(many[2 * i], 16, "key%zu", i);
+    many[2 * i + 1] = "v";
+  }
+  hvsb_reset(&b);
+  kvp_page(&b, guid, (const char *const *)many, n);
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, b.p, b.len, 1 << 24, 0, &err), 0);
+  assert_int_equal(vms.v[0].guest.n, 4096);
+  assert_int_equal(vms.v[0].items_rejected, 4);
+  assert_non_null(strstr(vms.v[0].reject_reason, "4096"));
+  for (size_t i = 0; i < n; i++)
+    free(many[2 * i]);
+  free(many);
+  hv_vms_free(&vms);
+  hvsb_free(&b);
+}
+
 int main(void) {
   xmlInitParser();
   const struct CMUnitTest tests[] = {
@@ -372,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_doctype_and_size_refused),
       cmocka_unit_test(test_page_without_context_or_eos),
       cmocka_unit_test(test_return_codes),
+      cmocka_unit_test(test_kvp_page_dedupe_and_cap),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   xmlCleanupParser();
