@@ -224,7 +224,8 @@ typedef enum {
 
 /* Copies src into dst (at most min(dstsz, HVKVP_NAME_LEN) - 1 bytes), every
  * other byte (a whole UTF-8 sequence counts as one) replaced by '_'. Returns
- * 1 if anything was changed or cut, 0 if dst equals src. */
+ * 1 if anything was changed or cut, 0 if dst equals src. dst may be src
+ * (in-place). */
 int hvkvp_sanitize(char *dst, size_t dstsz, const char *src,
                    hvkvp_name_kind_t kind);
 

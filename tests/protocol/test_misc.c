@@ -64,6 +64,12 @@ static void t_sanitize_caps(void **state) {
   assert_string_equal(small, "___");
 }
 
+static void t_sanitize_in_place(void **state) {
+  char buf[HVKVP_NAME_LEN] = "caf\xc3\xa9 \xf0\x9f\x98\x80/x-y.z";
+  assert_int_equal(hvkvp_sanitize(buf, sizeof(buf), buf, HVKVP_NAME_PLUGIN), 1);
+  assert_string_equal(buf, "caf____x_y_z"); /* e-acute, space, emoji, slash */
+}
+
 static void b64_rt(const char *in, size_t n, const char *want) {
   char enc[64];
   unsigned char dec[64];
@@ -283,10 +289,11 @@ static void t_error_names(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(t_sanitize_table), cmocka_unit_test(t_sanitize_caps),
-      cmocka_unit_test(t_base64),         cmocka_unit_test(t_head_format_parse),
-      cmocka_unit_test(t_head_grammar),   cmocka_unit_test(t_gen_tracking),
-      cmocka_unit_test(t_items),          cmocka_unit_test(t_error_names),
+      cmocka_unit_test(t_sanitize_table),    cmocka_unit_test(t_sanitize_caps),
+      cmocka_unit_test(t_sanitize_in_place), cmocka_unit_test(t_base64),
+      cmocka_unit_test(t_head_format_parse), cmocka_unit_test(t_head_grammar),
+      cmocka_unit_test(t_gen_tracking),      cmocka_unit_test(t_items),
+      cmocka_unit_test(t_error_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
