@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "collect_linux.h"
 #include "config.h"
 #include "log.h"
 #include "reporter.h"
@@ -405,6 +406,50 @@ static void test_example_config(void **state) {
   assert_int_equal(c.n_exec, 1);
 }
 
+/* A message too big for MaxChunks is trimmed from the end, and the count is
+ * published in "trimmed" (never silently dropped). */
+static void test_trimmed_reported(void **state) {
+  rlog_set_level(RLOG_ERROR);
+  char dir[] = "/tmp/hvkvp-trim-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char err[256];
+  hvkvp_store_t *s = store_pool_open(dir, err, sizeof(err));
+  assert_non_null(s);
+  rcfg_t c;
+  rcfg_defaults(&c);
+  c.enc = HVKVP_ENC_JSON;
+  c.max_chunks = 2;
+  reporter_t r;
+  assert_int_equal(reporter_init(&r, &c, s, err, sizeof(err)), 0);
+  r.root = HVKVP_REPORTER_FIXTURES "/live";
+  hvkvp_msg_t full;
+  assert_int_equal(reporter_build(&r, &full, err, sizeof(err)), 0);
+  size_t all = full.n_vls;
+  hvkvp_msg_free(&full);
+  assert_true(all > 40);
+  collect_linux_reset_state(); /* same disk values (no disk_time) again */
+  assert_int_equal(reporter_cycle(&r, NULL, err, sizeof(err)), 0);
+  hvkvp_items_t cur;
+  assert_int_equal(s->read_own(s, "hvkvp", &cur, err, sizeof(err)), 0);
+  hvkvp_msg_t m;
+  hvkvp_head_t h;
+  hvkvp_err_t he;
+  assert_int_equal(hvkvp_decode(&cur, "hvkvp", &m, &h, &he), 0);
+  assert_int_equal(h.n, 2);
+  assert_true(m.trimmed > 0);
+  assert_int_equal(m.n_vls + m.trimmed, all);
+  /* the most important values (collector order: cpu first) are kept */
+  assert_string_equal(m.vls[0].plugin, "cpu");
+  hvkvp_msg_free(&m);
+  hvkvp_items_free(&cur);
+  reporter_free(&r);
+  s->close(s);
+  char p[128];
+  snprintf(p, sizeof(p), "%s/.kvp_pool_1", dir);
+  unlink(p);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -415,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_pushed_parse),
       cmocka_unit_test(test_pushed_apply_and_reject),
       cmocka_unit_test(test_gen_continues_after_restart),
+      cmocka_unit_test(test_trimmed_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
