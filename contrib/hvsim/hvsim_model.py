@@ -28,6 +28,7 @@ JOB_RUNNING, JOB_COMPLETED, JOB_EXCEPTION = 4, 7, 10
 
 SOURCE_HOST, SOURCE_GUEST, SOURCE_INTRINSIC = 0, 1, 2
 
+MAX_JOBS = 10000  # older finished jobs are dropped beyond this
 KVP_IC_ID = "A9A0F4E7-5A45-4D96-B827-8A841E8C03E6"  # Data Exchange IC
 
 
@@ -684,6 +685,11 @@ class Model:
         job = Job(op, vm, items, self.job_delay if delay is None else delay,
                   fail)
         with self.lock:
+            if len(self.jobs) >= MAX_JOBS:
+                done = sorted((j for j in self.jobs.values() if j.finished),
+                              key=lambda j: j.finished)
+                for old in done[:len(self.jobs) - MAX_JOBS + 1]:
+                    del self.jobs[old.id]
             self.jobs[job.id] = job
         if job.delay <= 0:
             self._finish(job)

@@ -95,6 +95,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY
+        # Nagle + the client's delayed ACK add ~40 ms to small answers.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP,
+                                       socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if isinstance(self.request, ssl.SSLSocket):
             try:
                 self.request.do_handshake()
@@ -117,6 +124,13 @@ class Handler(BaseHTTPRequestHandler):
         if body:
             self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        if cut is None and len(body) <= 65536 and hasattr(
+                self, "_headers_buffer"):
+            # one write for headers and body
+            self._headers_buffer.append(b"\r\n" + body)
+            self.flush_headers()
+            self.server.stats.add("bytes_out", len(body))
+            return
         self.end_headers()
         if cut is not None:
             self.wfile.write(body[:cut])

@@ -24,10 +24,12 @@ from hvsim_xml import (ACT_ENUMERATE, ACT_GET, ACT_PULL, ACT_RELEASE,
                        fault_cannot_process_filter, fault_dialect_unavailable,
                        fault_destination_unreachable, fault_encoding_limit,
                        fault_invalid_context, fault_invalid_selectors,
-                       fault_invalid_xml, fault_not_found, fault_schema,
+                       fault_invalid_xml, fault_not_found, fault_quota,
+                       fault_schema,
                        parse_xml, q)
 
 DEFAULT_MAX_ENVELOPE = 512000   # Windows MaxEnvelopeSizekb default 500
+MAX_CONTEXTS = 1500             # like WinRM's MaxConcurrentOperationsPerUser
 MIN_MAX_ENVELOPE = 8192
 METHODS = ("AddKvpItems", "ModifyKvpItems", "RemoveKvpItems")
 SERVICE = "Msvm_VirtualSystemManagementService"
@@ -196,6 +198,16 @@ class Endpoint:
                       if not c.busy and now - c.used > self.enum_timeout]:
                 del self.contexts[k]
 
+    def _store(self, ctx):
+        with self.lock:
+            if ctx.id not in self.contexts and \
+                    len(self.contexts) >= MAX_CONTEXTS:
+                raise RequestError(fault_quota(
+                    "The WS-Management service cannot process the request: "
+                    "%d enumeration contexts are open. Release or finish "
+                    "some. " % MAX_CONTEXTS))
+            self.contexts[ctx.id] = ctx
+
     # ---- dispatch ------------------------------------------------------------
     def handle(self, r, job_override=None):
         """Returns (http_status, body bytes). Raises RequestError."""
@@ -263,8 +275,7 @@ class Endpoint:
         pf = PREFIX_STYLES[self.style]
         n, w = pf["n"], pf["w"]
         if not optimize:
-            with self.lock:
-                self.contexts[ctx.id] = ctx
+            self._store(ctx)
             body = ("<%s:EnumerateResponse><%s:EnumerationContext>%s</%s:"
                     "EnumerationContext></%s:EnumerateResponse>" % (
                         n, n, ctx.id, n, n))
@@ -367,8 +378,7 @@ class Endpoint:
                 n, n) if wrapper == "EnumerateResponse" else "")
         else:
             ctx.used = time.monotonic()
-            with self.lock:
-                self.contexts[ctx.id] = ctx
+            self._store(ctx)
             ctx_xml = "<%s:EnumerationContext>%s</%s:EnumerationContext>" % (
                 n, ctx.id, n)
         ip = items_prefix

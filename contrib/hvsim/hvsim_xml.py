@@ -300,3 +300,9 @@ def fault_invalid_parameter(text):
                  "The WS-Management service cannot process the request "
                  "because a parameter is invalid. ", 2150858810,
                  message=text)
+
+
+def fault_quota(text):
+    return Fault(500, "Receiver", ("w", "QuotaLimit"),
+                 "The service is busy servicing other requests. ",
+                 2150858815, message=text)

@@ -105,6 +105,14 @@ class WslWindowsPrefixes(WslBase):
                       "&gt;", out)
         self.assertIn("IntegrationServicesVersion", out)
 
+    def test_identify(self):
+        rc, out = self.wsl("identify", "check")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("<wsmid:ProductVendor>Microsoft Corporation"
+                      "</wsmid:ProductVendor>", out)
+        self.assertIn("<wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/"
+                      "wsman/1/wsman.xsd</wsmid:ProtocolVersion>", out)
+
     def test_get_one_vm(self):
         guid = self.vm_guids()[1]
         rc, out = self.wsl("get", V2 + "/Msvm_ComputerSystem",

@@ -410,6 +410,31 @@ class WsmanTest(unittest.TestCase):
             time.sleep(0.2)
 
 
+class QuotaTest(unittest.TestCase):
+    """Open enumeration contexts are bounded (hostile clients)."""
+
+    def test_context_quota(self):
+        sim = hc.Sim("--synthetic", "1", "--enum-timeout", "3600")
+        try:
+            c = sim.client()
+            ctxs = []
+            while True:
+                r = c.post(hc.enumerate_req(CS, optimize=False))
+                if r.status != 200:
+                    break
+                ctxs.append(r.body_el()[0][0].text)
+                self.assertLessEqual(len(ctxs), 1500)
+            self.assertEqual(len(ctxs), 1500)
+            self.assertEqual(r.fault(), ("w:QuotaLimit", "2150858815"))
+            self.assertEqual(c.post(hc.release_req(CS, ctxs[0])).status, 200)
+            self.assertEqual(c.post(hc.enumerate_req(CS, optimize=False))
+                             .status, 200)
+            c.close()
+        finally:
+            rc, out, err = sim.stop()
+        self.assertEqual(rc, 0, err)
+
+
 class AltPrefixTest(unittest.TestCase):
     """The other prefix style: same namespaces, other prefixes."""
 
