@@ -227,6 +227,60 @@ static wchar_t *platw_cmdline(char *const argv[]) {
   return cmd;
 }
 
+/* Starts cmd suspended with the given standard handles. The child inherits
+ * only those handles (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), not the log file or
+ * anything else the reporter has open; if the system refuses the list
+ * (old console pseudo-handles), plain inheritance is the fallback. */
+static BOOL platw_spawn(wchar_t *cmd, HANDLE in, HANDLE out, HANDLE errh,
+                        PROCESS_INFORMATION *pi) {
+  const DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW;
+  HANDLE list[3];
+  DWORD nlist = 0;
+  HANDLE errdup = NULL;
+  if (errh != NULL && errh != INVALID_HANDLE_VALUE &&
+      !DuplicateHandle(GetCurrentProcess(), errh, GetCurrentProcess(), &errdup,
+                       0, TRUE, DUPLICATE_SAME_ACCESS))
+    errdup = NULL;
+  if (in != NULL && in != INVALID_HANDLE_VALUE)
+    list[nlist++] = in;
+  list[nlist++] = out;
+  if (errdup != NULL)
+    list[nlist++] = errdup;
+
+  STARTUPINFOEXW six;
+  memset(&six, 0, sizeof(six));
+  six.StartupInfo.cb = sizeof(six);
+  six.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  six.StartupInfo.hStdInput = in;
+  six.StartupInfo.hStdOutput = out;
+  six.StartupInfo.hStdError = errdup != NULL ? errdup : errh;
+  BOOL ok = FALSE;
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(NULL, 1, 0, &size);
+  LPPROC_THREAD_ATTRIBUTE_LIST attrs = size > 0 ? malloc(size) : NULL;
+  if (attrs != NULL && InitializeProcThreadAttributeList(attrs, 1, 0, &size)) {
+    six.lpAttributeList = attrs;
+    if (UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+                                  list, nlist * sizeof(HANDLE), NULL, NULL))
+      ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
+                          flags | EXTENDED_STARTUPINFO_PRESENT, NULL, NULL,
+                          &six.StartupInfo, pi);
+    DeleteProcThreadAttributeList(attrs);
+  }
+  free(attrs);
+  if (!ok && (six.lpAttributeList == NULL ||
+              GetLastError() == ERROR_INVALID_PARAMETER)) {
+    six.StartupInfo.cb = sizeof(STARTUPINFOW);
+    ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE, flags, NULL, NULL,
+                        &six.StartupInfo, pi);
+  }
+  DWORD e = GetLastError();
+  if (errdup != NULL)
+    CloseHandle(errdup);
+  SetLastError(e);
+  return ok;
+}
+
 int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
               char **out, size_t *outlen, plat_exec_result_t *res, char *err,
               size_t errlen) {
@@ -264,13 +318,6 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
   SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
   nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
                     &sa, OPEN_EXISTING, 0, NULL);
-  STARTUPINFOW si;
-  memset(&si, 0, sizeof(si));
-  si.cb = sizeof(si);
-  si.dwFlags = STARTF_USESTDHANDLES;
-  si.hStdInput = nul;
-  si.hStdOutput = wr;
-  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   job = CreateJobObjectW(NULL, NULL);
   if (job != NULL) {
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
@@ -279,9 +326,7 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
     SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li,
                             sizeof(li));
   }
-  if (!CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
-                      CREATE_SUSPENDED | CREATE_NO_WINDOW, NULL, NULL, &si,
-                      &pi)) {
+  if (!platw_spawn(cmd, nul, wr, GetStdHandle(STD_ERROR_HANDLE), &pi)) {
     DWORD e = GetLastError();
     snprintf(err, errlen, "cannot run %s: CreateProcessW failed (error %lu%s)",
              argv[0], (unsigned long)e,
