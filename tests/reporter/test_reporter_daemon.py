@@ -255,6 +255,56 @@ class ReporterDaemonTest(unittest.TestCase):
         self.assertIn("reload refused, keeping the running config: %s:3: "
                       "Interval \"nope\"" % conf, text)
 
+    def test_6_daemon_mode(self):
+        """Without --foreground: the parent exits 0, the daemon keeps
+        publishing (logging to LogFile), SIGTERM stops it."""
+        conf = os.path.join(self.tmp.name, "daemon.conf")
+        log_path = os.path.join(self.tmp.name, "daemon.log")
+        with open(conf, "w") as f:
+            f.write("Interval 1\nHostname daemon-mode\nLogFile %s\n"
+                    % log_path)
+        r = subprocess.run([REPORTER, "--config", conf, "--store",
+                            self.guest.store_spec],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pid = None
+        try:
+            d = self.wait_for(lambda d: d["msg"]["host"] == "daemon-mode",
+                              "a message from the daemon")
+            self.wait_for(lambda x: x["gen"] >= d["gen"] + 1,
+                          "the daemon's next message")
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % entry, "rb") as f:
+                        args = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if conf.encode() in args:
+                    pid = int(entry)
+            self.assertIsNotNone(pid, "daemon process not found")
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            # detached: a session of its own (setsid), not the test's
+            self.assertNotEqual(int(fields[3]), os.getsid(0))
+        finally:
+            if pid is not None:
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        with open("/proc/%d/stat" % pid) as f:
+                            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                                break
+                    except OSError:
+                        break
+                    time.sleep(0.1)
+        with open(log_path) as f:
+            text = f.read()
+        self.assertIn("started: store %s" % self.guest.store_spec, text)
+        self.assertIn("stopping after", text)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
