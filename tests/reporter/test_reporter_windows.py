@@ -8,7 +8,7 @@ WINEPREFIX and checks what it leaves in the (Wine) registry:
   - host-pushed settings in ...\\Virtual Machine\\External (hvkvp.cfg.*) are
     applied and the config id is echoed;
   - stale values under "hvkvp." are deleted, foreign values are untouched;
-  - --dry-run writes nothing;
+  - --dry-run writes nothing; a key without access gives a clear error;
   - Exec entries run Windows programs (output parsed, timeout kills);
   - the console loop stops cleanly on Ctrl-C (SIGINT under Wine);
   - "service install/run/uninstall" through Wine's Service Control Manager.
@@ -139,10 +139,12 @@ def decode(items):
 
 
 WINE = None
+HERE = os.path.dirname(os.path.abspath(__file__))
+REGACL = None  # the DACL helper, built into the Wine test directory
 
 
 def setUpModule():
-    global WINE
+    global WINE, REGACL
     for tool in ("wine", "wineboot", "wineserver"):
         if shutil.which(tool) is None:
             raise AssertionError("%s not found: install the Debian packages wine and wine64" % tool)
@@ -152,7 +154,16 @@ def setUpModule():
     if not os.access(CODEC, os.X_OK):
         raise AssertionError("%s not found: build the native tree (target hvkvp-codec) "
                              "and set HVKVP_CODEC" % CODEC)
+    cc = shutil.which("x86_64-w64-mingw32-gcc")
+    if cc is None:
+        raise AssertionError("x86_64-w64-mingw32-gcc not found: install gcc-mingw-w64-x86-64")
     WINE = Wine()
+    REGACL = os.path.join(WINE.dir, "regacl_windows.exe")
+    r = subprocess.run([cc, "-O2", os.path.join(HERE, "regacl_windows.c"), "-static",
+                        "-o", REGACL], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=CMD_TIMEOUT)
+    if r.returncode != 0:
+        raise AssertionError("building regacl_windows.exe failed: %s" % r.stdout.decode())
     WINE.create()
     log("Wine prefix created in %.1f s" % WINE.prefix_seconds)
 
@@ -401,6 +412,22 @@ class ReporterWindowsTest(unittest.TestCase):
             self.assertRegex(state, r"SERVICE_EXIT_CODE\s+:\s+2\s")
         finally:
             WINE.reporter(["service", "uninstall"], check=False)
+
+    def test_access_denied_is_explained(self):
+        # Wine enforces key DACLs: with all access taken away from Guest the
+        # reporter must fail with an error that says what to do.
+        WINE.wine([REGACL, "deny", "Guest"])
+        try:
+            r = WINE.reporter(["--once", "--store", "registry:Guest"], check=False)
+        finally:
+            WINE.wine([REGACL, "allow", "Guest"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Virtual Machine\\Guest", r.stderr)
+        self.assertIn("access denied", r.stderr)
+        self.assertIn("Administrator or LocalSystem", r.stderr)
+        # With access back, the same run works.
+        self.publish_once("registry:Guest")
+        self.decoded("Guest")
 
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
