@@ -64,8 +64,19 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, addr, endpoint, faults, user, password, machine,
-                 vms_info, verbose=False):
+                 vms_info, verbose=False, auth="basic",
+                 allow_unencrypted=False):
         super().__init__(addr, Handler)
+        # auth "negotiate": Kerberos / Negotiate (SPNEGO, NTLM) with MS-WSMV
+        # message sealing through hvsim_gss (python3-gssapi), plus Basic;
+        # "basic": Basic only (Negotiate is still offered, as WinRM does).
+        self.auth = auth
+        self.allow_unencrypted = allow_unencrypted
+        self.https = False
+        self.gss = None
+        if auth == "negotiate":
+            import hvsim_gss
+            self.gss = hvsim_gss
         self.endpoint = endpoint
         self.faults = faults
         self.user = user
@@ -82,6 +93,7 @@ class Server(ThreadingHTTPServer):
         ctx.load_cert_chain(cert, key)
         self.socket = ctx.wrap_socket(self.socket, server_side=True,
                                       do_handshake_on_connect=False)
+        self.https = True
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -118,6 +130,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing -----------------------------------------------------------
     def _send(self, status, body=b"", ctype=SOAP_CT, extra=(), cut=None):
+        res = getattr(self, "_gss_res", None)
+        if res is not None and body and ctype == SOAP_CT:
+            # answer inside the GSS session (sealed if the request was)
+            self._gss_res = None
+            hdrs, body = self._conn_auth.reply(res, body)
+            ctype = dict(hdrs)["Content-Type"]
         self.send_response(status)
         for k, v in extra:
             self.send_header(k, v)
@@ -165,8 +183,46 @@ class Handler(BaseHTTPRequestHandler):
 
     def _unauthorized(self):
         self.server.stats.add("unauthorized")
+        self._gss_res = None
+        if self.server.gss is not None:
+            conn = self._conn_auth_get()
+            conn.ctx, conn.complete = None, False
+            return self._send(401, extra=conn.challenge())
         self._send(401, extra=[("WWW-Authenticate", "Negotiate"),
                                ("WWW-Authenticate", 'Basic realm="WSMAN"')])
+
+    def _conn_auth_get(self):
+        """The GSS state of this connection (one handler per connection)."""
+        conn = getattr(self, "_conn_auth", None)
+        if conn is None:
+            conn = self.server.gss.ConnAuth(
+                allow_unencrypted=self.server.allow_unencrypted)
+            self._conn_auth = conn
+        return conn
+
+    def _gss_accept(self):
+        """Negotiate mode: returns the SOAP request bytes, or None if an
+        answer (401 leg, 400, 413 ...) was already sent."""
+        srv = self.server
+        data = self._read_body(srv.request_limit)
+        if data is None:
+            return None
+        conn = self._conn_auth_get()
+        res = conn.process(self.headers, data, https=srv.https)
+        if res.basic:
+            if not self._authorized():
+                return self._unauthorized()
+            if not srv.https and not srv.allow_unencrypted:
+                # WinRM: Basic needs AllowUnencrypted over HTTP
+                return self._unauthorized()
+            return data
+        if res.respond:
+            if res.status == 401:
+                srv.stats.add("unauthorized")
+            self._gss_res = None
+            return self._send(res.status, res.body, extra=res.headers)
+        self._gss_res = res
+        return res.soap
 
     def _authorized(self):
         h = self.headers.get("Authorization", "")
@@ -259,6 +315,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _wsman(self):
         srv = self.server
+        self._gss_res = None
+        if srv.gss is not None:
+            data = self._gss_accept()
+            if data is None:
+                return None
+            return self._soap(data)
         if not self._authorized():
             # Drain the body so the connection stays usable (keep-alive).
             if self._read_body(srv.request_limit) is None:
@@ -267,6 +329,10 @@ class Handler(BaseHTTPRequestHandler):
         data = self._read_body(srv.request_limit)
         if data is None:
             return None
+        return self._soap(data)
+
+    def _soap(self, data):
+        srv = self.server
         try:
             req = parse_request(data)
         except RequestError as e:
