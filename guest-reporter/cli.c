@@ -119,6 +119,10 @@ static int cli_config(const cli_flags_t *f, rcfg_t *c, char *err,
     return -1;
   }
   c->interval_ms = f->interval_ms;
+  if (rcfg_check_collectors(c, e, sizeof(e)) != 0) {
+    snprintf(err, errlen, "%s: %s", f->config, e);
+    return -1;
+  }
   return 0;
 }
 

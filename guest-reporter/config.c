@@ -4,6 +4,7 @@
  * Every error names the place ("file:line: ...", "item hvkvp.cfg.x: ...").
  */
 #include "config.h"
+#include "collect.h"
 #include "log.h"
 #include "platform.h"
 
@@ -410,6 +411,30 @@ int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
     p += n;
     if (*p == '\n')
       p++;
+  }
+  return 0;
+}
+
+int rcfg_check_collectors(const rcfg_t *c, char *err, size_t errlen) {
+  char tmp[RCFG_LIST_LEN];
+  snprintf(tmp, sizeof(tmp), "%s", c->collectors);
+  size_t n;
+  const collector_t *t = collectors_platform(&n);
+  char *save = NULL;
+  for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
+       w = strtok_r(NULL, " ,\t", &save)) {
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+      found = strcmp(t[i].name, w) == 0;
+    for (size_t i = 0; i < c->n_exec && !found; i++)
+      found = strcmp(c->exec[i].name, w) == 0;
+    if (!found) {
+      snprintf(err, errlen,
+               "Collectors: \"%.64s\" is neither a collector of this "
+               "platform nor an Exec name",
+               w);
+      return -1;
+    }
   }
   return 0;
 }

@@ -53,6 +53,9 @@ int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
                     size_t errlen);
 /* Reads and parses path. -1 with "path: reason" or "path:line: ..." */
 int rcfg_load_file(rcfg_t *c, const char *path, char *err, size_t errlen);
+/* Every Collectors word must be a collector of this platform or an Exec
+ * name. -1 with err naming the unknown word. */
+int rcfg_check_collectors(const rcfg_t *c, char *err, size_t errlen);
 /* Applies one setting by its config-file key (also used for flags). */
 int rcfg_set(rcfg_t *c, const char *key, const char *value, char *err,
              size_t errlen);

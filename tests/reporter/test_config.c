@@ -450,6 +450,22 @@ static void test_trimmed_reported(void **state) {
   rmdir(dir);
 }
 
+static void test_check_collectors(void **state) {
+  rcfg_t c;
+  rcfg_defaults(&c);
+  char err[256] = "";
+  assert_int_equal(rcfg_parse_text(&c,
+                                   "Collectors \"cpu, df mine\"\n"
+                                   "Exec mine \"/bin/true\"\n",
+                                   "t.conf", err, sizeof(err)),
+                   0);
+  assert_int_equal(rcfg_check_collectors(&c, err, sizeof(err)), 0);
+  snprintf(c.collectors, sizeof(c.collectors), "cpu gpu");
+  assert_int_equal(rcfg_check_collectors(&c, err, sizeof(err)), -1);
+  assert_string_equal(err, "Collectors: \"gpu\" is neither a collector of "
+                           "this platform nor an Exec name");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -457,6 +473,7 @@ int main(void) {
       cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_load_file_errors),
       cmocka_unit_test(test_example_config),
+      cmocka_unit_test(test_check_collectors),
       cmocka_unit_test(test_pushed_parse),
       cmocka_unit_test(test_pushed_apply_and_reject),
       cmocka_unit_test(test_gen_continues_after_restart),
