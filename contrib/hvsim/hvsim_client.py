@@ -46,6 +46,11 @@ def envelope(action, uri, body, extra=""):
         ENV_NS, _hdr(action, uri, extra), body)).encode()
 
 
+def op_timeout(seconds):
+    return "<wsman:OperationTimeout>PT%.3fS</wsman:OperationTimeout>" % \
+        seconds
+
+
 def max_env(n):
     return "<wsman:MaxEnvelopeSize>%d</wsman:MaxEnvelopeSize>" % n if n \
         else ""

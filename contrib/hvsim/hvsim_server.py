@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from hvsim_faults import RuleError
 from hvsim_wsman import RequestError, parse_request
-from hvsim_xml import Fault, fault_internal
+from hvsim_xml import Fault, fault_internal, fault_timed_out
 
 SOAP_CT = "application/soap+xml;charset=UTF-8"
 MAX_ADMIN_BODY = 1 << 20
@@ -347,9 +347,14 @@ class Handler(BaseHTTPRequestHandler):
             srv.stats.add("faults_injected", len(rules))
         job_override = {}
         truncate = False
-        for r in rules:
-            if r.kind == "latency":
-                time.sleep(r.delay)
+        delay = sum(r.delay for r in rules if r.kind == "latency")
+        if delay:
+            if req.timeout is not None and delay > req.timeout:
+                # WinRM gives up after OperationTimeout with w:TimedOut
+                time.sleep(req.timeout)
+                return self._fault(fault_timed_out(), req.message_id,
+                                   req.operation_id)
+            time.sleep(delay)
         for r in rules:
             if r.kind == "auth":
                 return self._unauthorized()

@@ -50,6 +50,7 @@ class Request:
         self.cls = None
         self.method = None
         self.options = {}
+        self.timeout = None     # wsman:OperationTimeout, seconds
 
 
 def _text(el):
@@ -83,6 +84,12 @@ def parse_request(data):
             except ValueError:
                 raise RequestError(fault_schema(
                     "MaxEnvelopeSize %r is not a number." % mes))
+        ot = _text(hdr.find(q(NS_W, "OperationTimeout")))
+        if ot:
+            r.timeout = parse_duration(ot)
+            if r.timeout is None:
+                raise RequestError(fault_schema(
+                    "OperationTimeout %r is not an xs:duration." % ot))
         ss = hdr.find(q(NS_W, "SelectorSet"))
         if ss is not None:
             r.selectors = _selectors(ss)
@@ -115,6 +122,20 @@ def parse_request(data):
     else:
         r.label = "Other"
     return r
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?"
+                       r"(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text):
+    """xs:duration as WS-Man uses it (PT60.000S, PT1M30S) -> seconds."""
+    m = _DURATION.match(text.strip())
+    if not m or text.strip() in ("P", "PT"):
+        return None
+    d, h, mi, sec = m.groups()
+    return (int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60
+            + float(sec or 0))
 
 
 def _wql_class(body):

@@ -126,6 +126,19 @@ class FaultTest(unittest.TestCase):
         self.ok(self.c.post(hc.get_req(CS, [("Name", self.guids[0])])))
         self.assertEqual(self.fired(), [1])
 
+    def test_latency_beyond_operation_timeout_is_timed_out(self):
+        self.rules({"kind": "latency", "delay": 3, "action": "Enumerate"})
+        r = self.c.post(hc.envelope(
+            "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate", CS,
+            "<wsen:Enumerate/>", hc.op_timeout(0.2)))
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.fault(), ("w:TimedOut", "2150858793"))
+        r = self.c.post(hc.envelope(
+            "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate", CS,
+            "<wsen:Enumerate/>", "<wsman:OperationTimeout>soon"
+            "</wsman:OperationTimeout>"))
+        self.assertEqual(r.fault()[0], "w:SchemaValidationError")
+
     def job(self, method, items, guid=None):
         r = self.c.post(hc.kvp_invoke_req(method, guid or self.guids[0],
                                           items))
