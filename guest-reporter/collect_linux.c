@@ -685,9 +685,9 @@ static int cl_processes(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
       continue;
     /* "pid (comm) S ...": comm is at most 64 bytes, so the state is in
      * the first 256; open/read on the stack (this runs per process). */
-    char path[PATH_MAX + 64], buf[256];
-    snprintf(path, sizeof(path), "%s/%.32s/stat", dirpath, de->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "%.32s/stat", de->d_name);
+    int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       continue; /* exited meanwhile */
     ssize_t got = read(fd, buf, sizeof(buf) - 1);
