@@ -24,6 +24,8 @@
 /* Data buffer: a value of HVKVP_VALUE_LEN - 1 UTF-8 bytes never needs more
  * UTF-16 units than that, plus the NUL. Anything larger is over the limit. */
 #define REGSTORE_DATA_UNITS HVKVP_VALUE_LEN
+/* Pushed settings read at most (PREFIX.cfg.* values in External). */
+#define REGSTORE_MAX_CONFIG_ITEMS 256
 
 typedef struct {
   hvkvp_store_t base; /* first: the store.h view */
@@ -115,8 +117,8 @@ static int regstore_sz_units(const wchar_t *data, DWORD cb) {
 /* Reads every value of key h whose UTF-8 name starts with `match` into out.
  * strict = 0 (own items): a value over the size limit, of another type or
  * not valid UTF-16 is listed with an empty value, so the encoder sees it and
- * deletes it. strict = 1 (pushed configuration): such a value is an error
- * that names it. */
+ * deletes it. strict = 1 (pushed configuration): such a value, or more than
+ * REGSTORE_MAX_CONFIG_ITEMS matching values, is an error that names it. */
 static int regstore_read_matching(regstore_t *rs, HKEY h, const char *keyname,
                                   const char *match, int strict,
                                   hvkvp_items_t *out, char *err,
@@ -159,6 +161,11 @@ static int regstore_read_matching(regstore_t *rs, HKEY h, const char *keyname,
     else if (regstore_utf8(rs->data_buf, regstore_sz_units(rs->data_buf, cb),
                            value, sizeof(value)) < 0)
       bad = "is not valid UTF-16 or is longer than the limit of 2047 bytes";
+    if (strict && out->n >= REGSTORE_MAX_CONFIG_ITEMS) {
+      snprintf(err, errlen, "%s\\%s: more than %d '%s*' values",
+               REGSTORE_BASE_TEXT, keyname, REGSTORE_MAX_CONFIG_ITEMS, match);
+      return -1;
+    }
     if (bad != NULL) {
       if (strict) {
         snprintf(err, errlen, "%s\\%s value '%s' %s", REGSTORE_BASE_TEXT,

@@ -113,8 +113,8 @@ class Wine:
                 values[m.group(1)] = (m.group(2), m.group(3) or "")
         return values
 
-    def reg_add(self, sub, name, data):
-        self.wine(["reg", "add", VM_KEY + "\\" + sub, "/v", name, "/t", "REG_SZ",
+    def reg_add(self, sub, name, data, typ="REG_SZ"):
+        self.wine(["reg", "add", VM_KEY + "\\" + sub, "/v", name, "/t", typ,
                    "/d", data, "/f"])
 
     def reg_delete_key(self, sub):
@@ -259,6 +259,26 @@ class ReporterWindowsTest(unittest.TestCase):
         ext = WINE.reg_query("External")
         self.assertEqual(set(ext), {"hvkvp.cfg.interval", "hvkvp.cfg.id", "unrelated.setting"},
                          "the reporter must not change External")
+
+    def test_bad_pushed_values_are_named(self):
+        # A pushed value that is not a string, or over the size limit, is
+        # refused with its name; the reporter keeps publishing without it.
+        WINE.reg_add("External", "hvkvp.cfg.id", "cfg-dword")
+        WINE.reg_add("External", "hvkvp.cfg.interval", "30", typ="REG_DWORD")
+        r, _ = self.publish_once("registry:Auto")
+        self.assertRegex(r.stderr, r"hvkvp\.cfg\.interval'? is not a string")
+        ans, _ = self.decoded("Auto")
+        self.assertEqual(ans["msg"]["config"], "")
+        WINE.reg_add("External", "hvkvp.cfg.interval", "30")
+        WINE.reg_add("External", "hvkvp.cfg.tags", "a=" + "b" * 3000)
+        r, _ = self.publish_once("registry:Auto")
+        self.assertRegex(r.stderr, r"hvkvp\.cfg\.tags'? is longer than the limit")
+        ans, _ = self.decoded("Auto")
+        self.assertEqual(ans["msg"]["config"], "")
+        WINE.wine(["reg", "delete", VM_KEY + "\\External", "/v", "hvkvp.cfg.tags", "/f"])
+        self.publish_once("registry:Auto")
+        ans, _ = self.decoded("Auto")
+        self.assertEqual((ans["msg"]["config"], ans["msg"]["interval"]), ("cfg-dword", 30))
 
     def test_stale_deleted_foreign_untouched(self):
         foreign = {
