@@ -240,6 +240,8 @@ static int pool_read_items(pool_store_t *ps, int pool, const char *pfx,
       continue;
     if (skip_tombstones && pool_is_tombstone(k, pfx, pfxlen))
       continue;
+    if (hvkvp_items_get(out, k) != NULL)
+      continue; /* a duplicate key: the first record is the one kept */
     pool_value(&pf, i, value);
     if (hvkvp_items_set(out, k, value) != 0) {
       snprintf(err, errlen, "%s: out of memory", path);
@@ -306,8 +308,10 @@ static int pool_set(pool_file_t *pf, const char *key, const char *value,
       unsigned char *nd = realloc(*dead, ncap);
       if (nb != NULL)
         pf->buf = nb;
-      if (nd != NULL)
+      if (nd != NULL) {
+        memset(nd + pf->cap, 0, ncap - pf->cap);
         *dead = nd;
+      }
       if (nb == NULL || nd == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
@@ -388,14 +392,8 @@ static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
     return -1;
   }
   int rc = -1;
-  /* 1. the new slot's chunks */
-  for (size_t i = 0; i + 1 < f->put.n; i++) {
-    if (pool_set(&pf, f->put.v[i].key, f->put.v[i].value, pfx, pfxlen, &dead,
-                 path, err, errlen) != 0)
-      goto out;
-  }
-  /* 2. deletions: mark, tombstone those followed by a live record, then cut
-   * the dead tail. */
+  /* Records to delete are marked first: none of them is named by the
+   * current head, so the new chunks may take their place at once. */
   for (size_t d = 0; d < f->n_del; d++) {
     if (strncmp(f->del[d], pfx, pfxlen) != 0)
       continue; /* never delete a foreign key */
@@ -417,6 +415,14 @@ static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
         dead[j] = 1;
     }
   }
+  /* 1. the new slot's chunks */
+  for (size_t i = 0; i + 1 < f->put.n; i++) {
+    if (pool_set(&pf, f->put.v[i].key, f->put.v[i].value, pfx, pfxlen, &dead,
+                 path, err, errlen) != 0)
+      goto out;
+  }
+  /* 2. deletions left over: tombstones where a live record follows, then
+   * the dead tail is cut. */
   size_t keep = pf.nrec;
   while (keep > 0 && (dead[keep - 1] ||
                       pool_is_tombstone(pool_key(&pf, keep - 1), pfx, pfxlen)))

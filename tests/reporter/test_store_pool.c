@@ -341,6 +341,29 @@ static void test_open_errors(void **state) {
   hvkvp_items_free(&it);
 }
 
+static void test_duplicate_own_keys(void **state) {
+  fx_t *fx = *state;
+  unsigned char buf[3 * REC];
+  make_record(buf, "hvkvp.x", "first", NULL);
+  make_record(buf + REC, "foreign", "f", NULL);
+  make_record(buf + 2 * REC, "hvkvp.x", "second", NULL);
+  write_file(fx->pool1, buf, sizeof(buf));
+  hvkvp_items_t cur;
+  char err[256];
+  assert_int_equal(fx->s->read_own(fx->s, "hvkvp", &cur, err, sizeof(err)), 0);
+  assert_int_equal(cur.n, 1);
+  assert_string_equal(hvkvp_items_get(&cur, "hvkvp.x"), "first");
+  hvkvp_items_free(&cur);
+  publish(fx, 2, 1, 0); /* hvkvp.x is stale: both copies go */
+  expect_decoded(fx, 2, 1);
+  size_t n;
+  unsigned char *b = read_file(fx->pool1, &n);
+  for (size_t i = 0; i + REC <= n; i += REC)
+    assert_string_not_equal((char *)b + i, "hvkvp.x");
+  assert_memory_equal(b + REC, buf + REC, REC);
+  free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_roundtrip_empty_dir, setup,
@@ -354,6 +377,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_own_record_bound, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_config_pool0, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_own_keys, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
