@@ -161,7 +161,13 @@ class Response:
         sub = f.find("%s/%s/%s" % (q(NS_S, "Code"), q(NS_S, "Subcode"),
                                    q(NS_S, "Value"))).text
         wf = f.find("%s/%s" % (q(NS_S, "Detail"), q(NS_F, "WSManFault")))
-        return sub, (wf.get("Code") if wf is not None else None)
+        if wf is not None:
+            return sub, wf.get("Code")
+        # WMI as the source (Server 2012+): p:MSFT_WmiError/p:error_Code
+        for el in f.iter():
+            if el.tag.endswith("/MSFT_WmiError}error_Code"):
+                return sub, el.text
+        return sub, None
 
 
 class Client:

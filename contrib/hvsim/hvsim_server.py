@@ -401,5 +401,6 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         srv.stats.add("soap_faults")
         body = fault.render(srv.endpoint.style, srv.machine, relates_to,
-                            operation_id).encode("utf-8")
+                            operation_id, srv.endpoint.wmi_fault_style
+                            ).encode("utf-8")
         return self._send(fault.http_status, body)

@@ -181,8 +181,10 @@ class Endpoint:
     """Answers WS-Man requests against a Model."""
 
     def __init__(self, model, style="windows", enum_timeout=60.0,
-                 max_batch_items=32000, max_envelope=DEFAULT_MAX_ENVELOPE):
+                 max_batch_items=32000, max_envelope=DEFAULT_MAX_ENVELOPE,
+                 wmi_fault_style="cim"):
         self.model = model
+        self.wmi_fault_style = wmi_fault_style
         self.style = style
         self.enum_timeout = enum_timeout
         self.max_batch_items = max_batch_items

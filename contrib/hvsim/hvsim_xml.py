@@ -138,7 +138,7 @@ class Fault:
 
     def __init__(self, http_status, code, subcode, reason, wsman_code,
                  message=None, action=ACT_WSMAN_FAULT, provider=None,
-                 detail=None):
+                 detail=None, wmi=None):
         self.http_status = http_status
         self.code = code
         self.subcode = subcode
@@ -147,12 +147,66 @@ class Fault:
         self.message = message if message is not None else reason
         self.action = action
         self.provider = provider
+        # WMI as the source: (CIMStatusCode, error_Category). Rendered as
+        # p:MSFT_WmiError in s:Detail (Windows Server 2012 and later), or
+        # with wmi_style "provider" as f:WSManFault/f:ProviderFault (2008 R2).
+        self.wmi = wmi
         self.detail = detail
 
-    def render(self, style, machine, relates_to=None, operation_id=None):
+    def _wmi_error(self, style):
+        pf = PREFIX_STYLES[style]
+        xsi = pf["xsi"]
+        status, category = self.wmi
+        message = self.provider[1] if self.provider else self.message
+        props = [("CIMStatusCode", "cimUnsignedInt", str(status)),
+                 ("CIMStatusCodeDescription", "cimString", None),
+                 ("ErrorSource", "cimString", None),
+                 ("ErrorSourceFormat", "cimUnsignedShort", "0"),
+                 ("ErrorType", "cimUnsignedShort", "0"),
+                 ("Message", "cimString", message),
+                 ("MessageID", "cimString", "HRESULT 0x%08x"
+                  % self.wsman_code),
+                 ("OtherErrorSourceFormat", "cimString", None),
+                 ("OtherErrorType", "cimString", None),
+                 ("OwningEntity", "cimString", None),
+                 ("PerceivedSeverity", "cimUnsignedShort", "0"),
+                 ("ProbableCause", "cimUnsignedShort", "0"),
+                 ("ProbableCauseDescription", "cimString", None),
+                 ("error_Category", "cimUnsignedInt", str(category)),
+                 ("error_Code", "cimUnsignedInt", str(self.wsman_code)),
+                 ("error_Type", "cimString", "HRESULT"),
+                 ("error_WindowsErrorMessage", "cimString", message)]
+        out = ['<p:MSFT_WmiError b:IsCIM_Error="true" xmlns:b="%s" '
+               'xmlns:cim="%s" xmlns:p="http://schemas.dmtf.org/wbem/wscim/1/'
+               'cim-schema/2/MSFT_WmiError" %s:type="p:MSFT_WmiError_Type" '
+               'xmlns:%s="%s">' % (NS_B, NS_CIM, xsi, xsi, NS_XSI)]
+        for name, typ, val in props:
+            if val is None:
+                out.append('<p:%s %s:nil="true" %s:type="cim:%s"/>'
+                           % (name, xsi, xsi, typ))
+            else:
+                out.append('<p:%s %s:type="cim:%s">%s</p:%s>'
+                           % (name, xsi, typ, esc(val), name))
+        out.append("</p:MSFT_WmiError>")
+        return "".join(out)
+
+    def render(self, style, machine, relates_to=None, operation_id=None,
+               wmi_style="cim"):
         pf = PREFIX_STYLES[style]
         s, w = pf["s"], pf["w"]
         sub_prefix = pf[self.subcode[0]]
+        if self.wmi and wmi_style == "cim":
+            body = ("<{s}:Fault><{s}:Code><{s}:Value>{s}:{code}</{s}:Value>"
+                    "<{s}:Subcode><{s}:Value>{sp}:{sub}</{s}:Value>"
+                    "</{s}:Subcode></{s}:Code><{s}:Reason>"
+                    "<{s}:Text xml:lang=\"en-US\">{reason}</{s}:Text>"
+                    "</{s}:Reason><{s}:Detail>{err}</{s}:Detail></{s}:Fault>"
+                    ).format(s=s, code=self.code, sp=sub_prefix,
+                             sub=self.subcode[1], reason=esc(self.reason),
+                             err=self._wmi_error(style))
+            return envelope(style, self.action, body, relates_to,
+                            operation_id, extra_ns=[("x", NS_X), ("e", NS_E),
+                                                    ("n", NS_N)])
         if self.provider:
             pcode, pmsg, pext = self.provider
             inner = ('<f:ProviderFault provider="WMI Provider" '
@@ -215,7 +269,8 @@ def fault_destination_unreachable(resource_uri, wmi_message):
                  "defined by the WS-Addressing To header. ", 2150858770,
                  action=ACT_ADDR_FAULT,
                  provider=(2150858770, wmi_message, None),
-                 message=resource_uri, detail="InvalidResourceURI")
+                 message=resource_uri, detail="InvalidResourceURI",
+                 wmi=(5, 13))  # CIM_ERR_INVALID_CLASS, ObjectNotFound
 
 
 def fault_not_found():
@@ -223,7 +278,10 @@ def fault_not_found():
                  "The WS-Management service cannot process the request. The "
                  "service cannot find the resource identified by the "
                  "resource URI and selectors. ", 2150858752,
-                 action=ACT_ADDR_FAULT)
+                 action=ACT_ADDR_FAULT,
+                 provider=(2150858752, "The WMI service reported that the "
+                           "requested instance was not found. ", None),
+                 wmi=(6, 13))  # CIM_ERR_NOT_FOUND, ObjectNotFound
 
 
 def fault_invalid_selectors(detail, text):
@@ -252,7 +310,8 @@ def fault_cannot_process_filter(wmi_message, query):
                  "might be missing or it might be invalid. Change the filter "
                  "and try the request again.  ", 2150858778,
                  action=ACT_ENUM_FAULT, provider=(2150858778, wmi_message,
-                                                  ext))
+                                                  ext),
+                 wmi=(15, 5))  # CIM_ERR_INVALID_QUERY, InvalidArgument
 
 
 def fault_dialect_unavailable(dialect):

@@ -13,7 +13,11 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
 import hvsim_client as hc  # noqa: E402
-from hvsim_xml import NS_A, NS_N, NS_S, NS_W, NS_XSI, q  # noqa: E402
+from hvsim_xml import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q  # noqa: E402
+
+MSFT_WMIERROR = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/" \
+    "MSFT_WmiError"
+NS_FAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 
 KVP = hc.class_uri("Msvm_KvpExchangeComponent")
 CS = hc.class_uri("Msvm_ComputerSystem")
@@ -165,9 +169,14 @@ class WsmanTest(unittest.TestCase):
             self.assertEqual(r.fault(), ("n:CannotProcessFilter",
                                          "2150858778"), query)
             f = r.body_el().find(q(NS_S, "Fault"))
-            self.assertIsNotNone(f.find(".//{%s}ProviderFault"
-                                        % "http://schemas.microsoft.com/wbem"
-                                        "/wsman/1/wsmanfault"))
+            err = f.find("%s/{%s}MSFT_WmiError" % (q(NS_S, "Detail"),
+                                                   MSFT_WMIERROR))
+            self.assertIsNotNone(err, r.body[:600])
+            self.assertEqual(err.get(q(NS_B, "IsCIM_Error")), "true")
+            self.assertEqual(err.findtext("{%s}CIMStatusCode"
+                                          % MSFT_WMIERROR), "15")
+            self.assertEqual(err.findtext("{%s}error_Type" % MSFT_WMIERROR),
+                             "HRESULT")
             action = r.root.find("%s/%s" % (q(NS_S, "Header"),
                                             q(NS_A, "Action"))).text
             self.assertEqual(action, "http://schemas.xmlsoap.org/ws/2004/09/"
@@ -437,6 +446,24 @@ class QuotaTest(unittest.TestCase):
 
 class AltPrefixTest(unittest.TestCase):
     """The other prefix style: same namespaces, other prefixes."""
+
+    def test_provider_style_wmi_faults(self):
+        sim = hc.Sim("--synthetic", "1", "--wmi-faults", "provider")
+        try:
+            c = sim.client()
+            r = c.post(hc.enumerate_req(ALL, "SELECT * FROM Msvm_Nope"))
+            self.assertEqual(r.fault(), ("n:CannotProcessFilter",
+                                         "2150858778"))
+            outer = r.body_el().find(".//{%s}WSManFault" % NS_FAULT)
+            self.assertEqual(outer.get("Machine"), "HVSIM-HOST")
+            inner = outer.find("{%s}Message/{%s}ProviderFault/{%s}WSManFault"
+                               % (NS_FAULT, NS_FAULT, NS_FAULT))
+            self.assertIn("class does not exist",
+                          inner.findtext("{%s}Message" % NS_FAULT))
+            c.close()
+        finally:
+            rc, out, err = sim.stop()
+        self.assertEqual(rc, 0, err)
 
     def test_alt_prefixes(self):
         sim = hc.Sim("--synthetic", "2", "--prefix-style", "alt")
