@@ -28,11 +28,14 @@
 #define REGSTORE_MAX_CONFIG_ITEMS 256
 
 typedef struct {
-  hvkvp_store_t base; /* first: the store.h view */
-  HKEY pub;           /* Auto or Guest, opened for read and write */
-  char pub_name[8];   /* "Auto" / "Guest" */
-  wchar_t *name_buf;  /* REGSTORE_NAME_MAX + 1 units */
-  wchar_t *data_buf;  /* REGSTORE_DATA_UNITS units */
+  hvkvp_store_t base;      /* first: the store.h view */
+  HKEY pub;                /* Auto or Guest, opened for read and write; NULL
+                              until the key exists (created by the first publish,
+                              so a dry run creates nothing) */
+  const wchar_t *pub_path; /* under HKLM */
+  char pub_name[8];        /* "Auto" / "Guest" */
+  wchar_t *name_buf;       /* REGSTORE_NAME_MAX + 1 units */
+  wchar_t *data_buf;       /* REGSTORE_DATA_UNITS units */
 } regstore_t;
 
 /* Writes "what: <system message> (error N)" into err. */
@@ -191,6 +194,33 @@ static int regstore_prefix_ok(const char *prefix, char *err, size_t errlen) {
   return 0;
 }
 
+/* Opens the publish key if it exists (create = 0) or opens or creates it
+ * (create = 1). 0 with rs->pub set, 0 with rs->pub NULL when the key does not
+ * exist and create = 0, -1 with err. */
+static int regstore_pub_key(regstore_t *rs, int create, char *err,
+                            size_t errlen) {
+  if (rs->pub != NULL)
+    return 0;
+  const REGSAM sam = KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_WOW64_64KEY;
+  HKEY h = NULL;
+  LONG rc;
+  if (create)
+    rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, rs->pub_path, 0, NULL,
+                         REG_OPTION_NON_VOLATILE, sam, NULL, &h, NULL);
+  else
+    rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, rs->pub_path, 0, sam, &h);
+  if (rc == ERROR_FILE_NOT_FOUND && !create)
+    return 0;
+  if (rc != ERROR_SUCCESS) {
+    regstore_err(err, errlen, rc, "%s %s\\%s",
+                 create ? "opening or creating" : "opening", REGSTORE_BASE_TEXT,
+                 rs->pub_name);
+    return -1;
+  }
+  rs->pub = h;
+  return 0;
+}
+
 static int regstore_read_own(hvkvp_store_t *s, const char *prefix,
                              hvkvp_items_t *out, char *err, size_t errlen) {
   regstore_t *rs = (regstore_t *)s;
@@ -199,6 +229,10 @@ static int regstore_read_own(hvkvp_store_t *s, const char *prefix,
     return -1;
   char match[HVKVP_PREFIX_LEN + 1];
   snprintf(match, sizeof(match), "%s.", prefix);
+  if (regstore_pub_key(rs, 0, err, errlen) != 0)
+    return -1;
+  if (rs->pub == NULL)
+    return 0; /* no key yet: nothing of ours */
   if (regstore_read_matching(rs, rs->pub, rs->pub_name, match, 0, out, err,
                              errlen) != 0) {
     hvkvp_items_free(out);
@@ -312,6 +346,8 @@ static int regstore_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
   regstore_t *rs = (regstore_t *)s;
   if (regstore_frame_prefix(f, err, errlen) == 0)
     return -1;
+  if (regstore_pub_key(rs, 1, err, errlen) != 0)
+    return -1;
   for (size_t i = 0; i + 1 < f->put.n; i++)
     if (regstore_set(rs, f->put.v[i].key, f->put.v[i].value, err, errlen) != 0)
       return -1;
@@ -359,13 +395,9 @@ hvkvp_store_t *store_registry_open(const char *subkey, char *err,
     return NULL;
   }
   snprintf(rs->pub_name, sizeof(rs->pub_name), "%s", subkey);
-  LONG rc = RegCreateKeyExW(
-      HKEY_LOCAL_MACHINE, wsub, 0, NULL, REG_OPTION_NON_VOLATILE,
-      KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_WOW64_64KEY, NULL, &rs->pub, NULL);
-  if (rc != ERROR_SUCCESS) {
-    rs->pub = NULL;
-    regstore_err(err, errlen, rc, "opening or creating %s\\%s",
-                 REGSTORE_BASE_TEXT, subkey);
+  rs->pub_path = wsub;
+  /* An existing key is opened now, so that missing rights show at start. */
+  if (regstore_pub_key(rs, 0, err, errlen) != 0) {
     regstore_close(&rs->base);
     return NULL;
   }

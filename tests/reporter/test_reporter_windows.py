@@ -323,6 +323,10 @@ class ReporterWindowsTest(unittest.TestCase):
         msg = json.loads(r.stdout.strip().split("\n")[-1])
         self.check_message(msg)
         self.assertEqual((WINE.reg_query("Auto"), WINE.reg_query("Guest")), before)
+        # Not even the missing key is created.
+        self.assertIsNone(before[1])
+        WINE.reporter(["--once", "--dry-run", "--store", "registry:Guest"])
+        self.assertIsNone(WINE.reg_query("Guest"), "a dry run created the Guest key")
 
     def wine_processes(self, name):
         """Linux pids of Wine processes of this prefix whose command line
