@@ -453,6 +453,22 @@ class ReporterWindowsTest(unittest.TestCase):
         self.publish_once("registry:Guest")
         self.decoded("Guest")
 
+    def test_include_loopback(self):
+        # GetIfTable2 lists the loopback interface ("lo" under Wine); it is
+        # reported only with IncludeLoopback true.
+        def ifaces(extra):
+            r = WINE.reporter(["--dry-run"] + extra)
+            msg = json.loads(r.stdout.strip().split("\n")[-1])
+            return {vl["plugin_instance"]: vl for vl in self.vls(msg, "interface", "if_octets")}
+        conf = os.path.join(WINE.dir, "loopback.conf")
+        with open(conf, "w") as f:
+            f.write("IncludeLoopback true\n")
+        with_lo = ifaces(["--config", "Z:" + conf.replace("/", "\\")])
+        without = ifaces([])
+        self.assertIn("lo", with_lo)
+        self.assertNotIn("lo", without)
+        self.assertEqual(set(with_lo) - {"lo"}, set(without))
+
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
         self.assertNotEqual(r.returncode, 0)
