@@ -87,6 +87,16 @@ class Server(ThreadingHTTPServer):
         self.stats = Stats()
         self.request_limit = endpoint.server_max_envelope
 
+    def handle_error(self, request, client_address):
+        """One line instead of a traceback; dropped connections (and TLS
+        handshakes that fail, e.g. plain HTTP on the TLS port) only with
+        --verbose."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (OSError, ssl.SSLError)) and not self.verbose:
+            return
+        sys.stderr.write("hvsim: connection from %s:%s: %r\n"
+                         % (client_address[0], client_address[1], exc))
+
     def enable_tls(self, cert, key):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -47,6 +47,7 @@ class FaultTest(unittest.TestCase):
         cls.c.close()
         rc, out, err = cls.sim.stop()
         assert rc == 0, (rc, err)
+        assert "Traceback" not in err, err
 
     def setUp(self):
         st, _ = self.c.admin("DELETE", "/hvsim/faults")

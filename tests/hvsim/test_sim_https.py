@@ -43,6 +43,7 @@ class HttpsTest(unittest.TestCase):
         finally:
             rc, out, err = sim.stop()
         self.assertEqual(rc, 0, err)
+        self.assertNotIn("Traceback", err)
         self.assertFalse(os.path.exists(cert), "temporary cert left behind")
 
     def test_given_cert_and_key(self):

@@ -59,6 +59,7 @@ class WsmanTest(unittest.TestCase):
         cls.c.close()
         rc, out, err = cls.sim.stop()
         assert rc == 0, (rc, out, err)
+        assert "Traceback" not in err and "internal error" not in err, err
 
     def vm_guids(self):
         items, _ = self.c.enumerate_all(
