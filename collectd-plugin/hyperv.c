@@ -8,6 +8,7 @@
 #include "cimxml.h"
 #include "hv_errors.h"
 #include "hyperv_int.h"
+#include "kvp_sax.h"
 #include "wmi_classes.h"
 #include "wsman.h"
 #include "xmlutil.h"
@@ -18,9 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Bounds on what one host may make us hold: items per VM and pool (Hyper-V
- * itself refuses far fewer), and VMs per host. */
-#define HV_MAX_ITEMS_PER_POOL 4096
+/* Bound on what one host may make us hold (items per pool: kvp_sax.h). */
 #define HV_MAX_VMS 65536
 
 struct hv_host {
@@ -105,28 +104,6 @@ void hv_vms_free(hv_vms_t *vms) {
 
 /* ---- GUIDs ---- */
 
-/* 1 if s[0..36) is a GUID (8-4-4-4-12 hex digits), optionally in braces. */
-static int hv_guid_norm(const char *s, size_t len, char out[37]) {
-  if (len == 38 && s[0] == '{' && s[37] == '}') {
-    s++;
-    len = 36;
-  }
-  if (len != 36)
-    return 0;
-  for (size_t i = 0; i < 36; i++) {
-    char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-')
-        return 0;
-    } else if (!isxdigit((unsigned char)c)) {
-      return 0;
-    }
-    out[i] = (char)toupper((unsigned char)c);
-  }
-  out[36] = '\0';
-  return 1;
-}
-
 /* ---- the join map: VM GUID -> index in the result ---- */
 typedef struct {
   size_t cap;    /* power of two */
@@ -210,7 +187,7 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   }
   char guid[37];
   /* VMs are named by their GUID; the host is named by its computer name. */
-  if (!have_name || !hv_guid_norm(name, strlen(name), guid))
+  if (!have_name || !kvps_guid_norm(name, strlen(name), guid))
     return 0;
   if (l->vms->n >= HV_MAX_VMS)
     return hv_err_set(err, HV_ERR_PARSE, "more than %d VMs listed", HV_MAX_VMS);
@@ -233,168 +210,62 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   return 0;
 }
 
-/* Appends an item without looking for its key (hv_items_dedupe() runs once
- * per component afterwards): hvkvp_items_set() is linear per call. The
- * strings are malloc'd as hvkvp_items_free() expects. */
-static int hv_items_append(hvkvp_items_t *it, const cimx_item_t *c) {
-  if (it->n == it->cap) {
-    size_t cap = it->cap ? it->cap * 2 : 32;
-    hvkvp_item_t *v = realloc(it->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -1;
-    it->v = v;
-    it->cap = cap;
-  }
-  char *k = malloc(c->name_len + 1), *d = malloc(c->data_len + 1);
-  if (k == NULL || d == NULL) {
-    free(k);
-    free(d);
-    return -1;
-  }
-  memcpy(k, c->name, c->name_len + 1);
-  memcpy(d, c->data, c->data_len + 1);
-  it->v[it->n].key = k;
-  it->v[it->n].value = d;
-  it->n++;
-  return 0;
-}
-
-static int hv_cmp_idx(const void *a, const void *b, void *ctx) {
-  const hvkvp_items_t *it = ctx;
-  size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-  int c = strcmp(it->v[ia].key, it->v[ib].key);
-  return c != 0 ? c : (ia < ib ? -1 : ia > ib);
-}
-
-/* Keys are unique in hvkvp_items_t: when a key repeats, the last value wins
- * (as hvkvp_items_set would do), kept at the position of the first. */
-static int hv_items_dedupe(hvkvp_items_t *it) {
-  if (it->n < 2)
-    return 0;
-  size_t *idx = malloc(it->n * sizeof(*idx));
-  if (idx == NULL)
-    return -1;
-  for (size_t i = 0; i < it->n; i++)
-    idx[i] = i;
-  qsort_r(idx, it->n, sizeof(*idx), hv_cmp_idx, it);
-  int dups = 0;
-  for (size_t i = 1; i < it->n; i++) {
-    hvkvp_item_t *first = &it->v[idx[i - 1]], *cur = &it->v[idx[i]];
-    if (strcmp(first->key, cur->key) != 0)
-      continue;
-    free(first->value);
-    first->value = cur->value;
-    free(cur->key);
-    cur->key = NULL;
-    cur->value = NULL;
-    idx[i] = idx[i - 1];
-    dups = 1;
-  }
-  free(idx);
-  if (dups) {
-    size_t o = 0;
-    for (size_t i = 0; i < it->n; i++)
-      if (it->v[i].key != NULL)
-        it->v[o++] = it->v[i];
-    it->n = o;
-  }
-  return 0;
-}
-
-/* Decodes one array element (an embedded instance) into items. */
-static int hv_add_item(hv_vm_t *vm, hvkvp_items_t *items, const char *prop,
-                       const xmlNode *el, cimx_item_t *scratch, hv_err_t *err) {
-  if (hvx_is_nil(el))
-    return 0; /* null array or null element */
-  xmlChar *tofree;
-  const char *s = hvx_text(el, &tofree);
-  char why[96];
-  cimx_rc_t rc = cimx_decode(s, strlen(s), scratch, why, sizeof(why));
-  xmlFree(tofree);
-  if (rc == CIMX_OK && items->n >= HV_MAX_ITEMS_PER_POOL) {
-    rc = CIMX_E_TOOBIG;
-    snprintf(why, sizeof(why), "more than %d items in one pool",
-             HV_MAX_ITEMS_PER_POOL);
-  }
-  if (rc != CIMX_OK) {
-    if (vm->items_rejected++ == 0)
-      snprintf(vm->reject_reason, sizeof(vm->reject_reason),
-               "%s item refused: %s (%s)", prop, cimx_strerror(rc), why);
-    return 0;
-  }
-  if (hv_items_append(items, scratch) != 0)
-    return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
-  return 0;
-}
+/* The two KVP enumerations, read by kvp_sax.c. */
+static const kvps_class_t hv_kvps_component = {
+    "SystemName",
+    0,
+    {"GuestIntrinsicExchangeItems", "GuestExchangeItems", NULL},
+    1};
+static const kvps_class_t hv_kvps_setting_data = {
+    "InstanceID", 1, {NULL, NULL, "HostExchangeItems"}, 0};
 
 typedef struct {
-  hv_list_t *l;
-  cimx_item_t scratch;
-} hv_kvp_ctx_t;
+  const kvps_class_t *cls;
+  hv_map_t *map;
+} hv_stream_t;
 
-static int hv_kvp_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
-  hv_kvp_ctx_t *k = ctx;
-  xmlNodePtr sys = NULL;
-  for (xmlNodePtr p = hvx_first_elem(inst); p != NULL && sys == NULL;
-       p = hvx_next_elem(p))
-    if (hv_prop_of(&hv_class_kvp_component, p) == HV_KVP_SYSTEMNAME)
-      sys = p;
-  if (sys == NULL)
-    return 0;
-  char name[64], guid[37];
-  size_t n = hvx_text_copy(sys, name, sizeof(name));
-  if (n >= sizeof(name) || !hv_guid_norm(name, n, guid))
-    return 0;
-  hv_vm_t *vm = hv_map_get(&k->l->map, guid);
-  if (vm == NULL)
-    return 0; /* not a VM we listed (e.g. created meanwhile) */
-  vm->has_kvp = 1;
-  for (xmlNodePtr p = hvx_first_elem(inst); p != NULL; p = hvx_next_elem(p)) {
-    int which = hv_prop_of(&hv_class_kvp_component, p);
-    hvkvp_items_t *items = NULL;
-    if (which == HV_KVP_INTRINSIC && (k->l->want & HV_WANT_INTRINSIC))
-      items = &vm->intrinsic;
-    else if (which == HV_KVP_GUEST && (k->l->want & HV_WANT_GUEST))
-      items = &vm->guest;
-    if (items != NULL &&
-        hv_add_item(vm, items, (const char *)p->name, p, &k->scratch, err) != 0)
-      return -1;
-  }
-  if (hv_items_dedupe(&vm->intrinsic) != 0 || hv_items_dedupe(&vm->guest) != 0)
-    return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
-  return 0;
+static hv_vm_t *hv_find(void *ctx, const char *guid) {
+  return hv_map_get(ctx, guid);
 }
 
-/* InstanceID "Microsoft:<VM GUID>\<...>" -> VM GUID. */
-static int hv_instanceid_guid(const char *id, char guid[37]) {
-  const char *p = strchr(id, ':');
-  p = p != NULL ? p + 1 : id;
-  size_t n = strcspn(p, "\\/");
-  return hv_guid_norm(p, n, guid);
+static int hv_stream_page(const char *buf, size_t len, size_t max_len,
+                          int is_pull, wsman_page_t *pg, size_t *items,
+                          void *ctx, hv_err_t *err) {
+  hv_stream_t *st = ctx;
+  return kvps_page(st->cls, hv_find, st->map, buf, len, max_len, is_pull, pg,
+                   items, err);
 }
 
-static int hv_kvpsd_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
-  hv_kvp_ctx_t *k = ctx;
-  xmlNodePtr idn = NULL;
-  for (xmlNodePtr p = hvx_first_elem(inst); p != NULL && idn == NULL;
-       p = hvx_next_elem(p))
-    if (hv_prop_of(&hv_class_kvp_setting_data, p) == HV_KVPSD_INSTANCEID)
-      idn = p;
-  char id[256], guid[37];
-  if (idn == NULL || hvx_text_copy(idn, id, sizeof(id)) >= sizeof(id) ||
-      !hv_instanceid_guid(id, guid))
-    return 0;
-  hv_vm_t *vm = hv_map_get(&k->l->map, guid);
-  if (vm == NULL)
-    return 0;
-  for (xmlNodePtr p = hvx_first_elem(inst); p != NULL; p = hvx_next_elem(p))
-    if (hv_prop_of(&hv_class_kvp_setting_data, p) == HV_KVPSD_HOST &&
-        hv_add_item(vm, &vm->host, "HostExchangeItems", p, &k->scratch, err) !=
-            0)
-      return -1;
-  if (hv_items_dedupe(&vm->host) != 0)
-    return hv_err_set(err, HV_ERR_PARSE, "out of memory storing KVP items");
-  return 0;
+/* A kvp_sax class reading only the pools in want. */
+static kvps_class_t hv_kvps_want(const kvps_class_t *c, unsigned want) {
+  kvps_class_t k = *c;
+  if (!(want & HV_WANT_INTRINSIC))
+    k.pool_prop[KVPS_INTRINSIC] = NULL;
+  if (!(want & HV_WANT_GUEST))
+    k.pool_prop[KVPS_GUEST] = NULL;
+  if (!(want & HV_WANT_HOST))
+    k.pool_prop[KVPS_HOST] = NULL;
+  return k;
+}
+
+static int hv_enum_stream(hv_host_t *h, const hv_wmi_class_t *c, unsigned mask,
+                          const kvps_class_t *kc, hv_map_t *map,
+                          hv_err_t *err) {
+  char uri[256];
+  if (hv_wmi_uri(uri, sizeof(uri), h->ns, "*") != 0)
+    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+  hvsb_t wql;
+  hvsb_init(&wql);
+  hv_wmi_wql(&wql, c, mask);
+  hv_stream_t st = {kc, map};
+  int rc = hvsb_failed(&wql) ? hv_err_set(err, HV_ERR_CONFIG, "out of memory")
+                             : wsman_enumerate_stream(h->w, uri, hvsb_str(&wql),
+                                                      h->max_elements,
+                                                      hv_stream_page, &st, err);
+  if (rc != 0)
+    hv_err_prefix(err, "enumerating %s", c->name);
+  hvsb_free(&wql);
+  return rc;
 }
 
 static int hv_enum_wql(hv_host_t *h, const hv_wmi_class_t *c, unsigned mask,
@@ -428,30 +299,23 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err) {
     hv_err_set(err, HV_ERR_PARSE, "out of memory");
     goto fail;
   }
-  hv_kvp_ctx_t *k = malloc(sizeof(*k));
-  if (k == NULL) {
-    hv_err_set(err, HV_ERR_PARSE, "out of memory");
-    goto fail_map;
-  }
-  k->l = &l;
   unsigned mask = 1u << HV_KVP_SYSTEMNAME;
   if (want & HV_WANT_INTRINSIC)
     mask |= 1u << HV_KVP_INTRINSIC;
   if (want & HV_WANT_GUEST)
     mask |= 1u << HV_KVP_GUEST;
+  kvps_class_t kc = hv_kvps_want(&hv_kvps_component, want);
   if (out->n > 0 &&
-      hv_enum_wql(h, &hv_class_kvp_component, mask, hv_kvp_cb, k, err) != 0)
-    goto fail_k;
+      hv_enum_stream(h, &hv_class_kvp_component, mask, &kc, &l.map, err) != 0)
+    goto fail_map;
+  kc = hv_kvps_want(&hv_kvps_setting_data, want);
   if (out->n > 0 && (want & HV_WANT_HOST) &&
-      hv_enum_wql(h, &hv_class_kvp_setting_data,
-                  1u << HV_KVPSD_INSTANCEID | 1u << HV_KVPSD_HOST, hv_kvpsd_cb,
-                  k, err) != 0)
-    goto fail_k;
-  free(k);
+      hv_enum_stream(h, &hv_class_kvp_setting_data,
+                     1u << HV_KVPSD_INSTANCEID | 1u << HV_KVPSD_HOST, &kc,
+                     &l.map, err) != 0)
+    goto fail_map;
   free(l.map.slot);
   return 0;
-fail_k:
-  free(k);
 fail_map:
   free(l.map.slot);
 fail:
@@ -678,7 +542,7 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
                  const hvkvp_items_t *items, double deadline_s, hv_err_t *err) {
   hv_err_clear(err);
   char guid[37];
-  if (vm_guid == NULL || !hv_guid_norm(vm_guid, strlen(vm_guid), guid))
+  if (vm_guid == NULL || !kvps_guid_norm(vm_guid, strlen(vm_guid), guid))
     return hv_err_set(err, HV_ERR_CONFIG, "'%.64s' is not a VM GUID",
                       vm_guid ? vm_guid : "(null)");
   if (op != HV_KVP_ADD && op != HV_KVP_MODIFY && op != HV_KVP_REMOVE)
@@ -701,32 +565,20 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
 int hv_decode_kvp_page(hv_vms_t *vms, unsigned want, const char *buf,
                        size_t len, size_t max_len, int is_pull, hv_err_t *err) {
   hv_err_clear(err);
-  hv_list_t l = {.vms = vms, .cap = vms->n, .want = want};
-  if (hv_map_build(&l.map, vms) != 0)
+  hv_map_t map;
+  if (hv_map_build(&map, vms) != 0)
     return hv_err_set(err, HV_ERR_PARSE, "out of memory");
-  hv_kvp_ctx_t *k = malloc(sizeof(*k));
-  wsman_resp_t r;
+  kvps_class_t kc = hv_kvps_want(&hv_kvps_component, want);
   wsman_page_t pg;
-  int rc = -1;
-  if (k == NULL) {
-    hv_err_set(err, HV_ERR_PARSE, "out of memory");
-    goto out;
+  size_t items;
+  int rc = kvps_page(&kc, hv_find, &map, buf, len, max_len, is_pull, &pg,
+                     &items, err);
+  if (rc == WSMAN_PAGE_FAULT) {
+    wsman_resp_t r;
+    if (wsman_parse_response(buf, len, max_len, 200, &r, err) == 0)
+      wsman_resp_free(&r);
+    rc = -1;
   }
-  k->l = &l;
-  if (wsman_parse_response(buf, len, max_len, 200, &r, err) != 0)
-    goto out;
-  if (wsman_parse_page(&r, is_pull, &pg, err) == 0) {
-    rc = 0;
-    for (xmlNodePtr it = hvx_first_elem(pg.items); it != NULL && rc == 0;
-         it = hvx_next_elem(it)) {
-      xmlNodePtr inst = wsman_item_instance(it);
-      if (inst != NULL && hv_kvp_cb(inst, k, err) < 0)
-        rc = -1;
-    }
-  }
-  wsman_resp_free(&r);
-out:
-  free(k);
-  free(l.map.slot);
+  free(map.slot);
   return rc;
 }

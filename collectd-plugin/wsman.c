@@ -538,10 +538,9 @@ static int wsman_is_tls_error(CURLcode rc) {
 }
 
 /* POSTs w->req and parses the reply into r. */
-static int wsman_post(wsman_t *w, const char *what, wsman_resp_t *r,
-                      hv_err_t *err) {
-  r->doc = NULL;
-  r->body = NULL;
+/* POSTs w->req; the body is left in w->resp and the status in *status. */
+static int wsman_post_raw(wsman_t *w, const char *what, long *status,
+                          hv_err_t *err) {
   if (hvsb_failed(&w->req))
     return hv_err_set(err, HV_ERR_CONFIG,
                       "%s: request could not be built (out of memory or a "
@@ -572,8 +571,14 @@ static int wsman_post(wsman_t *w, const char *what, wsman_resp_t *r,
     return hv_err_set(err, HV_ERR_CONNECT, "%s: cannot talk to %s: %s", what,
                       w->url, detail);
   }
-  long status = 0;
-  curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+  *status = 0;
+  curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, status);
+  return 0;
+}
+
+/* Parses w->resp into r (or the error it carries into err). */
+static int wsman_parse_reply(wsman_t *w, const char *what, long status,
+                             wsman_resp_t *r, hv_err_t *err) {
   if (wsman_parse_response(hvsb_str(&w->resp), w->resp.len, w->max_response,
                            status, r, err) != 0) {
     if (err != NULL && err->kind == HV_ERR_AUTH)
@@ -586,6 +591,16 @@ static int wsman_post(wsman_t *w, const char *what, wsman_resp_t *r,
     return -1;
   }
   return 0;
+}
+
+static int wsman_post(wsman_t *w, const char *what, wsman_resp_t *r,
+                      hv_err_t *err) {
+  long status;
+  r->doc = NULL;
+  r->body = NULL;
+  if (wsman_post_raw(w, what, &status, err) != 0)
+    return -1;
+  return wsman_parse_reply(w, what, status, r, err);
 }
 
 static void wsman_hdr(wsman_t *w, wsman_hdr_t *h, char *mid, const char *action,
@@ -719,4 +734,60 @@ int wsman_invoke(wsman_t *w, const char *resource_uri, const char *method,
                       method, outname);
   }
   return 0;
+}
+
+int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
+                           const char *wql, unsigned max_elements,
+                           wsman_page_cb cb, void *ctx, hv_err_t *err) {
+  wsman_hdr_t h;
+  char mid[64];
+  wsman_page_t pg;
+  char context[sizeof(pg.context)] = "";
+  int is_pull = 0, empty = 0;
+  if (max_elements == 0)
+    max_elements = 512;
+  wsman_hdr(w, &h, mid, WSMAN_ACTION_ENUMERATE, resource_uri, NULL, 0);
+  hvsb_reset(&w->req);
+  wsman_build_enumerate(&w->req, &h, wql, max_elements);
+  for (;;) {
+    const char *what = is_pull ? "Pull" : "Enumerate";
+    long status;
+    if (wsman_post_raw(w, what, &status, err) != 0)
+      return -1;
+    int rc = -1;
+    size_t items = 0;
+    memset(&pg, 0, sizeof(pg));
+    if (status == 200)
+      rc = cb(hvsb_str(&w->resp), w->resp.len, w->max_response, is_pull, &pg,
+              &items, ctx, err);
+    if (status != 200 || rc == WSMAN_PAGE_FAULT) {
+      /* an error reply: the tree parser describes it */
+      wsman_resp_t r;
+      if (wsman_parse_reply(w, what, status, &r, err) == 0) {
+        wsman_resp_free(&r);
+        hv_err_set(err, HV_ERR_PARSE, "%s: unexpected reply", what);
+      }
+      rc = -1;
+    }
+    if (pg.context[0])
+      memcpy(context, pg.context, sizeof(context));
+    if (rc < 0 || rc == WSMAN_PAGE_STOP) {
+      if (!pg.eos && context[0])
+        wsman_release(w, resource_uri, context);
+      return rc < 0 ? -1 : 0;
+    }
+    if (pg.eos)
+      return 0;
+    empty = items == 0 ? empty + 1 : 0;
+    if (empty > WSMAN_MAX_EMPTY_PULLS) {
+      wsman_release(w, resource_uri, context);
+      return hv_err_set(err, HV_ERR_PARSE,
+                        "enumeration of %s made no progress in %d pulls",
+                        resource_uri, WSMAN_MAX_EMPTY_PULLS);
+    }
+    wsman_hdr(w, &h, mid, WSMAN_ACTION_PULL, resource_uri, NULL, 0);
+    hvsb_reset(&w->req);
+    wsman_build_pull(&w->req, &h, context, max_elements);
+    is_pull = 1;
+  }
 }

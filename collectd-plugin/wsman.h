@@ -114,6 +114,19 @@ typedef int (*wsman_item_cb)(xmlNodePtr instance, void *ctx, hv_err_t *err);
 int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
                     unsigned max_elements, wsman_item_cb cb, void *ctx,
                     hv_err_t *err);
+/* Streaming enumeration: cb parses each page's raw body itself (e.g. with
+ * SAX) and fills pg->context, pg->eos (pg->items stays NULL) and *items
+ * (instances seen). It returns 0 to go on, WSMAN_PAGE_STOP to stop early,
+ * WSMAN_PAGE_FAULT when the body is a SOAP fault (the transport then
+ * describes it in err), or -1 with err filled. Non-200 replies never reach
+ * cb. */
+enum { WSMAN_PAGE_STOP = 1, WSMAN_PAGE_FAULT = 2 };
+typedef int (*wsman_page_cb)(const char *buf, size_t len, size_t max_len,
+                             int is_pull, wsman_page_t *pg, size_t *items,
+                             void *ctx, hv_err_t *err);
+int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
+                           const char *wql, unsigned max_elements,
+                           wsman_page_cb cb, void *ctx, hv_err_t *err);
 /* Get: *instance is the first element of the body, valid until
  * wsman_resp_free(r). */
 int wsman_get(wsman_t *w, const char *resource_uri, const wsman_selector_t *sel,

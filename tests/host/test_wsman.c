@@ -430,6 +430,84 @@ static void test_kvp_page_dedupe_and_cap(void **state) {
   hvsb_free(&b);
 }
 
+static void test_kvp_page_forms_and_errors(void **state) {
+  hv_vms_t vms = {2, calloc(2, sizeof(hv_vm_t))};
+  strcpy(vms.v[0].guid, "11111111-2222-3333-4444-555555555555");
+  strcpy(vms.v[1].guid, "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
+  hv_err_t err;
+  size_t len;
+  /* the fixture: full instances, CDATA, nil, refused items, other prefix */
+  char *buf = slurp("enum_kvp.xml", &len);
+  assert_int_equal(hv_decode_kvp_page(&vms, HV_WANT_INTRINSIC | HV_WANT_GUEST,
+                                      buf, len, 1 << 20, 0, &err),
+                   0);
+  assert_int_equal(vms.v[0].guest.n, 3);
+  assert_int_equal(vms.v[0].intrinsic.n, 2);
+  assert_true(vms.v[0].has_kvp);
+  assert_int_equal(vms.v[1].guest.n, 3);
+  assert_int_equal(vms.v[1].items_rejected, 4);
+  /* as a Pull page it is refused, naming what is missing */
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len, 1 << 20, 1, &err), -1);
+  assert_non_null(strstr(err.msg, "PullResponse"));
+  /* over the size cap */
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len, len - 1, 0, &err), -1);
+  assert_non_null(strstr(err.msg, "exceeds"));
+  /* cut short */
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len / 2, 1 << 20, 0, &err),
+      -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  free(buf);
+  /* a fault in a page is described by the fault parser */
+  buf = slurp("fault_provider.xml", &len);
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len, 1 << 20, 0, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_FAULT);
+  assert_int_equal(err.wmi_code, 32775);
+  free(buf);
+  buf = slurp("doctype.xml", &len);
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len, 1 << 20, 0, &err), -1);
+  assert_non_null(strstr(err.msg, "DOCTYPE"));
+  free(buf);
+  hv_vms_free(&vms);
+
+  /* wsman:Item wrappers with an EndpointReference, XmlFragment, an
+   * embedded instance over 16 KiB */
+  vms.n = 1;
+  vms.v = calloc(1, sizeof(hv_vm_t));
+  strcpy(vms.v[0].guid, "11111111-2222-3333-4444-555555555555");
+  hvsb_t b, inst;
+  hvsb_init(&b);
+  hvsb_init(&inst);
+  cimx_encode(&inst, "wrapped", "yes", 1);
+  hvsb_adds(&b,
+            "<s:Envelope xmlns:s=\"" WSMAN_NS_SOAP "\" xmlns:n=\"" WSMAN_NS_WSEN
+            "\" xmlns:w=\"" WSMAN_NS_WSMAN "\" xmlns:a=\"" WSMAN_NS_WSA
+            "\"><s:Body><n:PullResponse><n:EnumerationContext>uuid:X"
+            "</n:EnumerationContext><n:Items><w:Item><a:EndpointReference>"
+            "<a:Address>x</a:Address></a:EndpointReference><p:C "
+            "xmlns:p=\"urn:c\"><p:GuestExchangeItems>");
+  hvsb_add_xml(&b, hvsb_str(&inst));
+  hvsb_adds(&b, "</p:GuestExchangeItems><p:GuestExchangeItems>");
+  for (int i = 0; i < 6000; i++)
+    hvsb_adds(&b, "&lt;x&gt;");
+  hvsb_adds(&b, "</p:GuestExchangeItems><p:SystemName>"
+                "11111111-2222-3333-4444-555555555555</p:SystemName></p:C>"
+                "</w:Item></n:Items></n:PullResponse></s:Body></s:Envelope>");
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, b.p, b.len, 1 << 20, 1, &err), 0);
+  assert_int_equal(vms.v[0].guest.n, 1);
+  assert_string_equal(hvkvp_items_get(&vms.v[0].guest, "wrapped"), "yes");
+  assert_int_equal(vms.v[0].items_rejected, 1);
+  assert_non_null(strstr(vms.v[0].reject_reason, "16 KiB"));
+  hvsb_free(&b);
+  hvsb_free(&inst);
+  hv_vms_free(&vms);
+}
+
 int main(void) {
   xmlInitParser();
   const struct CMUnitTest tests[] = {
@@ -444,6 +522,7 @@ int main(void) {
       cmocka_unit_test(test_page_without_context_or_eos),
       cmocka_unit_test(test_return_codes),
       cmocka_unit_test(test_kvp_page_dedupe_and_cap),
+      cmocka_unit_test(test_kvp_page_forms_and_errors),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   xmlCleanupParser();
