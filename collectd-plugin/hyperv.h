@@ -15,15 +15,15 @@
 typedef struct hv_host hv_host_t;
 
 typedef struct {
-  const char *url;      /* http(s)://host:port/wsman */
-  const char *user;     /* DOMAIN\user or user@REALM; NULL: none */
-  const char *password; /* never logged */
-  const char *auth;     /* "basic" | "ntlm" | "negotiate" | "kerberos" */
-  const char *cacert;   /* CA file for HTTPS; NULL: system store */
-  int verify_peer;      /* default 1 */
-  int verify_host;      /* default 1 */
-  double timeout;       /* seconds for one request, default 10 */
-  const char *ns;       /* default "root/virtualization/v2" */
+  const char *url;          /* http(s)://host:port/wsman */
+  const char *user;         /* DOMAIN\user or user@REALM; NULL: none */
+  const char *password;     /* never logged */
+  const char *auth;         /* "basic" | "ntlm" | "negotiate" | "kerberos" */
+  const char *cacert;       /* CA file for HTTPS; NULL: system store */
+  int verify_peer;          /* default 1 */
+  int verify_host;          /* default 1 */
+  double timeout;           /* seconds for one request, default 10 */
+  const char *ns;           /* default "root/virtualization/v2" */
   unsigned max_envelope_kb; /* default 500 */
   unsigned max_elements;    /* per Enumerate/Pull batch, default 512 */
 } hv_opts_t;
@@ -46,15 +46,15 @@ typedef enum {
 typedef struct {
   hv_err_kind_t kind;
   long http_status;
-  uint32_t wmi_code;  /* WSManFault Code / MSFT_WmiError / ReturnValue */
-  char msg[512];      /* complete, human-readable, never holds a secret */
+  uint32_t wmi_code; /* WSManFault Code / MSFT_WmiError / ReturnValue */
+  char msg[512];     /* complete, human-readable, never holds a secret */
 } hv_err_t;
 
 typedef struct {
-  char guid[64];      /* Msvm_ComputerSystem.Name */
-  char name[256];     /* ElementName */
-  int enabled_state;  /* 2 running, 3 off, 6 enabled but offline, ... */
-  int has_kvp;        /* a Msvm_KvpExchangeComponent was joined */
+  char guid[64];           /* Msvm_ComputerSystem.Name */
+  char name[256];          /* ElementName */
+  int enabled_state;       /* 2 running, 3 off, 6 enabled but offline, ... */
+  int has_kvp;             /* a Msvm_KvpExchangeComponent was joined */
   hvkvp_items_t intrinsic; /* GuestIntrinsicExchangeItems (Name -> Data) */
   hvkvp_items_t guest;     /* GuestExchangeItems */
   hvkvp_items_t host;      /* HostExchangeItems (setting data) */
