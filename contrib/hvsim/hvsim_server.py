@@ -65,11 +65,12 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, addr, endpoint, faults, user, password, machine,
                  vms_info, verbose=False, auth="basic",
-                 allow_unencrypted=False):
+                 allow_unencrypted=False, model=None):
         super().__init__(addr, Handler)
         # auth "negotiate": Kerberos / Negotiate (SPNEGO, NTLM) with MS-WSMV
         # message sealing through hvsim_gss (python3-gssapi), plus Basic;
         # "basic": Basic only (Negotiate is still offered, as WinRM does).
+        self.model = model
         self.auth = auth
         self.allow_unencrypted = allow_unencrypted
         self.https = False
@@ -307,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
             self._read_body(MAX_ADMIN_BODY)
             self.server.stats.reset()
             return self._json(200, self.server.stats.snapshot())
+        if self.path.startswith("/hvsim/vms/"):
+            return self._vm_admin()
         if self.path == "/hvsim/faults":
             body = self._read_body(MAX_ADMIN_BODY)
             if body is None:
@@ -322,6 +325,57 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(e)})
             return self._json(200, {"rules": self.server.faults.describe()})
         self._send(404)
+
+    def _vm_admin(self):
+        """POST /hvsim/vms/NAME/state {"running": bool};
+        POST /hvsim/vms/NAME/items {"guest": {..}, "intrinsic": {..}}
+        (synthetic VMs: replaces what the VM publishes, no codec)."""
+        body = self._read_body(MAX_ADMIN_BODY)
+        if body is None:
+            return None
+        parts = self.path.split("/")
+        if len(parts) != 5 or self.server.model is None:
+            return self._send(404)
+        name, what = parts[3], parts[4]
+        vm = next((v for v in self.server.model.vms if v.name == name), None)
+        if vm is None:
+            return self._json(404, {"error": "no VM named %r" % name})
+        try:
+            spec = json.loads(body or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+            if what == "state":
+                running = spec.get("running")
+                if not isinstance(running, bool):
+                    raise ValueError('"running" must be true or false')
+                with vm.lock:
+                    if running and not vm.running:
+                        vm.started = time.time()
+                    vm.running = running
+                    vm.version += 1
+                return self._json(200, {"name": name, "running": running})
+            if what == "items":
+                g = vm.guest
+                if not hasattr(g, "static"):
+                    raise ValueError("%s is not a synthetic VM" % name)
+                for key in ("guest", "intrinsic"):
+                    items = spec.get(key)
+                    if items is None:
+                        continue
+                    if not isinstance(items, dict) or not all(
+                            isinstance(k, str) and isinstance(v, str)
+                            for k, v in items.items()):
+                        raise ValueError('"%s" must map strings to strings'
+                                         % key)
+                    if key == "guest":
+                        g.static = dict(items)
+                    else:
+                        g.intrinsic = dict(items)
+                vm.set_guest_items(g.intrinsic_items(), g.guest_items())
+                return self._json(200, {"name": name})
+        except ValueError as e:
+            return self._json(400, {"error": str(e)})
+        return self._send(404)
 
     def _wsman(self):
         srv = self.server

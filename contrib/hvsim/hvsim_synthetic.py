@@ -252,8 +252,13 @@ class SyntheticGuest:
         pass
 
 
+MIN_INTERVAL, MAX_INTERVAL = 0.2, 3600.0
+
+
 class Generator:
-    """Publishes a new gen for every synthetic VM every interval."""
+    """Publishes a new gen for every synthetic VM when it is due: every
+    interval, or every hvkvp.cfg.interval seconds once the host pushed one
+    (as a real reporter applies it). One codec batch per tick."""
 
     def __init__(self, vms, interval, codec):
         self.vms = vms           # list of hvsim_model.VM with SyntheticGuest
@@ -262,15 +267,33 @@ class Generator:
         self.stop_ev = threading.Event()
         self.thread = None
         self.errors = 0
+        self.due = {}
 
-    def tick(self):
+    def vm_interval(self, vm):
+        v = vm.guest.host_items.get("hvkvp.cfg.interval")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return self.interval
+        if not MIN_INTERVAL <= v <= MAX_INTERVAL:
+            return self.interval
+        return v
+
+    def tick(self, force=False):
         now = time.time()
-        live = [vm for vm in self.vms if vm.guest.static is None]
-        reqs = [{"msg": vm.guest.message(now, self.interval),
+        live = []
+        for vm in self.vms:
+            if vm.guest.static is not None or not vm.running:
+                continue
+            iv = self.vm_interval(vm)
+            if force or now >= self.due.get(vm.name, 0) - 0.01:
+                self.due[vm.name] = now + iv
+                live.append((vm, iv))
+        reqs = [{"msg": vm.guest.message(now, iv),
                  "epoch": vm.guest.epoch, "gen": vm.guest.gen,
-                 "current": vm.guest.kvp} for vm in live]
+                 "current": vm.guest.kvp} for vm, iv in live]
         results = self.codec.encode_batch(reqs) if reqs else []
-        for vm, res in zip(live, results):
+        for (vm, _), res in zip(live, results):
             if "error" in res:
                 self.errors += 1
                 sys.stderr.write("hvsim: codec refused the message of %s: "
@@ -283,17 +306,21 @@ class Generator:
             for k, v in res.get("put", []):
                 kvp[k] = v
             vm.guest.kvp = kvp
-        for vm in self.vms:
+        for vm in (self.vms if force else [v for v, _ in live]):
             vm.set_guest_items(vm.guest.intrinsic_items(),
                                vm.guest.guest_items())
 
     def start(self):
-        self.tick()
+        self.tick(force=True)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
-        while not self.stop_ev.wait(self.interval):
+        while True:
+            now = time.time()
+            nxt = min(self.due.values(), default=now + self.interval)
+            if self.stop_ev.wait(max(0.05, min(nxt - now, self.interval))):
+                return
             try:
                 self.tick()
             except Exception as e:  # noqa: BLE001 - keep serving, say why

@@ -208,6 +208,50 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(s["by_action"], {"Enumerate": 3})
 
 
+class VmAdminTest(unittest.TestCase):
+    def test_state_and_items_at_run_time(self):
+        sim = hc.Sim("--synthetic", "2")
+        try:
+            c = sim.client()
+            self.assertEqual(len(c.enumerate_all(KVP)[0]), 2)
+            st, res = c.admin("POST", "/hvsim/vms/synth-0002/state",
+                              {"running": False})
+            self.assertEqual(st, 200, res)
+            self.assertEqual(len(c.enumerate_all(KVP)[0]), 1)
+            its, _ = c.enumerate_all(
+                ALL, "SELECT EnabledState FROM Msvm_ComputerSystem WHERE "
+                "ElementName = 'synth-0002'")
+            self.assertEqual(text(its[0], "EnabledState"), "3")
+            hostile = {"a;b*[c]": "x<y>&z\"q'", "\u00e9t\u00e9": "\u2603",
+                       "hvkvp.head": "v=1;garbage"}
+            st, res = c.admin("POST", "/hvsim/vms/synth-0001/items",
+                              {"guest": hostile, "intrinsic": {}})
+            self.assertEqual(st, 200, res)
+            import xml.etree.ElementTree as ET
+            inst = c.enumerate_all(KVP)[0][0]
+            got = {}
+            for e in inst:
+                if e.tag.endswith("}GuestExchangeItems"):
+                    p = {x.get("NAME"): x.findtext("VALUE")
+                         for x in ET.fromstring(e.text)}
+                    got[p["Name"]] = p["Data"]
+                if e.tag.endswith("}GuestIntrinsicExchangeItems"):
+                    self.assertEqual(e.get(
+                        "{http://www.w3.org/2001/XMLSchema-instance}nil"),
+                        "true")
+            self.assertEqual(got, hostile)
+            for bad in ({"running": "yes"}, [1]):
+                st, _ = c.admin("POST", "/hvsim/vms/synth-0002/state", bad)
+                self.assertEqual(st, 400)
+            st, _ = c.admin("POST", "/hvsim/vms/nope/state",
+                            {"running": True})
+            self.assertEqual(st, 404)
+            c.close()
+        finally:
+            rc, out, err = sim.stop()
+        self.assertEqual(rc, 0, err)
+
+
 class ConfigFileTest(unittest.TestCase):
     def test_config_vms_and_faults(self):
         with tempfile.TemporaryDirectory() as d:

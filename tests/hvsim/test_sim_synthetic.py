@@ -86,6 +86,24 @@ class SyntheticTest(unittest.TestCase):
         self.assertTrue(guest_items(its[0])["hvkvp.head"].endswith(
             ";enc=z64"))
 
+    def test_pushed_interval_and_config_id_are_applied(self):
+        its, _ = self.c.enumerate_all(
+            hc.WMI_V2 + "/*", "SELECT Name FROM Msvm_ComputerSystem WHERE "
+            "ElementName = 'synth-0003'")
+        guid = [e.text for e in its[0] if e.tag.endswith("}Name")][0]
+        r = self.c.post(hc.kvp_invoke_req("AddKvpItems", guid, [
+            ("hvkvp.cfg.interval", "0.3"), ("hvkvp.cfg.id", "syn-cfg-1")]))
+        self.assertEqual(r.status, 200)
+        deadline = time.monotonic() + 20
+        while True:
+            msg = {r["msg"]["host"]: r["msg"] for r in self.decode_all()}
+            m = msg["synth-0003"]
+            if m["config"] == "syn-cfg-1" and m["interval"] == 0.3:
+                break
+            self.assertLess(time.monotonic(), deadline, m["config"])
+            time.sleep(0.2)
+        self.assertEqual(msg["synth-0001"]["interval"], 0.5)
+
     def test_gen_advances_and_stays_decodable(self):
         first = {r["msg"]["host"]: r["gen"] for r in self.decode_all()}
         deadline = time.monotonic() + 20
