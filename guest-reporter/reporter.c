@@ -16,8 +16,21 @@
 
 /* ---- which collectors run ---- */
 
+/* Built-in collector names of every platform (PROTOCOL.md "Host to guest
+ * configuration"): a host pushes one list to Linux and Windows guests alike,
+ * so a name that only another platform has is accepted and runs nothing
+ * here; a name no platform has is refused. */
+static const char *const reporter_any_platform[] = {
+    "cpu",  "memory",    "load", "swap",      "uptime",
+    "df",   "interface", "disk", "processes", "entropy"};
+
 static int reporter_known(const char *name, void *arg) {
   const reporter_t *r = arg;
+  for (size_t i = 0;
+       i < sizeof(reporter_any_platform) / sizeof(reporter_any_platform[0]);
+       i++)
+    if (strcmp(reporter_any_platform[i], name) == 0)
+      return 1;
   size_t n;
   const collector_t *c = collectors_platform(&n);
   for (size_t i = 0; i < n; i++)

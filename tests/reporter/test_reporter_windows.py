@@ -260,6 +260,25 @@ class ReporterWindowsTest(unittest.TestCase):
         self.assertEqual(set(ext), {"hvkvp.cfg.interval", "hvkvp.cfg.id", "unrelated.setting"},
                          "the reporter must not change External")
 
+    def test_pushed_collectors_of_other_platforms(self):
+        # One Collectors list is pushed to Linux and Windows guests alike:
+        # "load" and "disk" exist only on Linux, so Windows accepts the list,
+        # runs the collectors it has and nothing else; a name that no
+        # platform has refuses the whole config (last good one stays).
+        WINE.reg_add("External", "hvkvp.cfg.collectors", "cpu load disk memory")
+        WINE.reg_add("External", "hvkvp.cfg.id", "cfg-mixed")
+        self.publish_once("registry:Auto")
+        ans, _ = self.decoded("Auto")
+        msg = ans["msg"]
+        self.assertEqual((msg["config"], msg.get("config_error", "")), ("cfg-mixed", ""))
+        self.assertEqual({vl["plugin"] for vl in msg["values"]}, {"cpu", "memory"})
+        WINE.reg_add("External", "hvkvp.cfg.collectors", "cpu bogus")
+        WINE.reg_add("External", "hvkvp.cfg.id", "cfg-bogus")
+        self.publish_once("registry:Auto")
+        ans, _ = self.decoded("Auto")
+        self.assertEqual(ans["msg"]["config"], "")
+        self.assertIn("bogus", ans["msg"]["config_error"])
+
     def test_bad_pushed_values_are_named(self):
         # A pushed value that is not a string, or over the size limit, is
         # refused with its name; the reporter keeps publishing without it.
