@@ -211,6 +211,7 @@ class SyntheticGuest:
         self.template = value_lists()
         self.counters = [random.random() * 1e6 for _ in self.template]
         self.config_id = ""
+        self._pads = []
 
     def message(self, now, interval):
         for i, vl in enumerate(self.template):
@@ -230,10 +231,11 @@ class SyntheticGuest:
         if self.static is not None:
             return dict(self.static)
         out = dict(self.kvp)
-        pad = self.items - len(out)
-        for i in range(max(0, pad)):
-            out["hvsim.pad.%04d" % i] = "padding item %04d of %s: %s" % (
-                i, self.name, "x" * 40)
+        pad = max(0, self.items - len(out))
+        if len(self._pads) < pad:
+            self._pads = [("hvsim.pad.%04d" % i, "padding item %04d of %s: %s"
+                           % (i, self.name, "x" * 40)) for i in range(pad)]
+        out.update(self._pads[:pad])
         return out
 
     def intrinsic_items(self):
