@@ -85,12 +85,16 @@ class EndToEnd(unittest.TestCase):
             self.p.wait_for(lambda: set(hosts) <= self.influx_hosts(meas), 120,
                             "InfluxDB %s for %s" % (meas, hosts))
         for h in self.real:
-            used = self.influx.series(
-                "SELECT last(value) FROM memory_value WHERE host = '%s' AND type_instance = 'used'" % h)
-            self.assertTrue(used and 1e6 < used[0]["last"] < 2**44, (h, used))
-            df = self.influx.series(
-                "SELECT last(value) FROM df_value WHERE host = '%s' AND type_instance = 'used'" % h)
-            self.assertTrue(df and df[0]["last"] > 0, (h, df))
+            # A host's tag can show up before all of its points are written:
+            # wait for the very series we check.
+            used = self.p.wait_for(lambda: self.influx.series(
+                "SELECT last(value) FROM memory_value WHERE host = '%s' AND type_instance = 'used'"
+                % h), 60, "memory used of %s in InfluxDB" % h)
+            self.assertTrue(1e6 < used[0]["last"] < 2**44, (h, used))
+            df = self.p.wait_for(lambda: self.influx.series(
+                "SELECT last(value) FROM df_value WHERE host = '%s' AND type_instance = 'used'"
+                % h), 60, "df used of %s in InfluxDB" % h)
+            self.assertGreater(df[0]["last"], 0, (h, df))
             tags = self.influx.series(
                 "SELECT last(value), type FROM cpu_value WHERE host = '%s' GROUP BY type_instance" % h)
             states = {r.get("type_instance") for r in tags}
