@@ -34,7 +34,7 @@
 #define VM3 "0F0F0F0F-0000-0000-0000-000000000003"
 #define SECRET "s3cr3t-Pa55"
 
-enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL };
+enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL, M_MORE };
 
 typedef struct {
   pid_t pid;
@@ -127,17 +127,20 @@ static void serve_one(int fd, int mode, const char *body, FILE *log,
   const char *name = NULL;
   if (strstr(body, "enumeration/Release<"))
     name = "release_ok.xml";
-  else if (strstr(body, "enumeration/Pull<"))
+  else if (strstr(body, "enumeration/Pull<") && strstr(body, "CTX-KVP-2")) {
+    respond(fd, 200, "<x/>", 4); /* a broken page */
+    return;
+  } else if (strstr(body, "enumeration/Pull<"))
     name = "pull_cs.xml";
   else if (strstr(body, "FROM Msvm_ComputerSystem"))
     name = "enum_cs.xml";
   else if (strstr(body, "FROM Msvm_KvpExchangeComponentSettingData"))
     name = "enum_kvpsd.xml";
   else if (strstr(body, "FROM Msvm_KvpExchangeComponent"))
-    name = "enum_kvp.xml";
+    name = mode == M_MORE ? "enum_kvp_more.xml" : "enum_kvp.xml";
   else if (strstr(body, "enumeration/Enumerate<") &&
            strstr(body, "/Msvm_VirtualSystemManagementService<"))
-    name = "enum_vsms.xml";
+    name = mode == M_MORE ? "enum_vsms_more.xml" : "enum_vsms.xml";
   else if (strstr(body, "/AddKvpItems<"))
     name = "invoke_add_job.xml";
   else if (strstr(body, "/ModifyKvpItems<"))
@@ -594,6 +597,42 @@ static void test_bad_options(void **state) {
   assert_int_equal(err.kind, HV_ERR_CONFIG);
 }
 
+/* Enumerations left open are released: after an error in a later page, and
+ * after stopping early (the service lookup reads one instance). */
+static void test_release_on_error_and_early_stop(void **state) {
+  srv_t s;
+  srv_start(&s, M_MORE);
+  hv_host_t *h = host_for(&s, "monitor");
+  hv_vms_t vms;
+  hv_err_t err;
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "Msvm_KvpExchangeComponent"));
+  char **req;
+  int n = srv_requests(&s, &req);
+  /* CS Enumerate + Pull, KVP Enumerate + broken Pull, Release */
+  assert_int_equal(n, 5);
+  assert_non_null(strstr(req[4], "enumeration/Release<"));
+  assert_non_null(strstr(req[4], "uuid:CTX-KVP-2"));
+  free_requests(req, n);
+
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  hvkvp_items_set(&it, "k", "v");
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_REMOVE, &it, 10, &err), 0);
+  n = srv_requests(&s, &req);
+  /* service Enumerate (first instance taken), Release, Invoke */
+  assert_int_equal(n, 8);
+  assert_non_null(strstr(req[5], "Msvm_VirtualSystemManagementService"));
+  assert_non_null(strstr(req[6], "enumeration/Release<"));
+  assert_non_null(strstr(req[6], "uuid:CTX-VSMS"));
+  assert_non_null(strstr(req[7], "/RemoveKvpItems<"));
+  free_requests(req, n);
+  hvkvp_items_free(&it);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
 int main(void) {
   xmlInitParser();
   const struct CMUnitTest tests[] = {
@@ -603,6 +642,7 @@ int main(void) {
       cmocka_unit_test(test_method_and_job_errors),
       cmocka_unit_test(test_http_level_errors),
       cmocka_unit_test(test_bad_options),
+      cmocka_unit_test(test_release_on_error_and_early_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
