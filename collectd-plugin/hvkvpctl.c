@@ -115,10 +115,13 @@ static void jitems(const hvkvp_items_t *it) {
   putchar('}');
 }
 
-/* Text output: control characters shown as '?', so a guest cannot move the
- * operator's cursor. */
+/* Text output: trailing line breaks dropped, other control characters shown
+ * as '?', so a guest cannot move the operator's cursor. */
 static void tstr(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    n--; /* some intrinsic values end in a newline */
+  for (const unsigned char *p = (const unsigned char *)s; n > 0; p++, n--)
     putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
 }
 
