@@ -16,11 +16,12 @@ import uuid
 import hvsim_wql
 from hvsim_model import (KVP_MAX_ITEMS_PER_CALL, RV_INVALID_PARAM,
                          DataItemError, class_uri, parse_data_item,
-                         render_any, render_epr, fix_prefixes)
+                         render_any, render_epr)
 from hvsim_xml import (ACT_ENUMERATE, ACT_GET, ACT_PULL, ACT_RELEASE,
                        DIALECT_WQL, NS_A, NS_N, NS_P, NS_S, NS_W, NS_WSMID,
-                       NS_X, NS_XSI, NS_CIM, PREFIX_STYLES, WMI_V2, CIM_NAMESPACE,
-                       RequestError, envelope, esc, fault_action_not_supported,
+                       NS_X, NS_XSI, NS_CIM, PREFIX_STYLES, WMI_V2,
+                       CIM_NAMESPACE,
+                       RequestError, envelope, fault_action_not_supported,
                        fault_cannot_process_filter, fault_dialect_unavailable,
                        fault_destination_unreachable, fault_encoding_limit,
                        fault_invalid_context, fault_invalid_selectors,
@@ -579,5 +580,5 @@ class Endpoint:
             return self.model.by_guid.get(name)
 
 
-__all__ = ["Endpoint", "Request", "parse_request", "RequestError",
-           "fix_prefixes", "esc"]
+__all__ = ["Endpoint", "Request", "parse_request", "parse_duration",
+           "RequestError"]
