@@ -70,6 +70,9 @@ hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err) {
       .timeout = o->timeout > 0 ? o->timeout : 10,
       .max_envelope_kb = o->max_envelope_kb ? o->max_envelope_kb : 500,
   };
+  /* the server gives up (with a fault) before our transfer deadline does */
+  double t = wo.timeout - 1;
+  wo.operation_timeout_s = t >= 60 ? 60 : t >= 1 ? (unsigned)t : 1;
   h->w = wsman_new(&wo, err);
   if (h->w == NULL) {
     free(h);

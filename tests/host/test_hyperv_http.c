@@ -349,6 +349,8 @@ static void test_list_vms_full(void **state) {
     /* Basic credentials in the header only */
     assert_non_null(strstr(req[i], "AUTH: Basic "));
     assert_null(strstr(req[i], SECRET));
+    /* timeout 20 s: the server is asked to answer within 19 s */
+    assert_non_null(strstr(req[i], "PT19.000S"));
   }
   free_requests(req, n);
   hv_vms_free(&vms);
