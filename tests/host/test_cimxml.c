@@ -219,6 +219,19 @@ static void test_encode_refuses(void **state) {
   hvsb_free(&b);
 }
 
+static void test_qualifiers_are_ignored(void **state) {
+  cimx_item_t it;
+  const char *s =
+      HEAD "<QUALIFIER NAME=\"dynamic\" TYPE=\"boolean\"><VALUE>TRUE</VALUE>"
+           "</QUALIFIER><PROPERTY NAME=\"Name\" CLASSORIGIN=\"Msvm_"
+           "KvpExchangeDataItem\" TYPE=\"string\"><QUALIFIER NAME=\"MaxLen\" "
+           "TYPE=\"sint32\"><VALUE>1024</VALUE></QUALIFIER><VALUE>key</VALUE>"
+           "</PROPERTY>" PROP("Data", "d") TAIL;
+  assert_int_equal(dec(s, &it), CIMX_OK);
+  assert_string_equal(it.name, "key");
+  assert_string_equal(it.data, "d");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decode_windows_form),
@@ -231,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_source_values),
       cmocka_unit_test(test_roundtrip_and_truncation),
       cmocka_unit_test(test_encode_refuses),
+      cmocka_unit_test(test_qualifiers_are_ignored),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
