@@ -183,8 +183,12 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   hv_err_t err;
   memset(&err, 0, sizeof(err));
   unsigned ops = 0;
-  if (hvp_push_apply(h->hv, vm->guid, &d, h->conf->prefix, left, &ops, &err) ==
-      0) {
+  /* The budget decides whether a push starts; once started, each call may
+   * follow its job for the rest of the budget but at least Timeout, so a
+   * push begun near the end is not failed for a job that needs a moment. */
+  double deadline = left > h->conf->timeout ? left : h->conf->timeout;
+  if (hvp_push_apply(h->hv, vm->guid, &d, h->conf->prefix, deadline, &ops,
+                     &err) == 0) {
     h->push_ok++;
     c_release(LOG_INFO, &st->push_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: pushing configuration "
@@ -218,12 +222,12 @@ static void hvp_dispatch_self_all(hvp_host_t *h, const hv_stats_t *st,
   hvp_dispatch_self(b, "io_octets", "wsman", v, 2, interval);
   if (!listed)
     return;
-  static const char *const gnames[] = {"vms", "vms_without_message",
-                                       "vms_stale", "vms_in_sync",
-                                       "vms_push_target"};
-  size_t gvals[] = {h->last.vms, h->last.no_message, h->last.stale,
-                    h->last.in_sync, h->last.push_target};
-  for (size_t i = 0; i < 5; i++) {
+  static const char *const gnames[] = {
+      "vms",         "vms_without_message", "vms_stale",
+      "vms_in_sync", "vms_push_target",     "vms_push_pending"};
+  size_t gvals[] = {h->last.vms,     h->last.no_message,  h->last.stale,
+                    h->last.in_sync, h->last.push_target, h->last.push_pending};
+  for (size_t i = 0; i < 6; i++) {
     v[0].gauge = (gauge_t)gvals[i];
     hvp_dispatch_self(b, "count", gnames[i], v, 1, interval);
   }

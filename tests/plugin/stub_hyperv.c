@@ -22,6 +22,7 @@ unsigned stub_last_want;
 stub_op_t stub_ops[256];
 size_t stub_n_ops;
 int stub_kvp_fail;
+double stub_last_deadline;
 uint64_t stub_requests;
 int stub_host_new_fail;
 int stub_hosts_live;
@@ -135,6 +136,7 @@ void hv_vms_free(hv_vms_t *vms) {
 int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
                  const hvkvp_items_t *items, double deadline_s, hv_err_t *err) {
   stub_requests++;
+  stub_last_deadline = deadline_s;
   if (stub_n_ops < 256) {
     stub_op_t *o = &stub_ops[stub_n_ops++];
     snprintf(o->guid, sizeof(o->guid), "%s", vm_guid);

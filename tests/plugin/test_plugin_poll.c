@@ -314,6 +314,10 @@ static void test_push_and_sync(void **state) {
   assert_true(self_value("count", "vms_in_sync") == 0);
   assert_true(self_value("count", "vms_push_target") == 1);
   assert_true(self_value("requests", "poll") == 4);
+  assert_true(self_value("count", "vms_push_pending") == 0);
+  /* A push may follow its jobs for at least Timeout (10 s), even when less
+   * of the budget (half the 10 s interval) is left. */
+  assert_true(stub_last_deadline >= 10.0);
 
   /* The guest applies it and echoes the id: in sync; nothing more pushed. */
   publish(&stub_vms.v[0].guest, "hvkvp", 1, 2, 1.0, id);
