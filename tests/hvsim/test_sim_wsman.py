@@ -241,6 +241,30 @@ class WsmanTest(unittest.TestCase):
         self.assertEqual(sels["Name"], "vmms")
         self.assertEqual(sels["SystemName"], "HVSIM-HOST")
 
+    def test_object_and_epr_enumeration_and_get_by_epr(self):
+        r = self.c.post(hc.enumerate_req(KVP, max_elements=10,
+                                         mode="EnumerateObjectAndEPR"))
+        its = r.body_el().find(q(NS_N, "EnumerateResponse")).find(
+            q(NS_W, "Items"))
+        # (as many as fit in the default 512000-byte envelope)
+        self.assertTrue(1 <= len(its) <= 7, len(its))
+        item = its[0]
+        self.assertEqual(item.tag, q(NS_W, "Item"))
+        obj, epr = item[0], item[1]
+        self.assertEqual(obj.tag, "{%s}Msvm_KvpExchangeComponent" % KVP)
+        self.assertEqual(epr.tag, q(NS_A, "EndpointReference"))
+        sels = [(s.get("Name"), s.text) for s in epr.iter(q(NS_W, "Selector"))]
+        self.assertIn(("__cimnamespace", "root/virtualization/v2"), sels)
+        # the EPR's selectors Get the same instance
+        r = self.c.post(hc.get_req(KVP, sels))
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(text(r.body_el()[0], "SystemName"),
+                         text(obj, "SystemName"))
+        bad = [(n, "root/cimv2" if n == "__cimnamespace" else v)
+               for n, v in sels]
+        r = self.c.post(hc.get_req(KVP, bad))
+        self.assertEqual(r.fault()[0], "w:InvalidSelectors")
+
     # ---- Get --------------------------------------------------------------
     def test_get_and_selector_faults(self):
         guid = self.vm_guids()[0]
