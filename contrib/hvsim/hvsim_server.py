@@ -66,6 +66,8 @@ class Server(ThreadingHTTPServer):
     def __init__(self, addr, endpoint, faults, user, password, machine,
                  vms_info, verbose=False, auth="basic",
                  allow_unencrypted=False, model=None):
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(addr, Handler)
         # auth "negotiate": Kerberos / Negotiate (SPNEGO, NTLM) with MS-WSMV
         # message sealing through hvsim_gss (python3-gssapi), plus Basic;

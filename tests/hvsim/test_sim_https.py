@@ -78,6 +78,29 @@ class LifecycleTest(unittest.TestCase):
             self.assertIn(b"hvsim: error: --listen", p.stderr)
             self.assertEqual(p.stdout, b"")
 
+    def test_ipv6_loopback(self):
+        p = subprocess.Popen([sys.executable, hc.HVSIM, "--listen", "[::1]:0",
+                              "--user", "u", "--password", "p"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = p.stdout.readline().decode()
+            while line and "listening on" not in line:
+                line = p.stdout.readline().decode()
+            self.assertRegex(line, r"^hvsim: listening on "
+                                   r"http://\[::1\]:\d+/wsman$")
+            port = int(line.rsplit(":", 1)[1].split("/")[0])
+            import http.client
+            c = http.client.HTTPConnection("::1", port, timeout=30)
+            c.request("POST", "/wsman", hc.enumerate_req(CS),
+                      {"Authorization": "Basic dTpw"})
+            self.assertEqual(c.getresponse().status, 200)
+            c.close()
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(timeout=30), 0)
+            p.stdout.close()
+            p.stderr.close()
+
     def test_sigint_and_sigterm_stop_cleanly(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
             sim = hc.Sim("--synthetic", "4", "--interval", "0.2")
