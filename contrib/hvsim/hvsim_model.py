@@ -10,6 +10,7 @@ invalidated by a per-VM version counter.
 """
 
 import datetime
+import sys
 import threading
 import time
 import uuid
@@ -279,6 +280,7 @@ class VM:
         self.host = ItemStore(SOURCE_HOST)
         self.host_items = {}
         self._polled = 0.0
+        self._guest_failed = False
         self._cache = {}
 
     # ---- guest side -------------------------------------------------------
@@ -293,8 +295,16 @@ class VM:
         if now - self._polled < max_age:
             return
         self._polled = now
-        intrinsic = g.intrinsic_items()
-        guest = g.guest_items()
+        try:
+            intrinsic = g.intrinsic_items()
+            guest = g.guest_items()
+        except Exception as e:  # noqa: BLE001 - a dead guest is not fatal
+            if not self._guest_failed:
+                sys.stderr.write("hvsim: guest %s: %s; serving its last known "
+                                 "items\n" % (self.name, e))
+            self._guest_failed = True
+            return
+        self._guest_failed = False
         self.set_guest_items(intrinsic, guest)
 
     def set_guest_items(self, intrinsic, guest):

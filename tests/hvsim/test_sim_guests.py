@@ -152,10 +152,19 @@ class LinuxGuestTest(GuestMixin, unittest.TestCase):
                                               "GuestExchangeItems"),
                                 "the pool 1 record")
             self.assertEqual(got, {"hvkvp.head": ("v=1;test", "1")})
+            # the daemon dies: the VM keeps being served with its last items
+            for pid in ours:
+                os.kill(int(pid), 9)
+            time.sleep(0.5)
+            inst = self.kvp(c, guid)
+            self.assertEqual(items(inst, "GuestExchangeItems"),
+                             {"hvkvp.head": ("v=1;test", "1")})
             c.close()
         finally:
             rc, out, err = sim.stop()
         self.assertEqual(rc, 0, err)
+        self.assertIn("hvsim: guest linux-1: ", err)
+        self.assertIn("serving its last known items", err)
         self.assertFalse(os.path.exists(pool), "pool dir left behind")
         for pid in ours:
             with self.assertRaises(ProcessLookupError):
