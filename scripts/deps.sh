@@ -11,7 +11,8 @@ PKGS=(
   # fuzzing and sanitizers
   libfuzzer-14-dev libclang-rt-14-dev
   # real components the tests and the demo run
-  collectd-core hyperv-daemons wsl openssl python3 procps psmisc util-linux
+  collectd-core hyperv-daemons wsl curl libxml2-utils openssl python3
+  python3-gssapi procps psmisc util-linux
   influxdb graphite-carbon krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # Windows guest build and run
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 dpkg-dev
