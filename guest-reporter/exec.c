@@ -62,8 +62,8 @@ static const char *const rexec_builtin[] = {
     "if_octets rx:DERIVE:0:U, tx:DERIVE:0:U",
     "if_packets rx:DERIVE:0:U, tx:DERIVE:0:U",
     "latency value:GAUGE:0:U",
-    "load shortterm:GAUGE:0:5000, midterm:GAUGE:0:5000, "
-    "longterm:GAUGE:0:5000",
+    ("load shortterm:GAUGE:0:5000, midterm:GAUGE:0:5000, "
+     "longterm:GAUGE:0:5000"),
     "memory value:GAUGE:0:281474976710656",
     "objects value:GAUGE:0:U",
     "operations value:DERIVE:0:U",
