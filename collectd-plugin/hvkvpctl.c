@@ -46,6 +46,13 @@ static void usage(FILE *f) {
       "  --password-file FILE     first line is the password; else the\n"
       "                           environment variable HVKVP_PASSWORD\n"
       "  --auth SCHEME            basic (default), ntlm, negotiate, kerberos\n"
+      "                           (the last three through GSSAPI: with a\n"
+      "                           password, a keytab, or the Kerberos\n"
+      "                           credential cache when neither is given)\n"
+      "  --encryption MODE        ntlm/negotiate/kerberos message encryption:\n"
+      "                           auto (default: over http://), required, off\n"
+      "  --keytab FILE            Kerberos client keytab\n"
+      "  --principal NAME         Kerberos client principal\n"
       "  --cacert FILE            CA certificate(s) for HTTPS\n"
       "  --insecure               do not verify the server certificate\n"
       "  --timeout SECONDS        per request (default 30)\n"
@@ -569,6 +576,9 @@ int main(int argc, char **argv) {
     O_INTRINSIC,
     O_GUEST,
     O_HOST,
+    O_ENC,
+    O_KEYTAB,
+    O_PRINCIPAL,
   };
   static const struct option longopts[] = {
       {"url", required_argument, NULL, O_URL},
@@ -584,6 +594,9 @@ int main(int argc, char **argv) {
       {"intrinsic", no_argument, NULL, O_INTRINSIC},
       {"guest", no_argument, NULL, O_GUEST},
       {"host", no_argument, NULL, O_HOST},
+      {"encryption", required_argument, NULL, O_ENC},
+      {"keytab", required_argument, NULL, O_KEYTAB},
+      {"principal", required_argument, NULL, O_PRINCIPAL},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -632,6 +645,15 @@ int main(int argc, char **argv) {
       break;
     case O_HOST:
       c.pools |= HV_WANT_HOST;
+      break;
+    case O_ENC:
+      c.o.encryption = optarg;
+      break;
+    case O_KEYTAB:
+      c.o.keytab = optarg;
+      break;
+    case O_PRINCIPAL:
+      c.o.principal = optarg;
       break;
     case 'h':
       usage(stdout);

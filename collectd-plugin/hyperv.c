@@ -69,6 +69,9 @@ hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err) {
       .verify_host = o->verify_host,
       .timeout = o->timeout > 0 ? o->timeout : 10,
       .max_envelope_kb = o->max_envelope_kb ? o->max_envelope_kb : 500,
+      .encryption = o->encryption,
+      .keytab = o->keytab,
+      .principal = o->principal,
   };
   /* the server gives up (with a fault) before our transfer deadline does */
   double t = wo.timeout - 1;

@@ -26,6 +26,13 @@ typedef struct {
   const char *ns;           /* default "root/virtualization/v2" */
   unsigned max_envelope_kb; /* default 500 */
   unsigned max_elements;    /* per Enumerate/Pull batch, default 512 */
+  /* Added by the host library (NULL keeps the defaults): for kerberos,
+   * ntlm and negotiate, message encryption "auto" (seal over http://,
+   * TLS only over https://), "required" or "off"; a Kerberos client keytab
+   * and principal instead of the credential cache. */
+  const char *encryption;
+  const char *keytab;
+  const char *principal;
 } hv_opts_t;
 
 typedef enum {

@@ -39,6 +39,12 @@ typedef struct {
   double connect_timeout;       /* seconds; 0: min(timeout, 10) */
   unsigned max_envelope_kb;     /* MaxEnvelopeSize; the response cap is 2x */
   unsigned operation_timeout_s; /* wsman:OperationTimeout; 0: 60 */
+  /* Kerberos / NTLM / Negotiate (auth_gss.h): message encryption "auto"
+   * (seal over http://, default), "required" or "off"; Kerberos client
+   * keytab and principal (NULL: the credential cache). */
+  const char *encryption;
+  const char *keytab;
+  const char *principal;
 } wsman_opts_t;
 
 typedef struct {
