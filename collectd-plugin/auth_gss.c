@@ -1056,14 +1056,19 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
       goto out;
     }
     rc = -1;
-    if (status == 401 && newc && !fresh) {
-      /* keep-alive connection was replaced: authenticate it again */
+    if (status == 401 && !fresh) {
+      /* The keep-alive connection was replaced, or the server forgot the
+       * context: authenticate again and resend once. */
       hva_reset(c);
       continue;
     }
     if (status == 401) {
+      char *scheme = NULL;
+      int https =
+          curl_easy_getinfo(curl, CURLINFO_SCHEME, &scheme) == CURLE_OK &&
+          scheme != NULL && strcasecmp(scheme, "https") == 0;
       hva_reset(c);
-      if (!seal)
+      if (!seal && !https)
         hva_fail(err, HV_ERR_AUTH,
                  "%s refused unencrypted traffic (HTTP 401 after "
                  "authenticating; its AllowUnencrypted is false): set "
@@ -1071,9 +1076,9 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
                  c->host);
       else
         hva_fail(err, HV_ERR_AUTH,
-                 "%s refused the sealed request (HTTP 401 after "
+                 "%s refused the %s request (HTTP 401 right after "
                  "authenticating)",
-                 c->host);
+                 c->host, seal ? "sealed" : "authenticated");
       if (err != NULL)
         err->http_status = 401;
       goto out;
