@@ -635,6 +635,35 @@ static void test_release_on_error_and_early_stop(void **state) {
   srv_stop(&s);
 }
 
+/* The v1 namespace changes every resource URI. */
+static void test_namespace_v1(void **state) {
+  srv_t s;
+  srv_start(&s, M_NORMAL);
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", s.port);
+  hv_opts_t o = {.url = url,
+                 .verify_peer = 1,
+                 .verify_host = 1,
+                 .timeout = 20,
+                 .ns = "root/virtualization"};
+  hv_err_t err;
+  hv_host_t *h = hv_host_new(&o, &err);
+  assert_non_null(h);
+  hv_vms_t vms;
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), 0);
+  hv_vms_free(&vms);
+  char **req;
+  int n = srv_requests(&s, &req);
+  assert_true(n >= 3);
+  for (int i = 0; i < n; i++) {
+    assert_non_null(strstr(req[i], "/wmi/root/virtualization/*<"));
+    assert_null(strstr(req[i], "/v2/"));
+  }
+  free_requests(req, n);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
 int main(void) {
   xmlInitParser();
   const struct CMUnitTest tests[] = {
@@ -645,6 +674,7 @@ int main(void) {
       cmocka_unit_test(test_http_level_errors),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_release_on_error_and_early_stop),
+      cmocka_unit_test(test_namespace_v1),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
