@@ -512,6 +512,8 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
                         &output, err);
   hvsb_free(&body);
   if (rc != 0) {
+    if (err != NULL && err->kind == HV_ERR_FAULT)
+      h->have_vsms = 0; /* look the service up again next time */
     hv_err_prefix(err, "VM %s", guid);
     return -1;
   }
