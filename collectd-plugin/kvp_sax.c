@@ -327,11 +327,21 @@ static void kvps_instance_end(kvps_t *s) {
     hvkvp_items_t *dst[KVPS_POOLS] = {&vm->intrinsic, &vm->guest, &vm->host};
     if (s->cls->mark_kvp)
       vm->has_kvp = 1;
-    for (int i = 0; i < KVPS_POOLS; i++)
-      if (kvps_move(dst[i], &s->tmp[i]) != 0 || kvps_dedupe(dst[i]) != 0) {
+    for (int i = 0; i < KVPS_POOLS; i++) {
+      /* the same VM in several instances: the cap holds for the sum */
+      hvkvp_items_t *t = &s->tmp[i];
+      while (t->n > 0 && dst[i]->n + t->n > KVPS_MAX_ITEMS_PER_POOL) {
+        t->n--;
+        free(t->v[t->n].key);
+        free(t->v[t->n].value);
+        kvps_reject(s, s->cls->pool_prop[i], "too big",
+                    "more than 4096 items in one pool");
+      }
+      if (kvps_move(dst[i], t) != 0 || kvps_dedupe(dst[i]) != 0) {
         kvps_error(s, HV_ERR_PARSE, "out of memory storing KVP items%s", "");
         break;
       }
+    }
     if (s->rejected > 0 && vm->items_rejected == 0)
       memcpy(vm->reject_reason, s->reason, sizeof(vm->reject_reason));
     vm->items_rejected += s->rejected;

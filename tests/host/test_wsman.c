@@ -423,6 +423,15 @@ static void test_kvp_page_dedupe_and_cap(void **state) {
   assert_int_equal(vms.v[0].guest.n, 4096);
   assert_int_equal(vms.v[0].items_rejected, 4);
   assert_non_null(strstr(vms.v[0].reject_reason, "4096"));
+  /* the same VM again in a later page: the cap holds for the sum */
+  const char *more[] = {"other1", "x", "other2", "y"};
+  hvsb_reset(&b);
+  kvp_page(&b, guid, more, 2);
+  assert_int_equal(
+      hv_decode_kvp_page(&vms, HV_WANT_GUEST, b.p, b.len, 1 << 20, 0, &err), 0);
+  assert_int_equal(vms.v[0].guest.n, 4096);
+  assert_int_equal(vms.v[0].items_rejected, 6);
+  assert_null(hvkvp_items_get(&vms.v[0].guest, "other1"));
   for (size_t i = 0; i < n; i++)
     free(many[2 * i]);
   free(many);
