@@ -57,6 +57,9 @@ static void usage(FILE *f) {
       "  --insecure               do not verify the server certificate\n"
       "  --timeout SECONDS        per request (default 30)\n"
       "  --ns NAMESPACE           WMI namespace (root/virtualization/v2)\n"
+      "  --max-envelope-kb N      the server's MaxEnvelopeSizekb (500; 150 on\n"
+      "                           Server 2008 R2)\n"
+      "  --max-elements N         instances per Enumerate/Pull (512)\n"
       "  --prefix PREFIX          hvkvp item prefix (default hvkvp)\n"
       "  --json                   machine-readable output\n"
       "  -h, --help               this text\n"
@@ -577,6 +580,8 @@ int main(int argc, char **argv) {
     O_GUEST,
     O_HOST,
     O_ENC,
+    O_MAXENV,
+    O_MAXEL,
     O_KEYTAB,
     O_PRINCIPAL,
   };
@@ -595,6 +600,8 @@ int main(int argc, char **argv) {
       {"guest", no_argument, NULL, O_GUEST},
       {"host", no_argument, NULL, O_HOST},
       {"encryption", required_argument, NULL, O_ENC},
+      {"max-envelope-kb", required_argument, NULL, O_MAXENV},
+      {"max-elements", required_argument, NULL, O_MAXEL},
       {"keytab", required_argument, NULL, O_KEYTAB},
       {"principal", required_argument, NULL, O_PRINCIPAL},
       {"help", no_argument, NULL, 'h'},
@@ -646,6 +653,21 @@ int main(int argc, char **argv) {
     case O_HOST:
       c.pools |= HV_WANT_HOST;
       break;
+    case O_MAXENV:
+    case O_MAXEL: {
+      char *end;
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (*end != '\0' || v < 1 || v > 65536) {
+        fprintf(stderr, "hvkvpctl: --%s must be 1..65536\n",
+                opt == O_MAXENV ? "max-envelope-kb" : "max-elements");
+        return EXIT_USAGE;
+      }
+      if (opt == O_MAXENV)
+        c.o.max_envelope_kb = (unsigned)v;
+      else
+        c.o.max_elements = (unsigned)v;
+      break;
+    }
     case O_ENC:
       c.o.encryption = optarg;
       break;

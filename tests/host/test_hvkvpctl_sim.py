@@ -296,6 +296,13 @@ def round_trips(tool, hvsim, build_dir):
         check(req == cs + kvp and req <= bound,
               "scale: round trips bounded by batches and envelope size "
               "(%d <= %d), not by VM count" % (req, bound), json.dumps(st))
+        sim.reset()
+        p = ctl(tool, sim, "--max-elements", "100", "vms")
+        st = sim.stats()
+        cs = st["by_class"].get("Msvm_ComputerSystem", 0)
+        check(p.returncode == 0 and cs == math.ceil((n + 1) / 100),
+              "scale: --max-elements 100 gives %d Msvm_ComputerSystem "
+              "requests" % math.ceil((n + 1) / 100), "got %d" % cs)
     finally:
         sim.stop()
 
