@@ -241,7 +241,7 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
     hvkvp_msg_t msg;
     hvkvp_head_t head;
     hvkvp_err_t e;
-    int rc = hvkvp_decode(&vm->guest, c->prefix, &msg, &head, &e);
+    int rc = hv_vm_decode(vm, c->prefix, &msg, &head, &e);
     if (c->json) {
       printf("%s{\"guid\":", i ? "," : "");
       jstr(vm->guid);
@@ -409,7 +409,7 @@ static int cmd_messages(ctl_t *c, hv_host_t *h, const char *key) {
   hvkvp_msg_t m;
   hvkvp_head_t head;
   hvkvp_err_t e;
-  int drc = hvkvp_decode(&vm->guest, c->prefix, &m, &head, &e);
+  int drc = hv_vm_decode(vm, c->prefix, &m, &head, &e);
   if (drc != HVKVP_OK) {
     fprintf(stderr, "hvkvpctl: decode error: VM %s (%s): %s: %s\n", vm->guid,
             vm->name, hvkvp_strerror((hvkvp_rc_t)drc), e.detail);
@@ -560,7 +560,6 @@ out:
 int main(int argc, char **argv) {
   ctl_t c;
   memset(&c, 0, sizeof(c));
-  c.o.verify_peer = c.o.verify_host = 1;
   c.o.timeout = 30;
   c.o.auth = "basic";
   c.prefix = HVKVP_DEFAULT_PREFIX;
@@ -626,7 +625,7 @@ int main(int argc, char **argv) {
       c.o.cacert = optarg;
       break;
     case O_INSECURE:
-      c.o.verify_peer = c.o.verify_host = 0;
+      c.o.insecure_peer = c.o.insecure_host = 1;
       break;
     case O_TIMEOUT:
       c.o.timeout = atof(optarg);

@@ -15,15 +15,15 @@
 typedef struct hv_host hv_host_t;
 
 typedef struct {
-  const char *url;          /* http(s)://host:port/wsman */
-  const char *user;         /* DOMAIN\user or user@REALM; NULL: none */
-  const char *password;     /* never logged */
-  const char *auth;         /* "basic" | "ntlm" | "negotiate" | "kerberos" */
-  const char *cacert;       /* CA file for HTTPS; NULL: system store */
-  int verify_peer;          /* default 1 */
-  int verify_host;          /* default 1 */
-  double timeout;           /* seconds for one request, default 10 */
-  const char *ns;           /* default "root/virtualization/v2" */
+  const char *url;      /* http(s)://host:port/wsman */
+  const char *user;     /* DOMAIN\user or user@REALM; NULL: none */
+  const char *password; /* never logged */
+  const char *auth;     /* "basic" | "ntlm" | "negotiate" | "kerberos" */
+  const char *cacert;   /* CA file for HTTPS; NULL: system store */
+  int insecure_peer;    /* 1: skip the certificate check (default 0: verify) */
+  int insecure_host;    /* 1: skip the host name check (default 0: verify) */
+  double timeout;       /* seconds for one request, default 10 */
+  const char *ns;       /* default "root/virtualization/v2" */
   unsigned max_envelope_kb; /* default 500 */
   unsigned max_elements;    /* per Enumerate/Pull batch, default 512 */
   /* Added by the host library (NULL keeps the defaults): for kerberos,
@@ -105,6 +105,13 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
                  const hvkvp_items_t *items, double deadline_s, hv_err_t *err);
 
 void hv_host_stats(const hv_host_t *h, hv_stats_t *st);
+
+/* Decodes a VM's hvkvp message under `prefix`: from GuestExchangeItems (Linux
+ * pool 1, Windows "Guest"), or, when those hold no head, from
+ * GuestIntrinsicExchangeItems (a Windows reporter writing to "Auto"). Same
+ * contract as hvkvp_decode. */
+int hv_vm_decode(const hv_vm_t *vm, const char *prefix, hvkvp_msg_t *msg,
+                 hvkvp_head_t *head, hvkvp_err_t *err);
 /* "Completed with No Error", "Access Denied", ... for a method ReturnValue. */
 const char *hv_return_code_str(uint32_t rc);
 

@@ -48,8 +48,8 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
       .password = conf->password,
       .auth = conf->auth,
       .cacert = conf->cacert,
-      .verify_peer = conf->verify_peer,
-      .verify_host = conf->verify_host,
+      .insecure_peer = !conf->verify_peer,
+      .insecure_host = !conf->verify_host,
       .timeout = conf->timeout,
       .ns = conf->ns,
   };
@@ -142,20 +142,6 @@ static void hvp_report_intrinsic(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
-}
-
-/* Decodes the VM's message: guest items first, intrinsic items if the guest
- * items hold no head under the prefix. */
-static int hvp_decode_vm(const hv_vm_t *vm, const char *prefix,
-                         hvkvp_msg_t *msg, hvkvp_head_t *head,
-                         hvkvp_err_t *err) {
-  memset(err, 0, sizeof(*err));
-  int rc = hvkvp_decode(&vm->guest, prefix, msg, head, err);
-  if (rc == HVKVP_E_NOHEAD) {
-    memset(err, 0, sizeof(*err));
-    rc = hvkvp_decode(&vm->intrinsic, prefix, msg, head, err);
-  }
-  return rc;
 }
 
 static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
@@ -260,7 +246,7 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
   hvkvp_err_t derr;
   hvkvp_msg_init(&msg);
   memset(&head, 0, sizeof(head));
-  int rc = hvp_decode_vm(vm, c->prefix, &msg, &head, &derr);
+  int rc = hv_vm_decode(vm, c->prefix, &msg, &head, &derr);
   char host[DATA_MAX_NAME_LEN];
   if (rc == HVKVP_OK) {
     c_release(LOG_INFO, &st->torn_c,

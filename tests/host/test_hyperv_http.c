@@ -279,8 +279,6 @@ static hv_host_t *host_for(srv_t *s, const char *user) {
                  .user = user,
                  .password = SECRET,
                  .auth = "basic",
-                 .verify_peer = 1,
-                 .verify_host = 1,
                  .timeout = 20,
                  .max_envelope_kb = 500,
                  .max_elements = 100};
@@ -563,7 +561,7 @@ static void test_http_level_errors(void **state) {
   /* nothing listens any more on that port */
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", port);
-  hv_opts_t o = {.url = url, .verify_peer = 1, .verify_host = 1};
+  hv_opts_t o = {.url = url};
   h = hv_host_new(&o, &err);
   assert_non_null(h);
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
@@ -641,11 +639,7 @@ static void test_namespace_v1(void **state) {
   srv_start(&s, M_NORMAL);
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", s.port);
-  hv_opts_t o = {.url = url,
-                 .verify_peer = 1,
-                 .verify_host = 1,
-                 .timeout = 20,
-                 .ns = "root/virtualization"};
+  hv_opts_t o = {.url = url, .timeout = 20, .ns = "root/virtualization"};
   hv_err_t err;
   hv_host_t *h = hv_host_new(&o, &err);
   assert_non_null(h);
