@@ -448,7 +448,7 @@ static int hv_job_id(const xmlNode *output, char *buf, size_t sz) {
   if (job == NULL)
     return -1;
   xmlNodePtr ss = hvx_path(hvx_child(job, WSMAN_NS_WSA, "ReferenceParameters"),
-                           WSMAN_NS_WSMAN, "SelectorSet", NULL);
+                           WSMAN_NS_WSMAN, "SelectorSet", (const char *)NULL);
   for (xmlNodePtr s = hvx_child(ss, WSMAN_NS_WSMAN, "Selector"); s != NULL;
        s = hvx_next(s, WSMAN_NS_WSMAN, "Selector")) {
     xmlChar *n = hvx_attr(s, "Name");

@@ -269,10 +269,12 @@ void wsman_fault_to_err(const xmlNode *fault, long http_status, hv_err_t *err) {
   int have_ws = 0, have_wmi = 0;
   xmlNodePtr c = hvx_child(fault, WSMAN_NS_SOAP, "Code");
   wsman_clean_text(hvx_child(c, WSMAN_NS_SOAP, "Value"), code, sizeof(code));
-  wsman_clean_text(hvx_path(c, WSMAN_NS_SOAP, "Subcode", "Value", NULL), sub,
-                   sizeof(sub));
-  wsman_clean_text(hvx_path(fault, WSMAN_NS_SOAP, "Reason", "Text", NULL),
-                   reason, sizeof(reason));
+  wsman_clean_text(
+      hvx_path(c, WSMAN_NS_SOAP, "Subcode", "Value", (const char *)NULL), sub,
+      sizeof(sub));
+  wsman_clean_text(
+      hvx_path(fault, WSMAN_NS_SOAP, "Reason", "Text", (const char *)NULL),
+      reason, sizeof(reason));
   xmlNodePtr detail = hvx_child(fault, WSMAN_NS_SOAP, "Detail");
   xmlNodePtr wf = hvx_child(detail, WSMAN_NS_WSMANFAULT, "WSManFault");
   if (wf != NULL) {

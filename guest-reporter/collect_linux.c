@@ -43,7 +43,12 @@ static char *cl_slurp(const collect_ctx_t *ctx, const char *rel, char *err,
   }
   size_t cap = 8192, len = 0;
   char *buf = malloc(cap);
-  while (buf != NULL) {
+  if (buf == NULL) {
+    fclose(f);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return NULL;
+  }
+  for (;;) {
     if (len + 1 == cap) {
       if (cap >= CL_FILE_MAX)
         break;

@@ -357,7 +357,8 @@ static int vl_finish(rd_t *r) {
     for (k = 0; k < VK_UNKNOWN; k++)
       if ((VL_REQUIRED & (1u << k)) && !(r->vl_seen & (1u << k)))
         break;
-    return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no \"%s\"", i, vl_keys[k]);
+    return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no \"%s\"", i,
+                k < VK_UNKNOWN ? vl_keys[k] : "?");
   }
   if (r->n_vals == 0)
     return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no data sources", i);
@@ -469,7 +470,8 @@ static int close_container(rd_t *r) {
       for (k = 0; k < TK_UNKNOWN; k++)
         if ((TOP_REQUIRED & (1u << k)) && !(r->seen & (1u << k)))
           break;
-      return fail(r, HVKVP_E_SCHEMA, "message has no \"%s\"", top_keys[k]);
+      return fail(r, HVKVP_E_SCHEMA, "message has no \"%s\"",
+                  k < TK_UNKNOWN ? top_keys[k] : "?");
     }
     r->st = S_END;
     return 1;
