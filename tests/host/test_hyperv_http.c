@@ -256,7 +256,9 @@ static int srv_requests(srv_t *s, char ***out) {
   char *save, *rec = strtok_r(all, "\x1e", &save);
   while (rec != NULL) {
     if (strstr(rec, "AUTH:") != NULL) {
-      v = realloc(v, (size_t)(n + 1) * sizeof(*v));
+      char **nv = realloc(v, (size_t)(n + 1) * sizeof(*v));
+      assert_non_null(nv);
+      v = nv;
       v[n++] = strdup(rec);
     }
     rec = strtok_r(NULL, "\x1e", &save);
@@ -382,8 +384,8 @@ static int invoke_items(const char *rec, const char *method, cimx_item_t *items,
   xmlNodePtr env = xmlDocGetRootElement(doc);
   xmlNodePtr head = hvx_child(env, WSMAN_NS_SOAP, "Header");
   int sels = 0;
-  for (xmlNodePtr s =
-           hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  for (xmlNodePtr s = hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector",
+                               (const char *)NULL);
        s != NULL; s = hvx_next(s, WSMAN_NS_WSMAN, "Selector")) {
     char t[64];
     hvx_text_copy(s, t, sizeof(t));
@@ -396,8 +398,9 @@ static int invoke_items(const char *rec, const char *method, cimx_item_t *items,
       hvx_child(hvx_child(env, WSMAN_NS_SOAP, "Body"), NULL, in_name);
   assert_non_null(input);
   xmlNodePtr ts = hvx_child(input, NULL, "TargetSystem");
-  xmlNodePtr sel = hvx_path(hvx_child(ts, WSMAN_NS_WSA, "ReferenceParameters"),
-                            WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  xmlNodePtr sel =
+      hvx_path(hvx_child(ts, WSMAN_NS_WSA, "ReferenceParameters"),
+               WSMAN_NS_WSMAN, "SelectorSet", "Selector", (const char *)NULL);
   sel = hvx_next(sel, WSMAN_NS_WSMAN, "Selector");
   hvx_text_copy(sel, target, 64);
   int n = 0;

@@ -74,10 +74,10 @@ static void check_header(xmlNodePtr h, const char *action, const char *uri) {
   char *mu = attr(ru, WSMAN_NS_SOAP, "mustUnderstand");
   assert_string_equal(mu, "true");
   xmlFree(mu);
-  assert_string_equal(
-      text_of(hvx_path(h, WSMAN_NS_WSA, "ReplyTo", "Address", NULL), t,
-              sizeof(t)),
-      WSMAN_ANONYMOUS);
+  assert_string_equal(text_of(hvx_path(h, WSMAN_NS_WSA, "ReplyTo", "Address",
+                                       (const char *)NULL),
+                              t, sizeof(t)),
+                      WSMAN_ANONYMOUS);
   xmlNodePtr act = hvx_child(h, WSMAN_NS_WSA, "Action");
   assert_string_equal(text_of(act, t, sizeof(t)), action);
   xmlNodePtr mes = hvx_child(h, WSMAN_NS_WSMAN, "MaxEnvelopeSize");
@@ -161,10 +161,11 @@ static void test_pull_release_get_envelopes(void **state) {
   h = hdr(WSMAN_ACTION_RELEASE, uri, mid);
   assert_int_equal(wsman_build_release(&b, &h, "uuid:ctx2"), 0);
   doc = parse_back(&b, &head, &body);
-  assert_string_equal(text_of(hvx_path(body, WSMAN_NS_WSEN, "Release",
-                                       "EnumerationContext", NULL),
-                              t, sizeof(t)),
-                      "uuid:ctx2");
+  assert_string_equal(
+      text_of(hvx_path(body, WSMAN_NS_WSEN, "Release", "EnumerationContext",
+                       (const char *)NULL),
+              t, sizeof(t)),
+      "uuid:ctx2");
   xmlFreeDoc(doc);
 
   hvsb_reset(&b);
@@ -177,8 +178,8 @@ static void test_pull_release_get_envelopes(void **state) {
   assert_int_equal(wsman_build_get(&b, &h), 0);
   doc = parse_back(&b, &head, &body);
   check_header(head, WSMAN_ACTION_GET, juri);
-  xmlNodePtr s =
-      hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  xmlNodePtr s = hvx_path(head, WSMAN_NS_WSMAN, "SelectorSet", "Selector",
+                          (const char *)NULL);
   char *n = attr(s, NULL, "Name");
   assert_string_equal(n, "InstanceID");
   xmlFree(n);
@@ -206,8 +207,8 @@ static void test_invoke_envelope_with_epr(void **state) {
   assert_int_equal(wsman_build_invoke(&b, &h, hvsb_str(&body_xml)), 0);
   xmlNodePtr head, body;
   xmlDocPtr doc = parse_back(&b, &head, &body);
-  xmlNodePtr ts =
-      hvx_path(body, uri, "AddKvpItems_INPUT", "TargetSystem", NULL);
+  xmlNodePtr ts = hvx_path(body, uri, "AddKvpItems_INPUT", "TargetSystem",
+                           (const char *)NULL);
   assert_non_null(ts);
   assert_string_equal(
       text_of(hvx_child(ts, WSMAN_NS_WSA, "Address"), t, sizeof(t)),
@@ -216,7 +217,8 @@ static void test_invoke_envelope_with_epr(void **state) {
   assert_string_equal(
       text_of(hvx_child(rp, WSMAN_NS_WSMAN, "ResourceURI"), t, sizeof(t)),
       "urn:cs");
-  xmlNodePtr s = hvx_path(rp, WSMAN_NS_WSMAN, "SelectorSet", "Selector", NULL);
+  xmlNodePtr s = hvx_path(rp, WSMAN_NS_WSMAN, "SelectorSet", "Selector",
+                          (const char *)NULL);
   s = hvx_next(s, WSMAN_NS_WSMAN, "Selector");
   assert_string_equal(text_of(s, t, sizeof(t)), "GUID-1");
   xmlFreeDoc(doc);
