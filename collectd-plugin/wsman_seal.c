@@ -138,6 +138,8 @@ int wseal_build(const char *protocol, size_t orig_len, const uint8_t *sig,
     memcpy(b + hn + 4, sig, siglen);
   if (datalen)
     memcpy(b + hn + 4 + siglen, data, datalen);
+  /* a binary body: no terminating NUL wanted */
+  /* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
   memcpy(b + hn + 4 + siglen + datalen, tail, strlen(tail));
   *out = b;
   *outlen = n;

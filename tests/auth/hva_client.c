@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--cacert") == 0)
       cacert = argv[i + 1];
     else if (strcmp(argv[i], "--count") == 0)
-      count = atoi(argv[i + 1]);
+      count = (int)strtol(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--size") == 0)
       size = (size_t)strtoul(argv[i + 1], NULL, 10);
     else {
@@ -146,6 +146,7 @@ int main(int argc, char **argv) {
       int seal;
       if (hva_mech_parse(auth, &mech) != 0 || hva_enc_parse(enc, &e) != 0) {
         fprintf(stderr, "bad auth %s or encryption %s\n", auth, enc);
+        free(soap);
         return 2;
       }
       if (ctx == NULL) {
@@ -159,6 +160,7 @@ int main(int argc, char **argv) {
         ctx = hva_new(&o, &err);
         if (ctx == NULL) {
           printf("error %s\n", err.msg);
+          free(soap);
           return 1;
         }
       }

@@ -63,13 +63,20 @@ typedef struct {
 static int setup(void **state) {
   fx_t *f = calloc(1, sizeof(*f));
   FILE *fp;
-  snprintf(f->dir, sizeof(f->dir), "/tmp/hvkvp-ntlm-XXXXXX");
-  if (mkdtemp(f->dir) == NULL)
+  if (f == NULL)
     return -1;
+  snprintf(f->dir, sizeof(f->dir), "/tmp/hvkvp-ntlm-XXXXXX");
+  if (mkdtemp(f->dir) == NULL) {
+    free(f);
+    return -1;
+  }
   snprintf(f->file, sizeof(f->file), "%s/users", f->dir);
   fp = fopen(f->file, "w");
-  if (fp == NULL)
+  if (fp == NULL) {
+    rmdir(f->dir);
+    free(f);
     return -1;
+  }
   fputs("UNIT:tester:Unit-Pass-1\n", fp);
   fclose(fp);
   setenv("NTLM_USER_FILE", f->file, 1);
