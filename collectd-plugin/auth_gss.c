@@ -59,15 +59,15 @@ static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...) {
-  if (err != NULL) {
-    va_list ap;
-    err->kind = kind;
-    err->http_status = 0;
-    err->wmi_code = 0;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  if (err == NULL)
+    return -1;
+  err->kind = kind;
+  err->http_status = 0;
+  err->wmi_code = 0;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+  va_end(ap);
   return -1;
 }
 
