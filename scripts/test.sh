@@ -4,7 +4,8 @@
 #   2. cross-builds the Windows guest reporter (scripts/build-windows.sh),
 #   3. builds everything and runs every ctest test (unit, integration, e2e),
 #   4. rebuilds with ASan/UBSan and runs the unit and integration labels again,
-#   5. builds the libFuzzer targets with clang and runs each for a bounded time.
+#   5. builds the libFuzzer targets with clang and runs each for a bounded time,
+#   and checks formatting (clang-format) and cppcheck on the way.
 # Exits non-zero if any step or test fails. Environment knobs:
 #   HVKVP_FUZZ_SECONDS (default 20), HVKVP_JOBS (default: nproc),
 #   HVKVP_SKIP_PHASES (space-separated subset of "windows asan fuzz": for local
@@ -82,6 +83,17 @@ if cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   fi
 else
   note_fail "native build"
+fi
+
+phase "static analysis (cppcheck)"
+if cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+  --inline-suppr -I protocol -I collectd-plugin -I guest-reporter \
+  --suppress=missingIncludeSystem protocol guest-reporter collectd-plugin \
+  contrib/hvsim tests bench; then
+  passed=$((passed + 1))
+  echo "cppcheck: clean"
+else
+  note_fail "cppcheck found problems (listed above)"
 fi
 
 if ! skipped asan; then
