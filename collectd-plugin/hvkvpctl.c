@@ -403,7 +403,7 @@ static void print_value(const hvkvp_vl_t *vl, size_t j) {
 static int cmd_messages(ctl_t *c, hv_host_t *h, const char *key) {
   hv_vms_t vms;
   hv_vm_t *vm;
-  int rc = with_vm(c, h, HV_WANT_GUEST, key, &vms, &vm);
+  int rc = with_vm(c, h, HV_WANT_GUEST | HV_WANT_INTRINSIC, key, &vms, &vm);
   if (rc != 0)
     return rc;
   hvkvp_msg_t m;

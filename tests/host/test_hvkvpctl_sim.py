@@ -148,6 +148,24 @@ def functional(tool, sim, label, extra=()):
     check(p.returncode == 0 and "seq" in p.stdout and "values" in p.stdout,
           "%s: messages text output" % label, p.stderr)
 
+    # A Windows reporter writes to the "Auto" key by default: its message
+    # arrives in GuestIntrinsicExchangeItems. Move synth-0001's items there
+    # on synth-0003 (no guest items at all) and decode them from there.
+    p = ctl(tool, sim, "--json", "items", "synth-0001", "--guest",
+            extra=extra)
+    g = (jout(p) or {}).get("guest", {})
+    p = ctl(tool, sim, "--json", "items", "synth-0003", "--intrinsic",
+            extra=extra)
+    intr = dict((jout(p) or {}).get("intrinsic", {}))
+    intr.update({k: v for k, v in g.items() if k.startswith("hvkvp.")})
+    sim.admin("POST", "/hvsim/vms/synth-0003/items",
+              {"guest": {}, "intrinsic": intr})
+    p = ctl(tool, sim, "--json", "messages", "synth-0003", extra=extra)
+    j = jout(p)
+    check(p.returncode == 0 and j and j["host"] == "synth-0001",
+          "%s: messages falls back to intrinsic items (Windows Auto key)"
+          % label, p.stderr)
+
     sim.reset()
     p = ctl(tool, sim, "set", "synth-0002", "hvkvp.cfg.interval=15",
             "hvkvp.cfg.id=it-1", extra=extra)
