@@ -419,6 +419,24 @@ static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
     }
     return 0;
   }
+  if (strcasecmp(k, "Encryption") == 0) {
+    if (hvp_cf_string(c, o, &c->encryption, 16) != 0)
+      return -1;
+    static const char *const enc[] = {"auto", "required", "off"};
+    for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
+      if (strcasecmp(c->encryption, enc[i]) == 0) {
+        for (char *p = c->encryption; *p != '\0'; p++) /* normalise case */
+          *p = (char)tolower((unsigned char)*p);
+        return 0;
+      }
+    }
+    hvp_cf_bad(c, o, "must be auto, required or off");
+    return -1;
+  }
+  if (strcasecmp(k, "KerberosKeytab") == 0)
+    return hvp_cf_string(c, o, &c->krb_keytab, 4096);
+  if (strcasecmp(k, "KerberosPrincipal") == 0)
+    return hvp_cf_string(c, o, &c->krb_principal, 512);
   if (strcasecmp(k, "VerifyPeer") == 0)
     return hvp_cf_bool(c, o, &c->verify_peer);
   if (strcasecmp(k, "VerifyHost") == 0)
@@ -530,6 +548,20 @@ int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
       return -1;
     }
   }
+  if (c->encryption != NULL && strcmp(c->encryption, "required") == 0 &&
+      strcmp(c->auth, "basic") == 0) {
+    HVP_CF_ERR(c, "option \"Encryption\" \"required\" needs \"Auth\" "
+                  "kerberos, ntlm or negotiate (Basic cannot seal messages)");
+    hvp_host_conf_free(c);
+    return -1;
+  }
+  if ((c->krb_keytab != NULL || c->krb_principal != NULL) &&
+      strcmp(c->auth, "kerberos") != 0 && strcmp(c->auth, "negotiate") != 0) {
+    HVP_CF_ERR(c, "options \"KerberosKeytab\" and \"KerberosPrincipal\" "
+                  "need \"Auth\" kerberos or negotiate");
+    hvp_host_conf_free(c);
+    return -1;
+  }
   if ((strcmp(c->auth, "basic") == 0 || strcmp(c->auth, "ntlm") == 0) &&
       (c->user == NULL || c->password == NULL)) {
     HVP_CF_ERR(c,
@@ -554,6 +586,9 @@ void hvp_host_conf_free(hvp_host_conf_t *c) {
   }
   free(c->auth);
   free(c->cacert);
+  free(c->encryption);
+  free(c->krb_keytab);
+  free(c->krb_principal);
   free(c->ns);
   hvp_filter_free(&c->filter);
   for (size_t i = 0; i < c->n_push; i++) {

@@ -37,6 +37,9 @@ typedef struct {
   char *password; /* never logged */
   char *auth;     /* basic | ntlm | negotiate | kerberos */
   char *cacert;
+  char *encryption;    /* auto | required | off (NULL: auto) */
+  char *krb_keytab;    /* KerberosKeytab */
+  char *krb_principal; /* KerberosPrincipal */
   char *ns;
   int verify_peer, verify_host;
   double timeout;  /* seconds */

@@ -77,6 +77,7 @@ class Server(ThreadingHTTPServer):
         self.allow_unencrypted = allow_unencrypted
         self.https = False
         self.gss = None
+        self.gss_tamper = 0  # sealed responses to corrupt (test hook)
         if auth == "negotiate":
             import hvsim_gss
             self.gss = hvsim_gss
@@ -235,6 +236,11 @@ class Handler(BaseHTTPRequestHandler):
             self._gss_res = None
             return self._send(res.status, res.body, extra=res.headers)
         self._gss_res = res
+        if res.sealed:
+            with srv.stats.lock:
+                if srv.gss_tamper > 0:
+                    srv.gss_tamper -= 1
+                    conn.tamper_response = True
         return res.soap
 
     def _authorized(self):
@@ -306,6 +312,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         if self.path == "/wsman":
             return self._wsman()
+        if self.path == "/hvsim/gss/tamper":
+            self._read_body(MAX_ADMIN_BODY)
+            with self.server.stats.lock:
+                self.server.gss_tamper += 1
+            return self._json(200, {"tamper": self.server.gss_tamper})
         if self.path == "/hvsim/stats/reset":
             self._read_body(MAX_ADMIN_BODY)
             self.server.stats.reset()
