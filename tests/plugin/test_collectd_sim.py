@@ -548,6 +548,8 @@ class TestCollectdConfigError(unittest.TestCase):
         for host in ("hv01", "hv02"):
             block = block.replace("https://%s.example.com:5986" % host,
                                   "https://127.0.0.1:%d" % port)
+            block = block.replace("http://%s.example.com:5985" % host,
+                                  "http://127.0.0.1:%d" % port)
         self.assertIn("PasswordFile \"%s\"" % pw.name, block)
         cd = CollectdRun(block)
         try:
