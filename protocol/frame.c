@@ -27,6 +27,7 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
   int k;
   if (s == NULL || h == NULL)
     return hvkvp_err_set(err, HVKVP_E_ARG, "NULL head");
+  memset(h, 0, sizeof(*h)); /* zeroed on every path, errors included */
   total = hvkvp_strnlen(s, HVKVP_VALUE_LEN);
   if (total >= HVKVP_VALUE_LEN)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
@@ -56,7 +57,6 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
       break;
     p = end + 1;
   }
-  memset(h, 0, sizeof(*h));
   if (val[HK_V] == NULL)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has no \"v\"");
   if (hvkvp_parse_u64(val[HK_V], vlen[HK_V], &u) != 0)
@@ -166,6 +166,8 @@ static int make_text(const hvkvp_buf_t *json, hvkvp_enc_t enc, char **text,
   uLongf zlen;
   z_stream zs;
   int zrc;
+  *text = NULL; /* set on every path, errors included */
+  *tlen = 0;
   if (enc == HVKVP_ENC_JSON) {
     *text = malloc(json->len + 1);
     if (*text == NULL)
@@ -335,6 +337,10 @@ int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
     if (rc != 0)
       return rc;
   }
+  /* try_k returned 0 with fits set: it made the text (make_text's failures
+   * all return non-zero codes through hvkvp_err_set) */
+  if (text == NULL)
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
   dropped = (uint32_t)(m->n_vls - k);
   f->trimmed = dropped;
 

@@ -14,19 +14,19 @@
 #define HVKVP_VERSION 1
 
 /* ---- limits (enforced before allocation; see PROTOCOL.md "Limits") ---- */
-#define HVKVP_CHUNK_MAX 1000           /* characters per chunk value */
-#define HVKVP_MAX_CHUNKS 64            /* chunks per message */
-#define HVKVP_MAX_DECODED (256 * 1024) /* bytes of JSON after inflate */
-#define HVKVP_MAX_JSON_DEPTH 8         /* nesting of the message JSON */
-#define HVKVP_MAX_VALUE_LISTS 4096     /* value lists per message */
-#define HVKVP_MAX_DS 16                /* data sources per value list */
-#define HVKVP_MAX_TAGS 16              /* extra static tags per message */
-#define HVKVP_NAME_LEN 128             /* incl. NUL: plugin, type, ... */
-#define HVKVP_HOST_LEN 256             /* incl. NUL: message host */
-#define HVKVP_TEXT_LEN 256             /* incl. NUL: config_error */
-#define HVKVP_PREFIX_LEN 64            /* incl. NUL: item key prefix */
-#define HVKVP_KEY_LEN 512              /* incl. NUL: any KVP key */
-#define HVKVP_VALUE_LEN 2048           /* incl. NUL: any KVP value */
+#define HVKVP_CHUNK_MAX 1000       /* characters per chunk value */
+#define HVKVP_MAX_CHUNKS 64        /* chunks per message */
+#define HVKVP_MAX_DECODED 262144   /* 256 KiB of JSON after inflate */
+#define HVKVP_MAX_JSON_DEPTH 8     /* nesting of the message JSON */
+#define HVKVP_MAX_VALUE_LISTS 4096 /* value lists per message */
+#define HVKVP_MAX_DS 16            /* data sources per value list */
+#define HVKVP_MAX_TAGS 16          /* extra static tags per message */
+#define HVKVP_NAME_LEN 128         /* incl. NUL: plugin, type, ... */
+#define HVKVP_HOST_LEN 256         /* incl. NUL: message host */
+#define HVKVP_TEXT_LEN 256         /* incl. NUL: config_error */
+#define HVKVP_PREFIX_LEN 64        /* incl. NUL: item key prefix */
+#define HVKVP_KEY_LEN 512          /* incl. NUL: any KVP key */
+#define HVKVP_VALUE_LEN 2048       /* incl. NUL: any KVP value */
 #define HVKVP_DEFAULT_PREFIX "hvkvp"
 
 /* ---- errors ---- */

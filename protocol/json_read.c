@@ -546,7 +546,8 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len) {
   for (j = 0; j < r->m->n_tags; j++)
     if (strcmp(r->m->tags[j].key, r->tag_key) == 0)
       return fail(r, HVKVP_E_SCHEMA, "tag \"%s\" appears twice", r->tag_key);
-  strcpy(r->m->tags[r->m->n_tags].key, r->tag_key);
+  snprintf(r->m->tags[r->m->n_tags].key, sizeof(r->m->tags[0].key), "%s",
+           r->tag_key);
   r->m->tags[r->m->n_tags].value[0] = '\0';
   r->m->n_tags++;
   return 1;
