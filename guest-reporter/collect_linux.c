@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 /* Files larger than this are cut (none of the files we read comes close). */
-#define CL_FILE_MAX (1024 * 1024)
+#define CL_FILE_MAX 1048576 /* 1 MiB */
 #define CL_MAX_DISKS 256
 
 /* ---- helpers ---- */
@@ -140,6 +141,21 @@ static int cl_u64(const char *s, uint64_t *out) {
   char *end;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno != 0 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* Parses a non-negative decimal number field ("1.35", "1605.32"); 0 on
+ * success. Unlike sscanf's %lf it refuses trailing text, "nan", "inf" and
+ * values that overflow. */
+static int cl_f64(const char *s, double *out) {
+  if (s == NULL || !isdigit((unsigned char)s[0]))
+    return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (errno != 0 || *end != '\0' || !isfinite(v))
     return -1;
   *out = v;
   return 0;
@@ -322,11 +338,14 @@ static int cl_load(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
   char *buf = cl_slurp(ctx, "/proc/loadavg", err, errlen);
   if (buf == NULL)
     return -1;
+  /* "1.35 0.79 0.37 2/130 30477" */
   double l[3];
-  char tail;
-  int n = sscanf(buf, "%lf %lf %lf%c", &l[0], &l[1], &l[2], &tail);
+  char *f[5];
+  size_t n = cl_split(buf, f, 5);
+  int ok = n >= 3 && cl_f64(f[0], &l[0]) == 0 && cl_f64(f[1], &l[1]) == 0 &&
+           cl_f64(f[2], &l[2]) == 0;
   free(buf);
-  if (n < 3) {
+  if (!ok) {
     snprintf(err, errlen, "/proc/loadavg: want three load averages");
     return -1;
   }
@@ -353,10 +372,14 @@ static int cl_uptime(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
   char *buf = cl_slurp(ctx, "/proc/uptime", err, errlen);
   if (buf == NULL)
     return -1;
+  /* "1605.32 2810.82": uptime and idle time in seconds */
   double up;
-  int n = sscanf(buf, "%lf", &up);
+  char *f[2];
+  size_t n = cl_split(buf, f, 2);
+  /* below 2^63, so that the conversion to int64_t below is defined */
+  int ok = n >= 1 && cl_f64(f[0], &up) == 0 && up < 9223372036854775808.0;
   free(buf);
-  if (n != 1 || up < 0) {
+  if (!ok) {
     snprintf(err, errlen, "/proc/uptime: no uptime");
     return -1;
   }
@@ -768,9 +791,9 @@ static int cl_entropy(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
       cl_slurp(ctx, "/proc/sys/kernel/random/entropy_avail", err, errlen);
   if (buf == NULL)
     return -1;
-  char *end;
-  double v = strtod(buf, &end);
-  int ok = end != buf;
+  double v;
+  char *f[2];
+  int ok = cl_split(buf, f, 2) == 1 && cl_f64(f[0], &v) == 0; /* "256\n" */
   free(buf);
   if (!ok) {
     snprintf(err, errlen, "entropy_avail: not a number");

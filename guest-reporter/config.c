@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RCFG_FILE_MAX (256 * 1024)
+#define RCFG_FILE_MAX 262144 /* 256 KiB */
 
 void rcfg_defaults(rcfg_t *c) {
   memset(c, 0, sizeof(*c));
@@ -144,7 +144,7 @@ static int rcfg_store_ok(const char *v) {
   if (strcmp(v, "pool") == 0 || strcmp(v, "registry") == 0)
     return 1;
   if (strncmp(v, "pool:", 5) == 0)
-    return v[5] != '\0';
+    return strlen(v) > 5; /* a directory follows */
   return strcmp(v, "registry:Auto") == 0 || strcmp(v, "registry:Guest") == 0;
 }
 

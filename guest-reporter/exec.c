@@ -18,7 +18,7 @@
 
 #define REXEC_DS_NAME 32
 #define REXEC_MAX_TYPES 2048
-#define REXEC_TYPESDB_MAX (1024 * 1024)
+#define REXEC_TYPESDB_MAX 1048576 /* 1 MiB */
 
 typedef struct {
   char name[HVKVP_NAME_LEN];

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* stdout bytes read per command; the rest is discarded. */
-#define REXEC_MAX_OUTPUT (64 * 1024)
+#define REXEC_MAX_OUTPUT 65536 /* 64 KiB */
 
 /* Loads a collectd types.db file ("name ds:TYPE:min:max, ..." lines) on top
  * of the built-in table. -1 with "path:line: ..." on error. */

@@ -244,9 +244,7 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
       continue;
     char tmp[4096];
     ssize_t n = read(p[0], tmp, sizeof(tmp));
-    if (n == 0) {
-      open_out = 0;
-    } else if (n > 0) {
+    if (n > 0) {
       size_t take = (size_t)n;
       if (len + take > max_out) {
         take = max_out - len;
@@ -254,8 +252,8 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
       }
       memcpy(buf + len, tmp, take);
       len += take;
-    } else if (errno != EAGAIN && errno != EINTR) {
-      open_out = 0;
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      open_out = 0; /* end of output, or a read error */
     }
   }
   close(p[0]);
@@ -270,7 +268,7 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
       res->timed_out = 1;
       break;
     }
-    struct timespec ts = {0, 10 * 1000 * 1000};
+    struct timespec ts = {0, 10000000L}; /* 10 ms */
     nanosleep(&ts, NULL);
   }
   if (!reaped) {

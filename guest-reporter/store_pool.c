@@ -170,13 +170,13 @@ static void pool_maybe_die(int fd, size_t off, const void *p, size_t n) {
   raise(SIGKILL);
 }
 
-static int pool_write(pool_file_t *pf, size_t off, const void *p, size_t n,
+static int pool_write(int fd, size_t off, const void *p, size_t n,
                       const char *path, char *err, size_t errlen) {
-  pool_maybe_die(pf->fd, off, p, n);
+  pool_maybe_die(fd, off, p, n);
   size_t done = 0;
   while (done < n) {
     ssize_t w =
-        pwrite(pf->fd, (const char *)p + done, n - done, (off_t)(off + done));
+        pwrite(fd, (const char *)p + done, n - done, (off_t)(off + done));
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0) {
@@ -196,16 +196,19 @@ static int pool_put_record(pool_file_t *pf, size_t i, const char *key,
                            size_t errlen) {
   unsigned char *r = pf->buf + i * POOL_REC;
   size_t off = 0, len = POOL_REC;
+  /* Each field is its text, its NUL, then zeros; the lengths were checked
+   * against POOL_KEY and POOL_VALUE by pool_check_item. */
   if (key != NULL) {
     memset(r, 0, POOL_KEY);
-    memcpy(r, key, strlen(key));
+    memcpy(r, key, strlen(key) + 1);
   } else {
     off = POOL_KEY;
     len = POOL_VALUE;
   }
   memset(r + POOL_KEY, 0, POOL_VALUE);
-  memcpy(r + POOL_KEY, value, strlen(value));
-  return pool_write(pf, i * POOL_REC + off, r + off, len, path, err, errlen);
+  memcpy(r + POOL_KEY, value, strlen(value) + 1);
+  return pool_write(pf->fd, i * POOL_REC + off, r + off, len, path, err,
+                    errlen);
 }
 
 /* ---- store.h ---- */

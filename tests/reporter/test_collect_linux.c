@@ -16,7 +16,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FIX HVKVP_REPORTER_FIXTURES
 
@@ -312,6 +315,87 @@ static void test_missing_root_fails(void **state) {
   hvkvp_msg_free(&m);
 }
 
+/* Writes text to root/rel (the directories exist). */
+static void put_file(const char *root, const char *rel, const char *text) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s%s", root, rel);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Numbers that sscanf's %lf took: NaN, infinity, overflow, trailing text.
+ * Each makes its collector fail with a message instead of sending NaN or
+ * converting an infinite uptime to int64_t. */
+static void test_bad_numbers_refused(void **state) {
+  char root[] = "/tmp/hvkvp_cl_XXXXXX";
+  assert_non_null(mkdtemp(root));
+  static const char *const dirs[] = {"/proc", "/proc/sys", "/proc/sys/kernel",
+                                     "/proc/sys/kernel/random"};
+  char path[512];
+  for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+    snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
+    assert_int_equal(mkdir(path, 0755), 0);
+  }
+  static const char *const entropy = "/proc/sys/kernel/random/entropy_avail";
+  static const struct {
+    const char *collector, *rel, *text;
+  } bad[] = {
+      {"load", "/proc/loadavg", "nan nan nan 1/1 1\n"},
+      {"load", "/proc/loadavg", "0.5 inf 0.1 1/1 1\n"},
+      {"load", "/proc/loadavg", "1e999 0.5 0.1 1/1 1\n"},
+      {"load", "/proc/loadavg", "0.5 0.25x 0.1 1/1 1\n"},
+      {"load", "/proc/loadavg", "-1 0.5 0.1 1/1 1\n"},
+      {"uptime", "/proc/uptime", "inf 1.0\n"},
+      {"uptime", "/proc/uptime", "nan 1.0\n"},
+      {"uptime", "/proc/uptime", "1e300 1.0\n"},
+      {"uptime", "/proc/uptime", "12s 1.0\n"},
+      {"entropy", "/proc/sys/kernel/random/entropy_avail", "nan\n"},
+      {"entropy", "/proc/sys/kernel/random/entropy_avail", "256 bits\n"},
+  };
+  collect_ctx_t ctx = {.root = root, .interval = 10};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    put_file(root, bad[i].rel, bad[i].text);
+    hvkvp_msg_t m;
+    hvkvp_msg_init(&m);
+    char err[256] = "";
+    int rc = find_collector(bad[i].collector)->read(&ctx, &m, err, sizeof(err));
+    if (rc != -1 || err[0] == '\0' || m.n_vls != 0)
+      fail_msg("%s on \"%s\": rc %d, %zu value lists, err \"%s\"",
+               bad[i].collector, bad[i].text, rc, m.n_vls, err);
+    hvkvp_msg_free(&m);
+  }
+  /* the same files with good numbers */
+  put_file(root, "/proc/loadavg", "0.50 0.25 0.125 1/1 1\n");
+  put_file(root, "/proc/uptime", "42.99 1.0\n");
+  put_file(root, entropy, "3000\n");
+  hvkvp_msg_t m;
+  run("load", root, 0, &m);
+  const hvkvp_vl_t *v = get(&m, "load", "", "load", "");
+  assert_non_null(v);
+  assert_true(v->values[0].gauge == 0.5 && v->values[1].gauge == 0.25 &&
+              v->values[2].gauge == 0.125);
+  hvkvp_msg_free(&m);
+  run("uptime", root, 0, &m);
+  expect_gauge(&m, "uptime", "", "uptime", "", 42);
+  hvkvp_msg_free(&m);
+  run("entropy", root, 0, &m);
+  expect_gauge(&m, "entropy", "", "entropy", "", 3000);
+  hvkvp_msg_free(&m);
+  static const char *const files[] = {"/proc/loadavg", "/proc/uptime",
+                                      "/proc/sys/kernel/random/entropy_avail"};
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    snprintf(path, sizeof(path), "%s%s", root, files[i]);
+    unlink(path);
+  }
+  for (size_t i = sizeof(dirs) / sizeof(dirs[0]); i > 0; i--) {
+    snprintf(path, sizeof(path), "%s%s", root, dirs[i - 1]);
+    rmdir(path);
+  }
+  rmdir(root);
+}
+
 static void test_live_system(void **state) {
   /* The real /proc of this machine: every collector works. */
   size_t n;
@@ -342,6 +426,7 @@ int main(void) {
       cmocka_unit_test(test_edge_disk_time),
       cmocka_unit_test(test_edge_processes),
       cmocka_unit_test(test_missing_root_fails),
+      cmocka_unit_test(test_bad_numbers_refused),
       cmocka_unit_test(test_live_system),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
