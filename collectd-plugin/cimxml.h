@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#define CIMX_MAX_INPUT (16 * 1024) /* bytes of one embedded instance */
+#define CIMX_MAX_INPUT 16384 /* bytes (16 KiB) of one embedded instance */
 #define CIMX_MAX_DEPTH 8
 #define CIMX_CLASS "Msvm_KvpExchangeDataItem"
 

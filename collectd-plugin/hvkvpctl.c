@@ -9,6 +9,7 @@
 #include "hyperv.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,13 +628,21 @@ int main(int argc, char **argv) {
     case O_INSECURE:
       c.o.insecure_peer = c.o.insecure_host = 1;
       break;
-    case O_TIMEOUT:
-      c.o.timeout = atof(optarg);
-      if (c.o.timeout <= 0) {
-        fprintf(stderr, "hvkvpctl: --timeout must be > 0\n");
+    case O_TIMEOUT: {
+      /* the whole argument is the number: "5x", "nan" or "1e300" would
+       * otherwise become 5 s, a NaN or an overflowing curl timeout */
+      char *end;
+      errno = 0;
+      double t = strtod(optarg, &end);
+      if (end == optarg || *end != '\0' || errno != 0 || !(t > 0) ||
+          t > 86400) {
+        fprintf(stderr, "hvkvpctl: --timeout must be a number of seconds, "
+                        "more than 0 and at most 86400\n");
         return EXIT_USAGE;
       }
+      c.o.timeout = t;
       break;
+    }
     case O_NS:
       c.o.ns = optarg;
       break;

@@ -14,6 +14,8 @@
 #include "xmlutil.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +165,27 @@ typedef struct {
   unsigned want;
 } hv_list_t;
 
+/* The text of a CIM integer property (uint16 EnabledState and JobState,
+ * uint32 ReturnValue and ErrorCode): decimal digits, surrounding XML
+ * whitespace allowed, at most 2^32 - 1. 0 on success, -1 for anything else
+ * (atoi would read "abc" as 0, which is "Completed with no error" for a
+ * ReturnValue). */
+static int hv_parse_u32(const char *s, uint32_t *out) {
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+    s++;
+  if (!isdigit((unsigned char)*s))
+    return -1;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+    end++;
+  if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+    return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
 /* Finds which props entry an element names (local name, any namespace). */
 static int hv_prop_of(const hv_wmi_class_t *c, const xmlNode *n) {
   const char *name = (const char *)n->name;
@@ -209,7 +232,10 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   memset(vm, 0, sizeof(*vm));
   memcpy(vm->guid, guid, sizeof(guid));
   snprintf(vm->name, sizeof(vm->name), "%s", ename);
-  vm->enabled_state = state[0] ? atoi(state) : 0;
+  uint32_t es;
+  /* missing or not a number: 0, "Unknown" */
+  vm->enabled_state =
+      hv_parse_u32(state, &es) == 0 && es <= 0xffff ? (int)es : 0;
   hvkvp_items_init(&vm->intrinsic);
   hvkvp_items_init(&vm->guest);
   hvkvp_items_init(&vm->host);
@@ -418,8 +444,14 @@ static int hv_job_wait(hv_host_t *h, const char *method, const char *job_id,
       return hv_err_set(err, HV_ERR_PARSE,
                         "%s job %s: Msvm_ConcreteJob without JobState", method,
                         job_id);
-    int state = atoi(state_s);
-    uint32_t code = (uint32_t)strtoul(code_s, NULL, 10);
+    uint32_t state_u, code = 0;
+    if (hv_parse_u32(state_s, &state_u) != 0 || state_u > 0xffff)
+      return hv_err_set(err, HV_ERR_PARSE,
+                        "%s job %s: JobState \"%s\" is not a number", method,
+                        job_id, state_s);
+    int state = (int)state_u;
+    if (hv_parse_u32(code_s, &code) != 0)
+      code = 0; /* missing or not a number: reported as 0 */
     if (state == 7)
       return 0;
     if (state >= 8 && state <= 10) {
@@ -525,7 +557,12 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
     return hv_err_set(err, HV_ERR_PARSE, "%s output has no ReturnValue",
                       method);
   }
-  uint32_t rv = (uint32_t)strtoul(rv_s, NULL, 10);
+  uint32_t rv;
+  if (hv_parse_u32(rv_s, &rv) != 0) {
+    wsman_resp_free(&r);
+    return hv_err_set(err, HV_ERR_PARSE,
+                      "%s ReturnValue \"%s\" is not a number", method, rv_s);
+  }
   char job[256] = "";
   int have_job = rv == 4096 && hv_job_id(output, job, sizeof(job)) == 0;
   wsman_resp_free(&r);

@@ -262,7 +262,8 @@ static void kvps_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
     if (pool < 0)
       return;
     for (int i = 0; i < nb_attr; i++) {
-      const xmlChar **a = attrs + 5 * i; /* local, prefix, URI, value, end */
+      /* five pointers per attribute: local, prefix, URI, value, end */
+      const xmlChar **a = attrs + (ptrdiff_t)5 * i;
       if (strcmp((const char *)a[0], "nil") == 0 &&
           kvps_is(a[2], "http://www.w3.org/2001/XMLSchema-instance") &&
           a[4] - a[3] == 4 && memcmp(a[3], "true", 4) == 0)

@@ -401,7 +401,8 @@ static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
     static const char *const ok[] = {"basic", "ntlm", "negotiate", "kerberos"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
       if (strcasecmp(c->auth, ok[i]) == 0) {
-        strcpy(c->auth, ok[i]); /* same length: normalise case */
+        for (char *p = c->auth; *p != '\0'; p++) /* normalise case */
+          *p = (char)tolower((unsigned char)*p);
         return 0;
       }
     }

@@ -39,7 +39,7 @@ void hvp_vmtab_free(hvp_vmtab_t *t) {
 
 static int hvp_vmtab_grow(hvp_vmtab_t *t) {
   size_t nb = t->nb ? t->nb * 2 : 64;
-  hvp_vm_t **b = calloc(nb, sizeof(*b));
+  hvp_vm_t **b = calloc(nb, sizeof(hvp_vm_t *)); /* bucket heads */
   if (b == NULL)
     return -1;
   for (size_t i = 0; i < t->nb; i++) {

@@ -475,7 +475,8 @@ wsman_t *wsman_new(const wsman_opts_t *o, hv_err_t *err) {
     hv_err_set(err, HV_ERR_CONFIG, "no WS-Management URL given");
     return NULL;
   }
-  if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8)) {
+  if (strncmp(o->url, "http://", 7) != 0 &&
+      strncmp(o->url, "https://", 8) != 0) {
     hv_err_set(err, HV_ERR_CONFIG, "URL must start with http:// or https://");
     return NULL;
   }
@@ -618,6 +619,7 @@ static int wsman_post_gss(wsman_t *w, const char *what, long *status,
 /* POSTs w->req; the body is left in w->resp and the status in *status. */
 static int wsman_post_raw(wsman_t *w, const char *what, long *status,
                           hv_err_t *err) {
+  *status = 0; /* set on every path, failures included */
   if (hvsb_failed(&w->req))
     return hv_err_set(err, HV_ERR_CONFIG,
                       "%s: request could not be built (out of memory or a "
@@ -650,7 +652,6 @@ static int wsman_post_raw(wsman_t *w, const char *what, long *status,
     return hv_err_set(err, HV_ERR_CONNECT, "%s: cannot talk to %s: %s", what,
                       w->url, detail);
   }
-  *status = 0;
   curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, status);
   return 0;
 }

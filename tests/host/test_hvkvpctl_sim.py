@@ -259,6 +259,13 @@ def faults(tool, sim):
 
     p = ctl(tool, sim)
     check(p.returncode == 1, "usage: no command exits 1")
+    # the whole --timeout argument must be a number of seconds in (0, 86400]
+    for bad in ("5x", "", "nan", "inf", "1e300", "0", "-1"):
+        p = ctl(tool, sim, "vms", extra=("--timeout", bad))
+        check(p.returncode == 1 and "--timeout" in p.stderr,
+              "usage: --timeout %r exits 1" % bad, p.stderr)
+    check(ctl(tool, sim, "vms", extra=("--timeout", "2.5")).returncode == 0,
+          "--timeout 2.5 works")
 
 
 def https(tool, hvsim, build_dir):

@@ -34,7 +34,7 @@
 #define VM3 "0F0F0F0F-0000-0000-0000-000000000003"
 #define SECRET "s3cr3t-Pa55"
 
-enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL, M_MORE };
+enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL, M_MORE, M_BADNUM };
 
 typedef struct {
   pid_t pid;
@@ -146,9 +146,11 @@ static void serve_one(int fd, int mode, const char *body, FILE *log,
   else if (strstr(body, "/ModifyKvpItems<"))
     name = "invoke_modify_32773.xml";
   else if (strstr(body, "/RemoveKvpItems<"))
-    name = "invoke_remove_ok.xml";
+    name =
+        mode == M_BADNUM ? "invoke_remove_badrv.xml" : "invoke_remove_ok.xml";
   else if (strstr(body, "transfer/Get<"))
     name = mode == M_JOBFAIL          ? "job_exception.xml"
+           : mode == M_BADNUM         ? "job_badstate.xml"
            : (jobs_polled++ % 2 == 0) ? "job_running.xml"
                                       : "job_completed.xml";
   if (name == NULL) {
@@ -529,6 +531,32 @@ static void test_method_and_job_errors(void **state) {
   srv_stop(&s);
 }
 
+/* ReturnValue and JobState that are not numbers are parse errors: a
+ * ReturnValue of "zero" is not success (atoi made it 0), and a JobState of
+ * "Running" does not keep the job polled until the deadline. */
+static void test_method_non_numeric_codes(void **state) {
+  srv_t s;
+  srv_start(&s, M_BADNUM);
+  hv_host_t *h = host_for(&s, "monitor");
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  hvkvp_items_set(&it, "k", "v");
+  hv_err_t err;
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_REMOVE, &it, 10, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "ReturnValue \"zero\" is not a number"));
+  assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 10, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "JobState \"Running\" is not a number"));
+  hv_stats_t st;
+  hv_host_stats(h, &st);
+  /* enumeration, Remove; Add and one Get: no polling until the deadline */
+  assert_int_equal(st.requests, 4);
+  hvkvp_items_free(&it);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
 static void test_http_level_errors(void **state) {
   srv_t s;
   hv_vms_t vms;
@@ -668,6 +696,7 @@ int main(void) {
       cmocka_unit_test(test_add_follows_job),
       cmocka_unit_test(test_add_batches_of_128),
       cmocka_unit_test(test_method_and_job_errors),
+      cmocka_unit_test(test_method_non_numeric_codes),
       cmocka_unit_test(test_http_level_errors),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_release_on_error_and_early_stop),
