@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  build-essential cmake pkg-config clang clang-format cppcheck
+  build-essential cmake pkg-config clang clang-format clang-tidy cppcheck
   libxml2-dev libyajl-dev libcurl4-openssl-dev zlib1g-dev collectd-dev
   libcmocka-dev libkrb5-dev
   # fuzzing and sanitizers
