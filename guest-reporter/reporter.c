@@ -21,8 +21,8 @@
  * so a name that only another platform has is accepted and runs nothing
  * here; a name no platform has is refused. */
 static const char *const reporter_any_platform[] = {
-    "cpu",  "memory",    "load", "swap",      "uptime",
-    "df",   "interface", "disk", "processes", "entropy"};
+    "cpu", "memory",    "load", "swap",      "uptime",
+    "df",  "interface", "disk", "processes", "entropy"};
 
 static int reporter_known(const char *name, void *arg) {
   const reporter_t *r = arg;

@@ -56,8 +56,8 @@ extern stub_op_t stub_ops[256];
 extern size_t stub_n_ops;
 extern int stub_kvp_fail;
 extern double stub_last_deadline;
-    /* deadline_s of the last hv_kvp_items */ /* hv_kvp_items fails from now on
-                                               */
+/* deadline_s of the last hv_kvp_items */ /* hv_kvp_items fails from now on
+                                           */
 extern uint64_t stub_requests;
 extern int stub_host_new_fail;
 extern int stub_hosts_live;
