@@ -6,6 +6,7 @@
 #include "config.h"
 #include "collect.h"
 #include "log.h"
+#include "words.h"
 #include "platform.h"
 
 #include <ctype.h>
@@ -264,48 +265,6 @@ range:
   return -1;
 }
 
-/* Reads one word of a config line: bare, or "quoted" with \" and \\. */
-static int rcfg_word(const char **pp, char *out, size_t outsz, char *err,
-                     size_t errlen) {
-  const char *p = *pp;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  size_t n = 0;
-  if (*p == '"') {
-    p++;
-    while (*p != '"') {
-      if (*p == '\0') {
-        snprintf(err, errlen, "missing closing '\"'");
-        return -1;
-      }
-      char ch = *p++;
-      if (ch == '\\' && (*p == '"' || *p == '\\'))
-        ch = *p++;
-      if (n + 1 >= outsz) {
-        snprintf(err, errlen, "value longer than %zu bytes", outsz - 1);
-        return -1;
-      }
-      out[n++] = ch;
-    }
-    p++;
-    if (*p != '\0' && *p != ' ' && *p != '\t') {
-      snprintf(err, errlen, "text right after a closing '\"'");
-      return -1;
-    }
-  } else {
-    while (*p != '\0' && *p != ' ' && *p != '\t') {
-      if (n + 1 >= outsz) {
-        snprintf(err, errlen, "value longer than %zu bytes", outsz - 1);
-        return -1;
-      }
-      out[n++] = *p++;
-    }
-  }
-  out[n] = '\0';
-  *pp = p;
-  return 0;
-}
-
 static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
   /* strip comments outside quotes, and trailing blanks */
   int q = 0;
@@ -335,7 +294,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
   }
   memcpy(key, ks, (size_t)(p - ks));
   key[p - ks] = '\0';
-  if (rcfg_word(&p, v1, sizeof(v1), err, errlen) != 0)
+  if (rword_next(&p, v1, sizeof(v1), err, errlen) < 0)
     return -1;
   if (v1[0] == '\0' && strcmp(key, "Hostname") != 0 &&
       strcmp(key, "Collectors") != 0 && strcmp(key, "LogFile") != 0) {
@@ -343,7 +302,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
     return -1;
   }
   if (strcmp(key, "Exec") == 0) {
-    if (rcfg_word(&p, v2, sizeof(v2), err, errlen) != 0)
+    if (rword_next(&p, v2, sizeof(v2), err, errlen) < 0)
       return -1;
     if (v2[0] == '\0') {
       snprintf(err, errlen, "Exec: want Exec \"name\" \"command args\"");

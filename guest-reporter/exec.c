@@ -6,6 +6,7 @@
  */
 #include "exec.h"
 #include "log.h"
+#include "words.h"
 #include "platform.h"
 
 #include <ctype.h>
@@ -251,46 +252,6 @@ int rexec_types_load(const char *path, char *err, size_t errlen) {
 
 /* ---- PUTVAL ---- */
 
-/* Next word: "quoted" (\" \\ escapes) or bare. 0 at end of line. */
-static int rexec_word(const char **pp, char *out, size_t outsz, char *err,
-                      size_t errlen) {
-  const char *p = *pp;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  if (*p == '\0')
-    return 0;
-  size_t n = 0;
-  if (*p == '"') {
-    p++;
-    while (*p != '"') {
-      if (*p == '\0') {
-        snprintf(err, errlen, "missing closing '\"'");
-        return -1;
-      }
-      char ch = *p++;
-      if (ch == '\\' && *p != '\0')
-        ch = *p++;
-      if (n + 1 >= outsz) {
-        snprintf(err, errlen, "word longer than %zu bytes", outsz - 1);
-        return -1;
-      }
-      out[n++] = ch;
-    }
-    p++;
-  } else {
-    while (*p != '\0' && *p != ' ' && *p != '\t') {
-      if (n + 1 >= outsz) {
-        snprintf(err, errlen, "word longer than %zu bytes", outsz - 1);
-        return -1;
-      }
-      out[n++] = *p++;
-    }
-  }
-  out[n] = '\0';
-  *pp = p;
-  return 1;
-}
-
 /* Splits "name[-instance]" at the first '-'. */
 static int rexec_split_name(const char *s, char *name, char *inst,
                             const char *what, char *err, size_t errlen) {
@@ -383,7 +344,7 @@ int rexec_parse_line(const char *line, hvkvp_msg_t *m, char *err,
   rexec_types_init();
   const char *p = line;
   char w[1024];
-  int r = rexec_word(&p, w, sizeof(w), err, errlen);
+  int r = rword_next(&p, w, sizeof(w), err, errlen);
   if (r <= 0)
     return r; /* blank or unparsable */
   if (strcasecmp(w, "PUTVAL") != 0) {
@@ -391,7 +352,7 @@ int rexec_parse_line(const char *line, hvkvp_msg_t *m, char *err,
     return -1;
   }
   char ident[3 * HVKVP_NAME_LEN + HVKVP_HOST_LEN];
-  r = rexec_word(&p, ident, sizeof(ident), err, errlen);
+  r = rword_next(&p, ident, sizeof(ident), err, errlen);
   if (r < 0)
     return -1;
   if (r == 0) {
@@ -424,7 +385,7 @@ int rexec_parse_line(const char *line, hvkvp_msg_t *m, char *err,
   /* options, then one or more value lists; all-or-nothing per line */
   hvkvp_vl_t lists[8];
   size_t nl = 0;
-  while ((r = rexec_word(&p, w, sizeof(w), err, errlen)) > 0) {
+  while ((r = rword_next(&p, w, sizeof(w), err, errlen)) > 0) {
     if (strchr(w, '=') != NULL) {
       if (nl > 0) {
         snprintf(err, errlen, "option \"%.32s\" after the values", w);
