@@ -250,12 +250,13 @@ class Client:
 
 
 class Sim:
-    """Runs contrib/hvsim/hvsim on a free port until stop()."""
+    """Runs contrib/hvsim/hvsim (or the script at hvsim) on a free port
+    until stop()."""
 
     def __init__(self, *extra, user="hvuser", password="hv pass:1",
-                 https=False, timeout=120):
-        args = [sys.executable, HVSIM, "--listen", "127.0.0.1:0", "--user",
-                user, "--password", password] + list(extra)
+                 https=False, timeout=120, hvsim=None):
+        args = [sys.executable, hvsim or HVSIM, "--listen", "127.0.0.1:0",
+                "--user", user, "--password", password] + list(extra)
         if https:
             args.append("--https")
         self.user, self.password = user, password

@@ -14,10 +14,12 @@ usage: run_with_realm.py python3 test_hvkvpctl_gss.py --hvkvpctl PATH
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "contrib", "hvsim"))
+import hvsim_client  # noqa: E402
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -38,44 +40,18 @@ def need(name):
     return v
 
 
-class Sim:
+class Sim(hvsim_client.Sim):
     def __init__(self, hvsim, build_dir, *extra):
         # the interpreter that runs this test has python3-gssapi
-        cmd = [sys.executable, hvsim, "--listen", "127.0.0.1:0", "--auth",
-               "negotiate", "--user", "basic-user", "--password",
-               "basic-password", "--synthetic", "2", "--items", "4",
-               "--build-dir", build_dir] + list(extra)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.url = self.cert = None
-        lines = []
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            m = re.search(r"certificate (\S+)", line)
-            if m:
-                self.cert = m.group(1)
-            m = re.search(r"listening on (\S+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        if self.url is None:
-            self.stop()
-            print("FAILED hvsim --auth negotiate did not start: %s"
-                  % "".join(lines))
+        try:
+            super().__init__("--auth", "negotiate", "--synthetic", "2",
+                             "--items", "4", "--build-dir", build_dir,
+                             *extra, user="basic-user",
+                             password="basic-password", hvsim=hvsim)
+        except RuntimeError as e:
+            print("FAILED hvsim --auth negotiate did not start: %s" % e)
             print("0 passed, 1 failed")
             sys.exit(1)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def ctl(tool, sim, *args, password=None, env_extra=None):

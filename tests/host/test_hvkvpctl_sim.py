@@ -12,12 +12,15 @@ import argparse
 import json
 import math
 import os
-import re
 import ssl
 import subprocess
 import sys
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "contrib", "hvsim"))
+import hvsim_client  # noqa: E402
 
 USER = "hvadmin"
 PASSWORD = "pw-Int3gration!"
@@ -33,31 +36,13 @@ def check(cond, what, detail=""):
         print("FAILED %s %s" % (what, detail))
 
 
-class Sim:
+class Sim(hvsim_client.Sim):
     def __init__(self, hvsim, build_dir, *extra):
-        cmd = [hvsim, "--listen", "127.0.0.1:0", "--user", USER,
-               "--password", PASSWORD, "--build-dir", build_dir] + list(extra)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.url = None
-        self.cert = None
-        deadline = time.time() + 120
-        lines = []
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            m = re.search(r"certificate (\S+)", line)
-            if m:
-                self.cert = m.group(1)
-            m = re.search(r"listening on (\S+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        if self.url is None:
-            self.stop()
-            raise SystemExit("hvsim did not start: %s" % "".join(lines))
+        try:
+            super().__init__("--build-dir", build_dir, *extra, user=USER,
+                             password=PASSWORD, hvsim=hvsim)
+        except RuntimeError as e:
+            raise SystemExit("hvsim did not start: %s" % e)
         self.base = self.url.rsplit("/wsman", 1)[0]
 
     def admin(self, method, path, body=None):
@@ -78,14 +63,6 @@ class Sim:
 
     def reset(self):
         return self.admin("POST", "/hvsim/stats/reset", {})
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def ctl(tool, sim, *args, password=PASSWORD, extra=()):

@@ -103,6 +103,48 @@ static void expect_pair(const hvkvp_msg_t *m, const char *plugin,
   assert_int_equal(v->values[1].derive, v1);
 }
 
+/* One expected gauge of a table for expect_gauges(). */
+typedef struct {
+  const char *tinst;
+  double want;
+} gauge_want_t;
+
+#define N_WANT(w) (sizeof(w) / sizeof((w)[0]))
+
+/* expect_gauge() for each type instance of w under plugin/pinst/type. */
+static void expect_gauges(const hvkvp_msg_t *m, const char *plugin,
+                          const char *pinst, const char *type,
+                          const gauge_want_t *w, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    expect_gauge(m, plugin, pinst, type, w[i].tinst, w[i].want);
+}
+
+/* Runs a collector that sends one gauge named like itself (uptime,
+ * entropy) on root and checks its value. */
+static void expect_single_gauge(const char *name, const char *root,
+                                double want) {
+  hvkvp_msg_t m;
+  run(name, root, 0, &m);
+  expect_gauge(&m, name, "", name, "", want);
+  hvkvp_msg_free(&m);
+}
+
+/* Checks the load value list's three gauges (exactly) and returns it. */
+static const hvkvp_vl_t *expect_load(const hvkvp_msg_t *m, double shortterm,
+                                     double midterm, double longterm) {
+  const hvkvp_vl_t *v = get(m, "load", "", "load", "");
+  assert_non_null(v);
+  assert_true(v->values[0].gauge == shortterm &&
+              v->values[1].gauge == midterm && v->values[2].gauge == longterm);
+  return v;
+}
+
+/* The first disk read since the collectors' state was reset. */
+static void run_first_disk(const char *root, hvkvp_msg_t *m) {
+  collect_linux_reset_state();
+  run("disk", root, 0, m);
+}
+
 /* ---- live fixtures (this machine) ---- */
 
 static void test_live_cpu(void **state) {
@@ -123,18 +165,16 @@ static void test_live_cpu(void **state) {
 static void test_live_memory_swap(void **state) {
   hvkvp_msg_t m;
   run("memory", FIX "/live", 0, &m);
-  expect_gauge(&m, "memory", "", "memory", "used", 190720.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "buffered", 9084.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "cached", 1923824.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "free", 22411976.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "slab_unrecl", 28952.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "slab_recl", 119528.0 * 1024);
+  static const gauge_want_t mem[] = {
+      {"used", 190720.0 * 1024},       {"buffered", 9084.0 * 1024},
+      {"cached", 1923824.0 * 1024},    {"free", 22411976.0 * 1024},
+      {"slab_unrecl", 28952.0 * 1024}, {"slab_recl", 119528.0 * 1024}};
+  expect_gauges(&m, "memory", "", "memory", mem, N_WANT(mem));
   assert_int_equal(m.n_vls, 6);
   hvkvp_msg_free(&m);
   run("swap", FIX "/live", 0, &m);
-  expect_gauge(&m, "swap", "", "swap", "used", 0);
-  expect_gauge(&m, "swap", "", "swap", "free", 0);
-  expect_gauge(&m, "swap", "", "swap", "cached", 0);
+  static const gauge_want_t swap[] = {{"used", 0}, {"free", 0}, {"cached", 0}};
+  expect_gauges(&m, "swap", "", "swap", swap, N_WANT(swap));
   expect_derive(&m, "swap", "", "swap_io", "in", 0);
   expect_derive(&m, "swap", "", "swap_io", "out", 0);
   hvkvp_msg_free(&m);
@@ -143,29 +183,23 @@ static void test_live_memory_swap(void **state) {
 static void test_live_load_uptime_entropy(void **state) {
   hvkvp_msg_t m;
   run("load", FIX "/live", 0, &m);
-  const hvkvp_vl_t *v = get(&m, "load", "", "load", "");
-  assert_non_null(v);
+  const hvkvp_vl_t *v = expect_load(&m, 1.35, 0.79, 0.37);
   assert_int_equal(v->n, 3);
   assert_string_equal(v->dsnames[0], "shortterm");
   assert_string_equal(v->dsnames[1], "midterm");
   assert_string_equal(v->dsnames[2], "longterm");
-  assert_true(v->values[0].gauge == 1.35 && v->values[1].gauge == 0.79 &&
-              v->values[2].gauge == 0.37);
   hvkvp_msg_free(&m);
-  run("uptime", FIX "/live", 0, &m);
-  expect_gauge(&m, "uptime", "", "uptime", "", 1605);
-  hvkvp_msg_free(&m);
-  run("entropy", FIX "/live", 0, &m);
-  expect_gauge(&m, "entropy", "", "entropy", "", 256);
-  hvkvp_msg_free(&m);
+  expect_single_gauge("uptime", FIX "/live", 1605);
+  expect_single_gauge("entropy", FIX "/live", 256);
 }
 
 static void test_live_df(void **state) {
   hvkvp_msg_t m;
   run("df", FIX "/live", 0, &m);
-  expect_gauge(&m, "df", "root", "df_complex", "free", 81921634304.0);
-  expect_gauge(&m, "df", "root", "df_complex", "reserved", 167807893504.0);
-  expect_gauge(&m, "df", "root", "df_complex", "used", 20823646208.0);
+  static const gauge_want_t root[] = {{"free", 81921634304.0},
+                                      {"reserved", 167807893504.0},
+                                      {"used", 20823646208.0}};
+  expect_gauges(&m, "df", "root", "df_complex", root, N_WANT(root));
   assert_int_equal(m.n_vls, 3); /* tmpfs, cgroup, proc, devpts... skipped */
   hvkvp_msg_free(&m);
 }
@@ -189,9 +223,8 @@ static void test_live_interface(void **state) {
 }
 
 static void test_live_disk_processes(void **state) {
-  collect_linux_reset_state();
   hvkvp_msg_t m;
-  run("disk", FIX "/live", 0, &m);
+  run_first_disk(FIX "/live", &m);
   expect_pair(&m, "disk", "vda", "disk_octets", "read", 12746514LL * 512,
               "write", 8767912LL * 512);
   expect_pair(&m, "disk", "vda", "disk_ops", "read", 145525, "write", 31008);
@@ -204,8 +237,8 @@ static void test_live_disk_processes(void **state) {
   assert_int_equal(m.n_vls, 5);
   hvkvp_msg_free(&m);
   run("processes", FIX "/live", 0, &m);
-  expect_gauge(&m, "processes", "", "ps_state", "sleeping", 2);
-  expect_gauge(&m, "processes", "", "ps_state", "running", 0);
+  static const gauge_want_t ps[] = {{"sleeping", 2}, {"running", 0}};
+  expect_gauges(&m, "processes", "", "ps_state", ps, N_WANT(ps));
   expect_derive(&m, "processes", "", "fork_rate", "", 30476);
   hvkvp_msg_free(&m);
 }
@@ -230,15 +263,17 @@ static void test_edge_memory_swap(void **state) {
   hvkvp_msg_t m;
   run("memory", FIX "/edge", 0, &m);
   /* no SReclaimable/SUnreclaim: "slab" as a whole */
-  expect_gauge(&m, "memory", "", "memory", "used", 625.0 * 1024);
-  expect_gauge(&m, "memory", "", "memory", "slab", 25.0 * 1024);
+  static const gauge_want_t mem[] = {{"used", 625.0 * 1024},
+                                     {"slab", 25.0 * 1024}};
+  expect_gauges(&m, "memory", "", "memory", mem, N_WANT(mem));
   assert_null(get(&m, "memory", "", "memory", "slab_recl"));
   assert_int_equal(m.n_vls, 5);
   hvkvp_msg_free(&m);
   run("swap", FIX "/edge", 0, &m);
-  expect_gauge(&m, "swap", "", "swap", "used", 400.0 * 1024);
-  expect_gauge(&m, "swap", "", "swap", "free", 1500.0 * 1024);
-  expect_gauge(&m, "swap", "", "swap", "cached", 100.0 * 1024);
+  static const gauge_want_t swap[] = {{"used", 400.0 * 1024},
+                                      {"free", 1500.0 * 1024},
+                                      {"cached", 100.0 * 1024}};
+  expect_gauges(&m, "swap", "", "swap", swap, N_WANT(swap));
   assert_null(get(&m, "swap", "", "swap_io", "in")); /* no pswpin */
   hvkvp_msg_free(&m);
 }
@@ -246,13 +281,14 @@ static void test_edge_memory_swap(void **state) {
 static void test_edge_df(void **state) {
   hvkvp_msg_t m;
   run("df", FIX "/edge", 0, &m);
-  expect_gauge(&m, "df", "root", "df_complex", "free", 300.0 * 4096);
-  expect_gauge(&m, "df", "root", "df_complex", "reserved", 100.0 * 4096);
-  expect_gauge(&m, "df", "root", "df_complex", "used", 600.0 * 4096);
+  static const gauge_want_t root[] = {{"free", 300.0 * 4096},
+                                      {"reserved", 100.0 * 4096},
+                                      {"used", 600.0 * 4096}};
+  expect_gauges(&m, "df", "root", "df_complex", root, N_WANT(root));
   /* escaped space, mounted twice, bavail > bfree clamped */
-  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "free", 10240);
-  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "reserved", 0);
-  expect_gauge(&m, "df", "mnt-my disk", "df_complex", "used", 0);
+  static const gauge_want_t mnt[] = {
+      {"free", 10240}, {"reserved", 0}, {"used", 0}};
+  expect_gauges(&m, "df", "mnt-my disk", "df_complex", mnt, N_WANT(mnt));
   expect_gauge(&m, "df", "srv-data-x", "df_complex", "used", 51200);
   /* proc, tmpfs, unstatable and zero-block filesystems skipped */
   assert_int_equal(m.n_vls, 9);
@@ -273,9 +309,8 @@ static void test_edge_interface(void **state) {
 }
 
 static void test_edge_disk_time(void **state) {
-  collect_linux_reset_state();
   hvkvp_msg_t m;
-  run("disk", FIX "/edge", 0, &m);
+  run_first_disk(FIX "/edge", &m);
   expect_pair(&m, "disk", "sda", "disk_octets", "read", 409600, "write",
               819200);
   expect_pair(&m, "disk", "sda1", "disk_ops", "read", 10, "write", 20);
@@ -294,12 +329,11 @@ static void test_edge_disk_time(void **state) {
 static void test_edge_processes(void **state) {
   hvkvp_msg_t m;
   run("processes", FIX "/edge", 0, &m);
-  expect_gauge(&m, "processes", "", "ps_state", "running", 1);  /* "(a) b)" */
-  expect_gauge(&m, "processes", "", "ps_state", "sleeping", 2); /* S, I */
-  expect_gauge(&m, "processes", "", "ps_state", "blocked", 1);
-  expect_gauge(&m, "processes", "", "ps_state", "zombies", 1);
-  expect_gauge(&m, "processes", "", "ps_state", "stopped", 1);
-  expect_gauge(&m, "processes", "", "ps_state", "paging", 0);
+  static const gauge_want_t ps[] = {{"running", 1},  /* "(a) b)" */
+                                    {"sleeping", 2}, /* S, I */
+                                    {"blocked", 1},  {"zombies", 1},
+                                    {"stopped", 1},  {"paging", 0}};
+  expect_gauges(&m, "processes", "", "ps_state", ps, N_WANT(ps));
   expect_derive(&m, "processes", "", "fork_rate", "", 777);
   hvkvp_msg_free(&m);
 }
@@ -372,17 +406,10 @@ static void test_bad_numbers_refused(void **state) {
   put_file(root, entropy, "3000\n");
   hvkvp_msg_t m;
   run("load", root, 0, &m);
-  const hvkvp_vl_t *v = get(&m, "load", "", "load", "");
-  assert_non_null(v);
-  assert_true(v->values[0].gauge == 0.5 && v->values[1].gauge == 0.25 &&
-              v->values[2].gauge == 0.125);
+  expect_load(&m, 0.5, 0.25, 0.125);
   hvkvp_msg_free(&m);
-  run("uptime", root, 0, &m);
-  expect_gauge(&m, "uptime", "", "uptime", "", 42);
-  hvkvp_msg_free(&m);
-  run("entropy", root, 0, &m);
-  expect_gauge(&m, "entropy", "", "entropy", "", 3000);
-  hvkvp_msg_free(&m);
+  expect_single_gauge("uptime", root, 42);
+  expect_single_gauge("entropy", root, 3000);
   static const char *const files[] = {"/proc/loadavg", "/proc/uptime",
                                       "/proc/sys/kernel/random/entropy_avail"};
   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -251,13 +251,53 @@ static char *dry_cycle(reporter_t *r) {
   return buf;
 }
 
-static void test_pushed_apply_and_reject(void **state) {
+/* Makes a temporary directory from the template dir and opens a pool
+ * store in it. */
+static hvkvp_store_t *tmp_pool_open(char *dir) {
   rlog_set_level(RLOG_ERROR);
-  char dir[] = "/tmp/hvkvp-push-XXXXXX";
   assert_non_null(mkdtemp(dir));
   char err[256];
   hvkvp_store_t *s = store_pool_open(dir, err, sizeof(err));
   assert_non_null(s);
+  return s;
+}
+
+/* Closes s and removes its directory with the pool file the test wrote. */
+static void tmp_pool_close(hvkvp_store_t *s, const char *dir, int pool) {
+  s->close(s);
+  char p[128];
+  snprintf(p, sizeof(p), "%s/.kvp_pool_%d", dir, pool);
+  unlink(p);
+  rmdir(dir);
+}
+
+/* Reads the reporter's own items back and decodes the message. */
+static void decode_own(hvkvp_store_t *s, hvkvp_items_t *cur, hvkvp_msg_t *m,
+                       hvkvp_head_t *h) {
+  char err[256];
+  assert_int_equal(s->read_own(s, "hvkvp", cur, err, sizeof(err)), 0);
+  hvkvp_err_t he;
+  assert_int_equal(hvkvp_decode(cur, "hvkvp", m, h, &he), 0);
+}
+
+/* Writes kv to pool 0 (write_pool0), runs one dry cycle, checks the
+ * interval in force and the config id the message echoes, and returns the
+ * message JSON (malloc'd). */
+static char *push_cycle(reporter_t *r, const char *dir, const char *const *kv,
+                        uint64_t interval_ms, const char *id) {
+  write_pool0(dir, kv);
+  char *j = dry_cycle(r);
+  assert_int_equal(reporter_interval_ms(r), interval_ms);
+  char want[128];
+  snprintf(want, sizeof(want), "\"config\":\"%s\"", id);
+  assert_non_null(strstr(j, want));
+  return j;
+}
+
+static void test_pushed_apply_and_reject(void **state) {
+  char dir[] = "/tmp/hvkvp-push-XXXXXX";
+  hvkvp_store_t *s = tmp_pool_open(dir);
+  char err[256];
   rcfg_t c;
   rcfg_defaults(&c);
   c.interval = 60;
@@ -282,10 +322,7 @@ static void test_pushed_apply_and_reject(void **state) {
                         "hvkvp.cfg.tags",
                         "env=test",
                         NULL};
-  write_pool0(dir, good);
-  j = dry_cycle(&r);
-  assert_int_equal(reporter_interval_ms(&r), 20000);
-  assert_non_null(strstr(j, "\"config\":\"push-1\""));
+  j = push_cycle(&r, dir, good, 20000, "push-1");
   assert_non_null(strstr(j, "\"interval\":20"));
   assert_non_null(strstr(j, "\"env\":\"test\""));
   assert_non_null(strstr(j, "\"plugin\":\"memory\""));
@@ -296,10 +333,7 @@ static void test_pushed_apply_and_reject(void **state) {
   /* an invalid push: refused as a whole, reason reported, push-1 stays */
   const char *bad[] = {"hvkvp.cfg.id", "push-2", "hvkvp.cfg.interval", "99999",
                        NULL};
-  write_pool0(dir, bad);
-  j = dry_cycle(&r);
-  assert_int_equal(reporter_interval_ms(&r), 20000);
-  assert_non_null(strstr(j, "\"config\":\"push-1\""));
+  j = push_cycle(&r, dir, bad, 20000, "push-1");
   assert_non_null(strstr(j, "\"config_error\":\"item hvkvp.cfg.interval: "
                             "\\\"99999\\\" is not seconds 1..3600\""));
   free(j);
@@ -307,10 +341,7 @@ static void test_pushed_apply_and_reject(void **state) {
   /* fixed push: applied, error cleared */
   const char *fixed[] = {"hvkvp.cfg.id", "push-3", "hvkvp.cfg.interval", "5",
                          NULL};
-  write_pool0(dir, fixed);
-  j = dry_cycle(&r);
-  assert_int_equal(reporter_interval_ms(&r), 5000);
-  assert_non_null(strstr(j, "\"config\":\"push-3\""));
+  j = push_cycle(&r, dir, fixed, 5000, "push-3");
   assert_null(strstr(j, "config_error"));
   /* push-3 names no collectors: the file's list is back */
   assert_non_null(strstr(j, "\"plugin\":\"uptime\""));
@@ -318,27 +349,17 @@ static void test_pushed_apply_and_reject(void **state) {
 
   /* everything removed: back to the file */
   const char *empty[] = {NULL};
-  write_pool0(dir, empty);
-  j = dry_cycle(&r);
-  assert_int_equal(reporter_interval_ms(&r), 60000);
-  assert_non_null(strstr(j, "\"config\":\"\""));
+  j = push_cycle(&r, dir, empty, 60000, "");
   free(j);
 
   reporter_free(&r);
-  s->close(s);
-  char p[128];
-  snprintf(p, sizeof(p), "%s/.kvp_pool_0", dir);
-  unlink(p);
-  rmdir(dir);
+  tmp_pool_close(s, dir, 0);
 }
 
 static void test_gen_continues_after_restart(void **state) {
-  rlog_set_level(RLOG_ERROR);
   char dir[] = "/tmp/hvkvp-gen-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  hvkvp_store_t *s = tmp_pool_open(dir);
   char err[256];
-  hvkvp_store_t *s = store_pool_open(dir, err, sizeof(err));
-  assert_non_null(s);
   rcfg_t c;
   rcfg_defaults(&c);
   snprintf(c.collectors, sizeof(c.collectors), "uptime");
@@ -356,22 +377,16 @@ static void test_gen_continues_after_restart(void **state) {
   assert_true(r.epoch != epoch1);
   assert_int_equal(reporter_cycle(&r, NULL, err, sizeof(err)), 0);
   hvkvp_items_t cur;
-  assert_int_equal(s->read_own(s, "hvkvp", &cur, err, sizeof(err)), 0);
   hvkvp_msg_t m;
   hvkvp_head_t h;
-  hvkvp_err_t he;
-  assert_int_equal(hvkvp_decode(&cur, "hvkvp", &m, &h, &he), 0);
+  decode_own(s, &cur, &m, &h);
   assert_int_equal(h.gen, 4);
   assert_int_equal(h.epoch, r.epoch);
   assert_int_equal(m.seq, 4);
   hvkvp_msg_free(&m);
   hvkvp_items_free(&cur);
   reporter_free(&r);
-  s->close(s);
-  char p[128];
-  snprintf(p, sizeof(p), "%s/.kvp_pool_1", dir);
-  unlink(p);
-  rmdir(dir);
+  tmp_pool_close(s, dir, 1);
 }
 
 /* contrib/hvkvp-reporter.conf documents every option commented out: with
@@ -409,12 +424,9 @@ static void test_example_config(void **state) {
 /* A message too big for MaxChunks is trimmed from the end, and the count is
  * published in "trimmed" (never silently dropped). */
 static void test_trimmed_reported(void **state) {
-  rlog_set_level(RLOG_ERROR);
   char dir[] = "/tmp/hvkvp-trim-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  hvkvp_store_t *s = tmp_pool_open(dir);
   char err[256];
-  hvkvp_store_t *s = store_pool_open(dir, err, sizeof(err));
-  assert_non_null(s);
   rcfg_t c;
   rcfg_defaults(&c);
   c.enc = HVKVP_ENC_JSON;
@@ -430,11 +442,9 @@ static void test_trimmed_reported(void **state) {
   collect_linux_reset_state(); /* same disk values (no disk_time) again */
   assert_int_equal(reporter_cycle(&r, NULL, err, sizeof(err)), 0);
   hvkvp_items_t cur;
-  assert_int_equal(s->read_own(s, "hvkvp", &cur, err, sizeof(err)), 0);
   hvkvp_msg_t m;
   hvkvp_head_t h;
-  hvkvp_err_t he;
-  assert_int_equal(hvkvp_decode(&cur, "hvkvp", &m, &h, &he), 0);
+  decode_own(s, &cur, &m, &h);
   assert_int_equal(h.n, 2);
   assert_true(m.trimmed > 0);
   assert_int_equal(m.n_vls + m.trimmed, all);
@@ -443,11 +453,7 @@ static void test_trimmed_reported(void **state) {
   hvkvp_msg_free(&m);
   hvkvp_items_free(&cur);
   reporter_free(&r);
-  s->close(s);
-  char p[128];
-  snprintf(p, sizeof(p), "%s/.kvp_pool_1", dir);
-  unlink(p);
-  rmdir(dir);
+  tmp_pool_close(s, dir, 1);
 }
 
 static void test_check_collectors(void **state) {
