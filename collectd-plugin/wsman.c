@@ -711,6 +711,27 @@ static void wsman_release(wsman_t *w, const char *uri, const char *context) {
 
 #define WSMAN_MAX_EMPTY_PULLS 64
 
+/* Between two pages of an enumeration: gives up (releasing the context) when
+ * too many pages in a row brought no item, else builds the next Pull into
+ * w->req. `n` is the number of items the last page brought. */
+static int wsman_prepare_pull(wsman_t *w, const char *resource_uri,
+                              const char *context, unsigned max_elements,
+                              size_t n, int *empty, hv_err_t *err) {
+  *empty = n == 0 ? *empty + 1 : 0;
+  if (*empty > WSMAN_MAX_EMPTY_PULLS) {
+    wsman_release(w, resource_uri, context);
+    return hv_err_set(err, HV_ERR_PARSE,
+                      "enumeration of %s made no progress in %d pulls",
+                      resource_uri, WSMAN_MAX_EMPTY_PULLS);
+  }
+  wsman_hdr_t h;
+  char mid[64];
+  wsman_hdr(w, &h, mid, WSMAN_ACTION_PULL, resource_uri, NULL, 0);
+  hvsb_reset(&w->req);
+  wsman_build_pull(&w->req, &h, context, max_elements);
+  return 0;
+}
+
 int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
                     unsigned max_elements, wsman_item_cb cb, void *ctx,
                     hv_err_t *err) {
@@ -760,16 +781,9 @@ int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
       wsman_release(w, resource_uri, context);
       return 0;
     }
-    empty = n == 0 ? empty + 1 : 0;
-    if (empty > WSMAN_MAX_EMPTY_PULLS) {
-      wsman_release(w, resource_uri, context);
-      return hv_err_set(err, HV_ERR_PARSE,
-                        "enumeration of %s made no progress in %d pulls",
-                        resource_uri, WSMAN_MAX_EMPTY_PULLS);
-    }
-    wsman_hdr(w, &h, mid, WSMAN_ACTION_PULL, resource_uri, NULL, 0);
-    hvsb_reset(&w->req);
-    wsman_build_pull(&w->req, &h, context, max_elements);
+    if (wsman_prepare_pull(w, resource_uri, context, max_elements, (size_t)n,
+                           &empty, err) != 0)
+      return -1;
     if (wsman_post(w, "Pull", &r, err) != 0)
       return -1;
     is_pull = 1;
@@ -858,16 +872,9 @@ int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
     }
     if (pg.eos)
       return 0;
-    empty = items == 0 ? empty + 1 : 0;
-    if (empty > WSMAN_MAX_EMPTY_PULLS) {
-      wsman_release(w, resource_uri, context);
-      return hv_err_set(err, HV_ERR_PARSE,
-                        "enumeration of %s made no progress in %d pulls",
-                        resource_uri, WSMAN_MAX_EMPTY_PULLS);
-    }
-    wsman_hdr(w, &h, mid, WSMAN_ACTION_PULL, resource_uri, NULL, 0);
-    hvsb_reset(&w->req);
-    wsman_build_pull(&w->req, &h, context, max_elements);
+    if (wsman_prepare_pull(w, resource_uri, context, max_elements,
+                           (size_t)items, &empty, err) != 0)
+      return -1;
     is_pull = 1;
   }
 }

@@ -34,7 +34,7 @@
 #define VM3 "0F0F0F0F-0000-0000-0000-000000000003"
 #define SECRET "s3cr3t-Pa55"
 
-enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL, M_MORE, M_BADNUM };
+enum { M_NORMAL, M_401, M_FAULT, M_HUGE, M_JOBFAIL, M_MORE, M_BADNUM, M_STALL };
 
 typedef struct {
   pid_t pid;
@@ -122,6 +122,17 @@ static void serve_one(int fd, int mode, const char *body, FILE *log,
     memcpy(b, "<a>", 3);
     respond(fd, 200, b, len);
     free(b);
+    return;
+  }
+  if (mode == M_STALL && strstr(body, "enumeration/Pull<")) {
+    /* a server that keeps the enumeration open and never sends an item */
+    static const char stall[] =
+        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+        "xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\">"
+        "<s:Header/><s:Body><n:PullResponse>"
+        "<n:EnumerationContext>uuid:CTX-STALL</n:EnumerationContext>"
+        "<n:Items/></n:PullResponse></s:Body></s:Envelope>";
+    respond(fd, 200, stall, sizeof(stall) - 1);
     return;
   }
   const char *name = NULL;
@@ -664,6 +675,27 @@ static void test_release_on_error_and_early_stop(void **state) {
   srv_stop(&s);
 }
 
+/* An enumeration whose pages never bring an item is given up after a bounded
+ * number of empty Pulls, with a clear error, and its context released. */
+static void test_enumeration_without_progress(void **state) {
+  srv_t s;
+  srv_start(&s, M_STALL);
+  hv_host_t *h = host_for(&s, "monitor");
+  hv_vms_t vms;
+  hv_err_t err;
+  assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
+  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_non_null(strstr(err.msg, "made no progress in 64 pulls"));
+  char **req;
+  int n = srv_requests(&s, &req);
+  assert_true(n >= 66 && n <= 70);
+  assert_non_null(strstr(req[n - 1], "enumeration/Release<"));
+  assert_non_null(strstr(req[n - 1], "uuid:CTX-STALL"));
+  free_requests(req, n);
+  hv_host_free(h);
+  srv_stop(&s);
+}
+
 /* The v1 namespace changes every resource URI. */
 static void test_namespace_v1(void **state) {
   srv_t s;
@@ -700,6 +732,7 @@ int main(void) {
       cmocka_unit_test(test_http_level_errors),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_release_on_error_and_early_stop),
+      cmocka_unit_test(test_enumeration_without_progress),
       cmocka_unit_test(test_namespace_v1),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
