@@ -66,10 +66,7 @@ def prefix_processes(prefix):
 
 
 def wine_reg(prefix, *args):
-    return subprocess.run(["wine", "reg"] + list(args),
-                          env=guests.wine_environment(prefix),
-                          stdin=subprocess.DEVNULL, capture_output=True,
-                          timeout=120)
+    return guests.wine_reg(prefix, *args)
 
 
 class WindowsGuestTest(unittest.TestCase):

@@ -220,9 +220,8 @@ class LinuxReporterTest(GuestMixin, unittest.TestCase):
 
 class WindowsGuestTest(GuestMixin, unittest.TestCase):
     def reg(self, prefix, *args):
-        env = dict(os.environ, WINEPREFIX=prefix, WINEDEBUG="-all")
-        p = subprocess.run(["wine", "reg"] + list(args), env=env,
-                           capture_output=True, timeout=120)
+        import guests
+        p = guests.wine_reg(prefix, *args)
         return p.returncode, p.stdout.decode(errors="replace")
 
     def test_windows_guest_through_wine_registry(self):
