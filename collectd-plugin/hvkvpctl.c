@@ -430,7 +430,15 @@ static int cmd_messages(ctl_t *c, hv_host_t *h, const char *key) {
     jstr(m.config);
     printf(",\"config_error\":");
     jstr(m.config_error);
-    printf(",\"trimmed\":%u,\"values\":[", m.trimmed);
+    printf(",\"tags\":{");
+    for (size_t i = 0; i < m.n_tags; i++) {
+      if (i)
+        putchar(',');
+      jstr(m.tags[i].key);
+      putchar(':');
+      jstr(m.tags[i].value);
+    }
+    printf("},\"trimmed\":%u,\"values\":[", m.trimmed);
     for (size_t i = 0; i < m.n_vls; i++) {
       const hvkvp_vl_t *vl = &m.vls[i];
       printf("%s{\"plugin\":", i ? "," : "");

@@ -267,62 +267,18 @@ static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
   return 0;
 }
 
-/* Collectors: space-separated names of [A-Za-z0-9_]. */
-static int hvp_cf_check_collectors(const hvp_host_conf_t *c,
-                                   const oconfig_item_t *ci, const char *s) {
-  int words = 0;
-  for (const char *p = s; *p; p++) {
-    if (*p == ' ')
-      continue;
-    if (!isalnum((unsigned char)*p) && *p != '_') {
-      hvp_cf_bad(c, ci,
-                 "must be collector names made of letters, digits and '_', "
-                 "separated by spaces");
-      return -1;
-    }
-    if (p == s || p[-1] == ' ')
-      words++;
-  }
-  if (words == 0) {
-    hvp_cf_bad(c, ci, "names no collector");
+/* A Push setting checked by the protocol's own contract (hvkvp_cfg_*), the
+ * same functions every guest validates it with. */
+static int
+hvp_cf_cfg(const hvp_host_conf_t *c, const oconfig_item_t *ci, hvkvp_cfg_t *cfg,
+           int (*parse)(const char *, hvkvp_cfg_t *, hvkvp_err_t *)) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING) {
+    hvp_cf_bad(c, ci, "expects exactly one string argument");
     return -1;
   }
-  return 0;
-}
-
-/* Tags: key=value pairs separated by ','; keys and values of
- * [A-Za-z0-9_.:-], keys non-empty. */
-static int hvp_cf_check_tags(const hvp_host_conf_t *c, const oconfig_item_t *ci,
-                             const char *s) {
-  int n = 0;
-  const char *p = s;
-  while (*p) {
-    const char *kv_end = strchr(p, ',');
-    if (kv_end == NULL)
-      kv_end = p + strlen(p);
-    const char *eq = memchr(p, '=', (size_t)(kv_end - p));
-    if (eq == NULL || eq == p) {
-      hvp_cf_bad(c, ci, "must be key=value pairs separated by ','");
-      return -1;
-    }
-    for (const char *q = p; q < kv_end; q++) {
-      if (q == eq)
-        continue;
-      if (!isalnum((unsigned char)*q) && strchr("_.:-", *q) == NULL) {
-        hvp_cf_bad(c, ci,
-                   "keys and values may hold only letters, digits and "
-                   "'_', '.', ':', '-'");
-        return -1;
-      }
-    }
-    if (++n > HVKVP_MAX_TAGS) {
-      hvp_cf_bad(c, ci, "has more tags than a message can carry (16)");
-      return -1;
-    }
-    p = *kv_end ? kv_end + 1 : kv_end;
-  }
-  if (n == 0) {
-    hvp_cf_bad(c, ci, "holds no tag");
+  hvkvp_err_t e;
+  if (parse(ci->values[0].value.string, cfg, &e) != 0) {
+    hvp_cf_bad(c, ci, e.detail);
     return -1;
   }
   return 0;
@@ -340,6 +296,7 @@ static int hvp_cf_push(hvp_host_conf_t *c, const oconfig_item_t *ci) {
   hvp_push_conf_t *p = &c->push[c->n_push++];
   memset(p, 0, sizeof(*p));
   hvp_filter_init(&p->filter);
+  hvkvp_cfg_init(&p->cfg);
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *o = &ci->children[i];
     double d;
@@ -350,23 +307,22 @@ static int hvp_cf_push(hvp_host_conf_t *c, const oconfig_item_t *ci) {
       if (hvp_cf_filter(c, o, &p->filter, 1) != 0)
         return -1;
     } else if (strcasecmp(o->key, "Interval") == 0) {
-      if (hvp_cf_number(c, o, 1, 3600, 1, &d) != 0)
+      if (hvp_cf_number(c, o, HVKVP_CFG_INTERVAL_MIN, HVKVP_CFG_INTERVAL_MAX, 1,
+                        &d) != 0)
         return -1;
-      p->interval = (int)d;
+      p->cfg.interval = d;
     } else if (strcasecmp(o->key, "Collectors") == 0) {
-      if (hvp_cf_string(c, o, &p->collectors, HVP_COLLECTORS_MAX) != 0 ||
-          hvp_cf_check_collectors(c, o, p->collectors) != 0)
+      if (hvp_cf_cfg(c, o, &p->cfg, hvkvp_cfg_parse_collectors) != 0)
         return -1;
     } else if (strcasecmp(o->key, "Tags") == 0) {
-      if (hvp_cf_string(c, o, &p->tags, HVP_TAGS_MAX) != 0 ||
-          hvp_cf_check_tags(c, o, p->tags) != 0)
+      if (hvp_cf_cfg(c, o, &p->cfg, hvkvp_cfg_parse_tags) != 0)
         return -1;
     } else {
       HVP_CF_ERR(c, "unknown option \"%s\" in <Push>", o->key);
       return -1;
     }
   }
-  if (p->interval == 0 && p->collectors == NULL && p->tags == NULL) {
+  if (p->cfg.interval == 0 && !p->cfg.has_collectors && !p->cfg.has_tags) {
     HVP_CF_ERR(c, "<Push> block sets none of Interval, Collectors, Tags");
     return -1;
   }
@@ -594,8 +550,6 @@ void hvp_host_conf_free(hvp_host_conf_t *c) {
   hvp_filter_free(&c->filter);
   for (size_t i = 0; i < c->n_push; i++) {
     hvp_filter_free(&c->push[i].filter);
-    free(c->push[i].collectors);
-    free(c->push[i].tags);
   }
   memset(c, 0, sizeof(*c));
 }

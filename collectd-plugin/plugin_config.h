@@ -12,10 +12,8 @@
 
 #include "collectd/liboconfig/oconfig.h"
 
-#define HVP_PUSH_MAX 16        /* <Push> blocks per host */
-#define HVP_PASSWORD_MAX 1024  /* bytes of a password (file) */
-#define HVP_COLLECTORS_MAX 512 /* bytes of Collectors */
-#define HVP_TAGS_MAX 512       /* bytes of Tags */
+#define HVP_PUSH_MAX 16       /* <Push> blocks per host */
+#define HVP_PASSWORD_MAX 1024 /* bytes of a password (file) */
 
 typedef enum {
   HVP_HN_NAME = 1,  /* VM ElementName */
@@ -25,9 +23,7 @@ typedef enum {
 
 typedef struct {
   hvp_filter_t filter;
-  int interval;     /* seconds, 0: not pushed */
-  char *collectors; /* NULL: not pushed */
-  char *tags;       /* NULL: not pushed */
+  hvkvp_cfg_t cfg; /* Interval, Collectors, Tags as PROTOCOL.md 11 has them */
 } hvp_push_conf_t;
 
 typedef struct {

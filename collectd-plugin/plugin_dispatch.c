@@ -114,7 +114,7 @@ static meta_data_t *hvp_tags_meta(const hvkvp_msg_t *m) {
     return NULL;
   for (size_t i = 0; i < m->n_tags && i < HVKVP_MAX_TAGS; i++) {
     char key[HVKVP_NAME_LEN], val[HVKVP_NAME_LEN];
-    hvkvp_sanitize(key, sizeof(key), m->tags[i].key, HVKVP_NAME_INSTANCE);
+    hvkvp_sanitize(key, sizeof(key), m->tags[i].key, HVKVP_NAME_TAG);
     if (key[0] == '\0')
       continue;
     size_t j = 0;

@@ -8,60 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hvp_item_cmp(const void *a, const void *b) {
-  const hvkvp_item_t *x = a, *y = b;
-  return strcmp(x->key, y->key);
-}
-
 int hvp_push_desired(const hvp_push_conf_t *p, const char *prefix,
                      hvkvp_items_t *out, char id[HVP_CFG_ID_LEN]) {
-  char key[HVKVP_KEY_LEN];
-  char num[32];
-  hvkvp_items_init(out);
-  if (p->interval > 0) {
-    snprintf(key, sizeof(key), "%s.cfg.interval", prefix);
-    snprintf(num, sizeof(num), "%d", p->interval);
-    if (hvkvp_items_set(out, key, num) != 0)
-      goto fail;
-  }
-  if (p->collectors != NULL) {
-    snprintf(key, sizeof(key), "%s.cfg.collectors", prefix);
-    if (hvkvp_items_set(out, key, p->collectors) != 0)
-      goto fail;
-  }
-  if (p->tags != NULL) {
-    snprintf(key, sizeof(key), "%s.cfg.tags", prefix);
-    if (hvkvp_items_set(out, key, p->tags) != 0)
-      goto fail;
-  }
-  /* The id: FNV-1a 64 over the sorted key=value lines. */
-  hvkvp_item_t *sorted = calloc(out->n ? out->n : 1, sizeof(*sorted));
-  if (sorted == NULL)
-    goto fail;
-  memcpy(sorted, out->v, out->n * sizeof(*sorted));
-  qsort(sorted, out->n, sizeof(*sorted), hvp_item_cmp);
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < out->n; i++) {
-    const char *parts[3] = {sorted[i].key, "=", sorted[i].value};
-    for (int k = 0; k < 3; k++) {
-      for (const unsigned char *c = (const unsigned char *)parts[k]; *c; c++) {
-        h ^= *c;
-        h *= 1099511628211ULL;
-      }
-    }
-    h ^= '\n';
-    h *= 1099511628211ULL;
-  }
-  free(sorted);
-  snprintf(id, HVP_CFG_ID_LEN, "%012llx",
-           (unsigned long long)(h >> 16)); /* 48 bits: 12 hex digits */
-  snprintf(key, sizeof(key), "%s.cfg.id", prefix);
-  if (hvkvp_items_set(out, key, id) != 0)
-    goto fail;
-  return 0;
-fail:
-  hvkvp_items_free(out);
-  return -1;
+  hvkvp_err_t e;
+  return hvkvp_cfg_items(&p->cfg, prefix, out, id, &e) == 0 ? 0 : -1;
 }
 
 void hvp_push_diff_init(hvp_push_diff_t *d) {

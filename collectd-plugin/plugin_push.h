@@ -12,7 +12,7 @@
 #include "hyperv.h"
 #include "plugin_config.h"
 
-#define HVP_CFG_ID_LEN 13 /* 12 hex digits + NUL */
+#define HVP_CFG_ID_LEN HVKVP_CFG_ID_LEN
 
 typedef struct {
   hvkvp_items_t add;    /* keys missing on the VM */

@@ -436,126 +436,28 @@ int rcfg_load_file(rcfg_t *c, const char *path, char *err, size_t errlen) {
 
 /* ---- pushed configuration ---- */
 
-/* Tag keys: [A-Za-z0-9_-]; values: printable ASCII without ',' '=' */
-static int rpushed_tags(const char *v, rpushed_t *out, char *err,
-                        size_t errlen) {
-  char tmp[HVKVP_VALUE_LEN];
-  snprintf(tmp, sizeof(tmp), "%s", v);
-  char *save = NULL;
-  for (char *kv = strtok_r(tmp, ",", &save); kv != NULL;
-       kv = strtok_r(NULL, ",", &save)) {
-    while (*kv == ' ')
-      kv++;
-    if (*kv == '\0')
-      continue;
-    char *eq = strchr(kv, '=');
-    if (eq == NULL || eq == kv) {
-      snprintf(err, errlen, "tags: \"%.40s\" is not key=value", kv);
-      return -1;
-    }
-    *eq = '\0';
-    const char *val = eq + 1;
-    if (!rcfg_name_ok(kv)) {
-      snprintf(err, errlen, "tags: key \"%.40s\" is not [A-Za-z0-9_-]", kv);
-      return -1;
-    }
-    if (strlen(val) >= HVKVP_NAME_LEN) {
-      snprintf(err, errlen, "tags: value of %s longer than %d bytes", kv,
-               HVKVP_NAME_LEN - 1);
-      return -1;
-    }
-    for (const char *s = val; *s; s++) {
-      if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '=') {
-        snprintf(err, errlen, "tags: value of %s has a forbidden character",
-                 kv);
-        return -1;
-      }
-    }
-    for (size_t i = 0; i < out->n_tags; i++) {
-      if (strcmp(out->tags[i].key, kv) == 0) {
-        snprintf(err, errlen, "tags: key %s given twice", kv);
-        return -1;
-      }
-    }
-    if (out->n_tags == HVKVP_MAX_TAGS) {
-      snprintf(err, errlen, "tags: more than %d tags", HVKVP_MAX_TAGS);
-      return -1;
-    }
-    hvkvp_tag_t *t = &out->tags[out->n_tags++];
-    snprintf(t->key, sizeof(t->key), "%s", kv);
-    snprintf(t->value, sizeof(t->value), "%s", val);
-  }
-  return 0;
-}
-
 int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
                   int (*known)(const char *name, void *arg), void *arg,
-                  rpushed_t *out, char *err, size_t errlen) {
-  memset(out, 0, sizeof(*out));
-  char pfx[HVKVP_PREFIX_LEN + 8];
-  int pl = snprintf(pfx, sizeof(pfx), "%s.cfg.", prefix);
-  int have_id = 0;
-  for (size_t i = 0; i < items->n; i++) {
-    const char *k = items->v[i].key, *v = items->v[i].value;
-    if (strncmp(k, pfx, (size_t)pl) != 0)
-      continue;
-    out->present = 1;
-    const char *name = k + pl;
-    if (strcmp(name, "id") == 0) {
-      if (v[0] == '\0' || strlen(v) >= sizeof(out->id)) {
-        snprintf(err, errlen, "item %s: want 1-%zu characters", k,
-                 sizeof(out->id) - 1);
-        return -1;
-      }
-      for (const char *s = v; *s; s++) {
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
-          snprintf(err, errlen, "item %s: non-printable character", k);
-          return -1;
-        }
-      }
-      snprintf(out->id, sizeof(out->id), "%s", v);
-      have_id = 1;
-    } else if (strcmp(name, "interval") == 0) {
-      double d;
-      if (rcfg_number(v, RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX, &d) != 0) {
-        snprintf(err, errlen, "item %s: \"%.32s\" is not seconds %d..%d", k, v,
-                 RCFG_INTERVAL_MIN, RCFG_INTERVAL_MAX);
-        return -1;
-      }
-      out->interval = d;
-    } else if (strcmp(name, "collectors") == 0) {
-      if (strlen(v) >= sizeof(out->collectors)) {
-        snprintf(err, errlen, "item %s: longer than %zu bytes", k,
-                 sizeof(out->collectors) - 1);
-        return -1;
-      }
-      char tmp[RCFG_LIST_LEN];
-      snprintf(tmp, sizeof(tmp), "%s", v);
-      char *save = NULL;
-      for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
-           w = strtok_r(NULL, " ,\t", &save)) {
-        if (!rcfg_name_ok(w) || (known != NULL && !known(w, arg))) {
-          snprintf(err, errlen, "item %s: unknown collector \"%.40s\"", k, w);
-          return -1;
-        }
-      }
-      out->has_collectors = 1;
-      snprintf(out->collectors, sizeof(out->collectors), "%s", v);
-    } else if (strcmp(name, "tags") == 0) {
-      char e[200];
-      if (rpushed_tags(v, out, e, sizeof(e)) != 0) {
-        snprintf(err, errlen, "item %s: %s", k, e);
-        return -1;
-      }
-    } else {
-      /* Newer hosts may push settings this reporter does not know. */
-      rlog_debug("pushed item %s ignored: unknown setting", k);
-    }
-  }
-  if (out->present && !have_id) {
-    snprintf(err, errlen, "item %sid missing: a pushed config needs an id",
-             pfx);
+                  hvkvp_cfg_t *out, char *err, size_t errlen) {
+  hvkvp_err_t e;
+  if (hvkvp_cfg_read(items, prefix, out, &e) != 0) {
+    snprintf(err, errlen, "%s", e.detail);
     return -1;
+  }
+  /* PROTOCOL.md 11: each collector must be one this guest can run (or one
+   * of another platform's built-ins, which known() accepts and runs none). */
+  char tmp[HVKVP_CFG_LIST_LEN];
+  snprintf(tmp, sizeof(tmp), "%s", out->collectors);
+  char *save = NULL;
+  for (char *w = strtok_r(tmp, " ", &save); w != NULL && known != NULL;
+       w = strtok_r(NULL, " ", &save)) {
+    if (!known(w, arg)) {
+      snprintf(err, errlen,
+               "item %s.cfg.collectors: unknown collector "
+               "\"%.40s\"",
+               prefix, w);
+      return -1;
+    }
   }
   return 0;
 }

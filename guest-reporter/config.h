@@ -69,21 +69,12 @@ const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i);
 int rcfg_list_has(const char *list, const char *name);
 
 /* ---- host-pushed configuration ---- */
-typedef struct {
-  int present;                    /* any PREFIX.cfg.* item at all */
-  char id[HVKVP_NAME_LEN];        /* cfg.id */
-  double interval;                /* cfg.interval, 0 = not set */
-  int has_collectors;             /* cfg.collectors given */
-  char collectors[RCFG_LIST_LEN]; /* cfg.collectors */
-  size_t n_tags;                  /* cfg.tags */
-  hvkvp_tag_t tags[HVKVP_MAX_TAGS];
-} rpushed_t;
-
-/* Validates the PREFIX.cfg.* items as a whole. known(name) says whether a
- * collector or Exec name exists. 0 with *out filled, or -1 with err naming
- * the offending item (the caller keeps its last good config). */
+/* Validates the PREFIX.cfg.* items as a whole (hvkvp_cfg_read, the one
+ * contract of PROTOCOL.md section 11) and checks every pushed collector with
+ * known(name). 0 with *out filled, or -1 with err naming the offending item
+ * (the caller keeps its last good config). */
 int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
                   int (*known)(const char *name, void *arg), void *arg,
-                  rpushed_t *out, char *err, size_t errlen);
+                  hvkvp_cfg_t *out, char *err, size_t errlen);
 
 #endif

@@ -131,9 +131,10 @@ uint64_t reporter_interval_ms(const reporter_t *r) {
 
 /* ---- pushed config ---- */
 
-static int reporter_pushed_same(const rpushed_t *a, const rpushed_t *b) {
+static int reporter_pushed_same(const hvkvp_cfg_t *a, const hvkvp_cfg_t *b) {
   return a->present == b->present && strcmp(a->id, b->id) == 0 &&
          a->interval == b->interval && a->has_collectors == b->has_collectors &&
+         a->has_tags == b->has_tags &&
          strcmp(a->collectors, b->collectors) == 0 && a->n_tags == b->n_tags &&
          memcmp(a->tags, b->tags, a->n_tags * sizeof(a->tags[0])) == 0;
 }
@@ -148,7 +149,7 @@ void reporter_apply_pushed(reporter_t *r) {
     rlog_warning("cannot read pushed config: %s", err);
     return;
   }
-  rpushed_t p;
+  hvkvp_cfg_t p;
   int rc = rpushed_parse(&items, r->cfg.prefix, reporter_known, r, &p, err,
                          sizeof(err));
   hvkvp_items_free(&items);

@@ -20,7 +20,7 @@ typedef struct {
   uint64_t epoch, gen, seq;
   int gen_loaded;
   /* host-pushed config */
-  rpushed_t pushed; /* last good pushed config (present=0: none) */
+  hvkvp_cfg_t pushed; /* last good pushed config (present=0: none) */
   char config_error[HVKVP_TEXT_LEN];
   char last_bad[HVKVP_TEXT_LEN]; /* to log a refused config once */
   char hostname[HVKVP_HOST_LEN];

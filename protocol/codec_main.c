@@ -10,6 +10,11 @@
  *     in:  {key: value, ...}
  *     out: {"ok": true, "epoch": E, "gen": G, "slot": "A", "msg": {...}} or
  *          {"ok": false, "error": "NAME", "torn": bool, "detail": "..."}
+ *   hvkvp-codec cfg [--prefix P]
+ *     in:  {key: value, ...}   (the host items a guest sees)
+ *     out: {"ok": true, "present": bool, "id": "...", "interval": N|null,
+ *           "collectors": "a b"|null, "tags": {k: v}|null} or
+ *          {"ok": false, "error": "NAME", "detail": "item ...: ..."}
  *
  * One output line per input line, flushed at once. u64 numbers (epoch, gen)
  * are read and written exactly.
@@ -25,8 +30,10 @@
 
 enum { MAX_LINE_DEPTH = 32 };
 
+typedef enum { MODE_ENCODE, MODE_DECODE, MODE_CFG } mode_t_;
+
 typedef struct {
-  int decode;
+  mode_t_ mode;
   const char *prefix;
   hvkvp_enc_t enc;
   size_t max_chunks;
@@ -36,6 +43,7 @@ static void usage(void) {
   fprintf(stderr, "usage: hvkvp-codec encode [--prefix P] [--enc z64|json] "
                   "[--max-chunks N]\n"
                   "       hvkvp-codec decode [--prefix P]\n"
+                  "       hvkvp-codec cfg [--prefix P]\n"
                   "Reads one JSON object per stdin line, writes one per stdout "
                   "line.\n");
 }
@@ -136,13 +144,14 @@ static int get_items(yajl_val obj, hvkvp_items_t *items, hvkvp_err_t *err) {
   return 0;
 }
 
-static void out_error(hvkvp_buf_t *o, int decode, const hvkvp_err_t *err) {
+static void out_error(hvkvp_buf_t *o, mode_t_ mode, const hvkvp_err_t *err) {
   const char *name = hvkvp_strerror(err->code);
-  if (decode) {
+  if (mode != MODE_ENCODE) {
     hvkvp_buf_puts(o, "{\"ok\":false,\"error\":");
     hvkvp_json_put_string(o, name, strlen(name));
-    hvkvp_buf_puts(o, hvkvp_err_is_torn(err->code) ? ",\"torn\":true"
-                                                   : ",\"torn\":false");
+    if (mode == MODE_DECODE)
+      hvkvp_buf_puts(o, hvkvp_err_is_torn(err->code) ? ",\"torn\":true"
+                                                     : ",\"torn\":false");
   } else {
     hvkvp_buf_puts(o, "{\"error\":");
     hvkvp_json_put_string(o, name, strlen(name));
@@ -257,6 +266,45 @@ static int do_decode(const opts_t *op, yajl_val root, hvkvp_buf_t *o,
   return 0;
 }
 
+/* The pushed configuration a guest would apply (hvkvp_cfg_read). */
+static int do_cfg(const opts_t *op, yajl_val root, hvkvp_buf_t *o,
+                  hvkvp_err_t *err) {
+  hvkvp_items_t items;
+  hvkvp_cfg_t c;
+  char num[64];
+  hvkvp_items_init(&items);
+  int rc = get_items(root, &items, err);
+  if (rc == 0)
+    rc = hvkvp_cfg_read(&items, op->prefix, &c, err);
+  hvkvp_items_free(&items);
+  if (rc != 0)
+    return rc;
+  hvkvp_buf_puts(o, c.present ? "{\"ok\":true,\"present\":true,\"id\":"
+                              : "{\"ok\":true,\"present\":false,\"id\":");
+  hvkvp_json_put_string(o, c.id, strlen(c.id));
+  if (c.interval > 0)
+    snprintf(num, sizeof(num), ",\"interval\":%.6g", c.interval);
+  else
+    snprintf(num, sizeof(num), ",\"interval\":null");
+  hvkvp_buf_puts(o, num);
+  hvkvp_buf_puts(o, ",\"collectors\":");
+  if (c.has_collectors)
+    hvkvp_json_put_string(o, c.collectors, strlen(c.collectors));
+  else
+    hvkvp_buf_puts(o, "null");
+  hvkvp_buf_puts(o, ",\"tags\":");
+  if (!c.has_tags)
+    hvkvp_buf_puts(o, "null");
+  for (size_t i = 0; c.has_tags && i < c.n_tags; i++) {
+    hvkvp_buf_puts(o, i ? "," : "{");
+    hvkvp_json_put_string(o, c.tags[i].key, strlen(c.tags[i].key));
+    hvkvp_buf_puts(o, ":");
+    hvkvp_json_put_string(o, c.tags[i].value, strlen(c.tags[i].value));
+  }
+  hvkvp_buf_puts(o, c.has_tags ? "}}" : "}");
+  return 0;
+}
+
 static void handle_line(const opts_t *op, char *line, hvkvp_buf_t *o) {
   char ebuf[256];
   yajl_val root = NULL;
@@ -277,14 +325,15 @@ static void handle_line(const opts_t *op, char *line, hvkvp_buf_t *o) {
     } else if (root->type != yajl_t_object) {
       rc = hvkvp_err_set(&err, HVKVP_E_ARG, "input line is not an object");
     } else {
-      rc = op->decode ? do_decode(op, root, o, &err)
-                      : do_encode(op, root, o, &err);
+      rc = op->mode == MODE_DECODE ? do_decode(op, root, o, &err)
+           : op->mode == MODE_CFG  ? do_cfg(op, root, o, &err)
+                                   : do_encode(op, root, o, &err);
     }
   }
   if (rc != 0) {
     o->len = 0;
     o->oom = 0;
-    out_error(o, op->decode, &err);
+    out_error(o, op->mode, &err);
   }
   yajl_tree_free(root);
 }
@@ -303,7 +352,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (strcmp(argv[1], "decode") == 0)
-    op.decode = 1;
+    op.mode = MODE_DECODE;
+  else if (strcmp(argv[1], "cfg") == 0)
+    op.mode = MODE_CFG;
   else if (strcmp(argv[1], "encode") != 0) {
     usage();
     return 2;
@@ -311,7 +362,8 @@ int main(int argc, char **argv) {
   for (i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
       op.prefix = argv[++i];
-    } else if (strcmp(argv[i], "--enc") == 0 && i + 1 < argc && !op.decode) {
+    } else if (strcmp(argv[i], "--enc") == 0 && i + 1 < argc &&
+               op.mode == MODE_ENCODE) {
       const char *e = argv[++i];
       if (strcmp(e, "z64") == 0)
         op.enc = HVKVP_ENC_Z64;
@@ -322,7 +374,7 @@ int main(int argc, char **argv) {
         return 2;
       }
     } else if (strcmp(argv[i], "--max-chunks") == 0 && i + 1 < argc &&
-               !op.decode) {
+               op.mode == MODE_ENCODE) {
       char *end;
       unsigned long v = strtoul(argv[++i], &end, 10);
       if (*end != '\0' || v < 1 || v > HVKVP_MAX_CHUNKS) {

@@ -219,17 +219,61 @@ int hvkvp_gen_accept(hvkvp_gen_t *t, uint64_t epoch, uint64_t gen);
 typedef enum {
   HVKVP_NAME_PLUGIN,   /* plugin, type: [A-Za-z0-9_] */
   HVKVP_NAME_INSTANCE, /* plugin/type instance, dsname: [A-Za-z0-9_-] */
-  HVKVP_NAME_HOST,     /* host: [A-Za-z0-9_.-] */
+  HVKVP_NAME_HOST,     /* host: [A-Za-z0-9_.-], not starting with '.' */
+  HVKVP_NAME_TAG,      /* tag key (meta data): [A-Za-z0-9_.:-], likewise */
 } hvkvp_name_kind_t;
 
 /* Copies src into dst (at most min(dstsz, HVKVP_NAME_LEN) - 1 bytes), every
- * other byte (a whole UTF-8 sequence counts as one) replaced by '_'. Returns
+ * other byte (a whole UTF-8 sequence counts as one) replaced by '_', and a
+ * leading '.' too (so a name is never ".", ".." or hidden). Returns
  * 1 if anything was changed or cut, 0 if dst equals src. dst may be src
  * (in-place). */
 int hvkvp_sanitize(char *dst, size_t dstsz, const char *src,
                    hvkvp_name_kind_t kind);
 
+/* ---- host -> guest configuration (PROTOCOL.md section 11) ---- */
+#define HVKVP_CFG_LIST_LEN 512 /* incl. NUL: cfg.collectors */
+#define HVKVP_CFG_ID_LEN 13    /* incl. NUL: an id the host computes */
+#define HVKVP_CFG_INTERVAL_MIN 1
+#define HVKVP_CFG_INTERVAL_MAX 3600
+
+typedef struct {
+  int present;             /* hvkvp_cfg_read: any PREFIX.cfg.* item at all */
+  char id[HVKVP_NAME_LEN]; /* cfg.id */
+  double interval;         /* cfg.interval seconds; 0: not set */
+  int has_collectors;
+  char collectors[HVKVP_CFG_LIST_LEN]; /* names joined by one space */
+  int has_tags;
+  size_t n_tags;
+  hvkvp_tag_t tags[HVKVP_MAX_TAGS];
+} hvkvp_cfg_t;
+
+void hvkvp_cfg_init(hvkvp_cfg_t *c);
+/* One setting's value, checked as PROTOCOL.md says (ARG or TOO_BIG with a
+ * detail such as "\"0\" is not seconds 1..3600"): interval strict decimal
+ * 1..3600; collectors words of [A-Za-z0-9_-] separated by spaces, commas or
+ * tabs (stored joined by one space); tags "k=v,k=v" with keys of
+ * [A-Za-z0-9_.:-], values printable ASCII without ',' '=', at most 16, no key
+ * twice. The parse_* functions fill only their field of c. */
+int hvkvp_cfg_parse_interval(const char *v, double *out, hvkvp_err_t *err);
+int hvkvp_cfg_parse_collectors(const char *v, hvkvp_cfg_t *c, hvkvp_err_t *err);
+int hvkvp_cfg_parse_tags(const char *v, hvkvp_cfg_t *c, hvkvp_err_t *err);
+/* Guest side: the PREFIX.cfg.* items of `items` validated as a whole into
+ * *out (init'd by the callee; unknown cfg names ignored). The detail names
+ * the item: "item hvkvp.cfg.interval: \"0\" is not seconds 1..3600". */
+int hvkvp_cfg_read(const hvkvp_items_t *items, const char *prefix,
+                   hvkvp_cfg_t *out, hvkvp_err_t *err);
+/* Host side: the items of c (init'd by the callee), PREFIX.cfg.id included,
+ * whose value (also written to id) is the first 12 hex digits of FNV-1a 64
+ * over the sorted "key=value\n" lines of the other items. */
+int hvkvp_cfg_items(const hvkvp_cfg_t *c, const char *prefix,
+                    hvkvp_items_t *out, char id[HVKVP_CFG_ID_LEN],
+                    hvkvp_err_t *err);
+
 /* ---- helpers shared by both ends ---- */
+/* FNV-1a 64: h = hvkvp_fnv1a64(HVKVP_FNV1A64_INIT, p, n), chainable. */
+#define HVKVP_FNV1A64_INIT 1469598103934665603ULL
+uint64_t hvkvp_fnv1a64(uint64_t h, const void *p, size_t n);
 /* Base64 (RFC 4648, no line breaks). Decoding rejects anything else. */
 size_t hvkvp_b64_encoded_len(size_t n);
 /* Writes hvkvp_b64_encoded_len(n) characters and a NUL into out. */

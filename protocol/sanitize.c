@@ -1,20 +1,22 @@
 /*
  * sanitize.c - makes names safe for collectd and Graphite: every byte outside
- * the allowed set (a whole UTF-8 sequence counting as one) becomes '_', and
- * the result is capped at HVKVP_NAME_LEN - 1 bytes.
+ * the allowed set (a whole UTF-8 sequence counting as one) becomes '_', as
+ * does a leading '.', and the result is capped at HVKVP_NAME_LEN - 1 bytes.
  */
 #include "hvkvp_int.h"
 
 #include <string.h>
 
-static int allowed(unsigned char c, hvkvp_name_kind_t kind) {
+static int allowed(unsigned char c, hvkvp_name_kind_t kind, size_t pos) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
       (c >= '0' && c <= '9') || c == '_')
     return 1;
   if (c == '-')
     return kind != HVKVP_NAME_PLUGIN;
-  if (c == '.')
-    return kind == HVKVP_NAME_HOST;
+  if (c == '.') /* never first: no ".", ".." or hidden file names */
+    return pos > 0 && (kind == HVKVP_NAME_HOST || kind == HVKVP_NAME_TAG);
+  if (c == ':')
+    return kind == HVKVP_NAME_TAG;
   return 0;
 }
 
@@ -35,7 +37,7 @@ int hvkvp_sanitize(char *dst, size_t dstsz, const char *src,
       changed = 1; /* cut */
       break;
     }
-    if (allowed(*s, kind)) {
+    if (allowed(*s, kind, o)) {
       dst[o++] = (char)*s++;
     } else {
       uint32_t cp;

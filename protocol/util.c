@@ -57,6 +57,15 @@ int hvkvp_buf_puts(hvkvp_buf_t *b, const char *s) {
   return hvkvp_buf_append(b, s, strlen(s));
 }
 
+uint64_t hvkvp_fnv1a64(uint64_t h, const void *p, size_t n) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 int hvkvp_parse_u64(const char *s, size_t n, uint64_t *out) {
   uint64_t v = 0;
   size_t i;

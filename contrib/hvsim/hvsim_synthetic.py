@@ -26,14 +26,25 @@ class CodecError(RuntimeError):
 
 
 class Codec:
-    """`hvkvp-codec encode` as a long-running coprocess (one line per VM)."""
+    """`hvkvp-codec encode` as a long-running coprocess (one line per VM),
+    and `hvkvp-codec cfg` for reading pushed configuration the way every
+    guest reads it (protocol/cfg.c: one contract for host, guests and us)."""
 
-    def __init__(self, path, prefix=PREFIX):
+    def __init__(self, path, prefix=PREFIX, mode="encode"):
         self.path = path
+        self.prefix = prefix
         self.proc = subprocess.Popen(
-            [path, "encode", "--prefix", prefix], stdin=subprocess.PIPE,
+            [path, mode, "--prefix", prefix], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, bufsize=1 << 20)
         self.lock = threading.Lock()
+        self.cfg_codec = None
+
+    def read_cfg(self, host_items):
+        """{"ok": True, "present", "id", "interval", "tags", ...} or
+        {"ok": False, "error", "detail"} for the host items of one VM."""
+        if self.cfg_codec is None:
+            self.cfg_codec = Codec(self.path, self.prefix, "cfg")
+        return self.cfg_codec.encode_batch([host_items])[0]
 
     def encode_batch(self, requests):
         lines = "".join(json.dumps(r, separators=(",", ":")) + "\n"
@@ -60,6 +71,8 @@ class Codec:
             pass
 
     def close(self):
+        if self.cfg_codec is not None:
+            self.cfg_codec.close()
         try:
             self.proc.stdin.close()
         except OSError:
@@ -72,10 +85,17 @@ class Codec:
 
 
 class BuiltinCodec:
-    """Fallback framing (enc=json) per DESIGN.md section 3."""
+    """Fallback framing (enc=json) per DESIGN.md section 3. Without the
+    codec binary pushed configuration is not applied (its contract lives
+    in protocol/cfg.c only)."""
 
     def __init__(self, prefix=PREFIX):
         self.prefix = prefix
+
+    def read_cfg(self, host_items):
+        return {"ok": False, "error": "ARG",
+                "detail": "hvsim runs without hvkvp-codec: pushed "
+                          "configuration is not applied"}
 
     def encode_batch(self, requests):
         return [self._encode(r) for r in requests]
@@ -210,7 +230,9 @@ class SyntheticGuest:
         self.kvp = {}
         self.template = value_lists()
         self.counters = [random.random() * 1e6 for _ in self.template]
-        self.config_id = ""
+        self.applied = {}        # the last valid pushed config (codec cfg)
+        self.config_error = ""
+        self.cfg_dirty = False
         self._pads = []
 
     def message(self, now, interval):
@@ -222,10 +244,29 @@ class SyntheticGuest:
             else:
                 vl["values"] = [round(random.random() * 100, 3)] * n
         self.gen += 1
-        return {"v": 1, "host": self.name, "time": round(now, 3),
-                "interval": interval, "seq": self.gen,
-                "config": self.host_items.get("hvkvp.cfg.id", ""),
-                "values": self.template}
+        msg = {"v": 1, "host": self.name, "time": round(now, 3),
+               "interval": interval, "seq": self.gen,
+               "config": self.applied.get("id", ""),
+               "values": self.template}
+        if self.applied.get("tags"):
+            msg["tags"] = self.applied["tags"]
+        if self.config_error:
+            msg["config_error"] = self.config_error[:255]
+        return msg
+
+    def apply_pushed(self, codec):
+        """Reads the host items as a real guest does: a valid set replaces
+        the applied one, an invalid one is reported and the last good set
+        stays."""
+        if not self.cfg_dirty:
+            return
+        self.cfg_dirty = False
+        res = codec.read_cfg(dict(self.host_items))
+        if res.get("ok"):
+            self.applied = res if res.get("present") else {}
+            self.config_error = ""
+        else:
+            self.config_error = res.get("detail", "")
 
     def guest_items(self):
         if self.static is not None:
@@ -243,9 +284,11 @@ class SyntheticGuest:
 
     def publish_host_item(self, key, value):
         self.host_items[key] = value
+        self.cfg_dirty = True
 
     def remove_host_item(self, key):
         self.host_items.pop(key, None)
+        self.cfg_dirty = True
 
     def parameters(self):
         return {}
@@ -254,13 +297,11 @@ class SyntheticGuest:
         pass
 
 
-MIN_INTERVAL, MAX_INTERVAL = 0.2, 3600.0
-
-
 class Generator:
     """Publishes a new gen for every synthetic VM when it is due: every
-    interval, or every hvkvp.cfg.interval seconds once the host pushed one
-    (as a real reporter applies it). One codec batch per tick."""
+    interval, or every pushed interval once the host pushed a valid
+    configuration (as a real reporter applies it). One codec batch per
+    tick."""
 
     def __init__(self, vms, interval, codec):
         self.vms = vms           # list of hvsim_model.VM with SyntheticGuest
@@ -272,14 +313,8 @@ class Generator:
         self.due = {}
 
     def vm_interval(self, vm):
-        v = vm.guest.host_items.get("hvkvp.cfg.interval")
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            return self.interval
-        if not MIN_INTERVAL <= v <= MAX_INTERVAL:
-            return self.interval
-        return v
+        vm.guest.apply_pushed(self.codec)
+        return vm.guest.applied.get("interval") or self.interval
 
     def tick(self, force=False):
         now = time.time()

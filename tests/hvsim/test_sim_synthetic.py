@@ -92,17 +92,32 @@ class SyntheticTest(unittest.TestCase):
             "ElementName = 'synth-0003'")
         guid = [e.text for e in its[0] if e.tag.endswith("}Name")][0]
         r = self.c.post(hc.kvp_invoke_req("AddKvpItems", guid, [
-            ("hvkvp.cfg.interval", "0.3"), ("hvkvp.cfg.id", "syn-cfg-1")]))
+            ("hvkvp.cfg.interval", "1"), ("hvkvp.cfg.tags", "site.dc=eu"),
+            ("hvkvp.cfg.id", "syn-cfg-1")]))
         self.assertEqual(r.status, 200)
+        m = self.wait_msg("synth-0003", lambda m: m["config"] == "syn-cfg-1")
+        self.assertEqual(m["interval"], 1)
+        self.assertEqual(m["tags"], {"site.dc": "eu"})
+        msg = {r["msg"]["host"]: r["msg"] for r in self.decode_all()}
+        self.assertEqual(msg["synth-0001"]["interval"], 0.5)
+        # An invalid set (PROTOCOL.md 11: strict decimal) is refused as a
+        # real guest refuses it: the last good id stays, the reason is sent.
+        r = self.c.post(hc.kvp_invoke_req("ModifyKvpItems", guid, [
+            ("hvkvp.cfg.interval", "0x10")]))
+        self.assertEqual(r.status, 200)
+        m = self.wait_msg("synth-0003", lambda m: m.get("config_error"))
+        self.assertEqual(m["config"], "syn-cfg-1")
+        self.assertEqual(m["config_error"], 'item hvkvp.cfg.interval: "0x10" '
+                         "is not seconds 1..3600")
+
+    def wait_msg(self, host, cond):
         deadline = time.monotonic() + 20
         while True:
-            msg = {r["msg"]["host"]: r["msg"] for r in self.decode_all()}
-            m = msg["synth-0003"]
-            if m["config"] == "syn-cfg-1" and m["interval"] == 0.3:
-                break
-            self.assertLess(time.monotonic(), deadline, m["config"])
+            m = {r["msg"]["host"]: r["msg"] for r in self.decode_all()}[host]
+            if cond(m):
+                return m
+            self.assertLess(time.monotonic(), deadline, m)
             time.sleep(0.2)
-        self.assertEqual(msg["synth-0001"]["interval"], 0.5)
 
     def test_gen_advances_and_stays_decodable(self):
         first = {r["msg"]["host"]: r["gen"] for r in self.decode_all()}

@@ -14,6 +14,7 @@ HVKVP_SOURCE_DIR, HVKVP_PLUGIN_SO (the built hyperv_kvp.so), HVKVP_SANITIZE
 """
 
 import glob
+import json
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ import xml.etree.ElementTree as ET
 SRC = os.environ.get("HVKVP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("HVKVP_BUILD_DIR", "")
+HVKVPCTL = os.environ.get("HVKVP_HVKVPCTL", "")
 PLUGIN = os.environ.get("HVKVP_PLUGIN_SO") or os.path.join(
     BUILD, "collectd-plugin", "hyperv_kvp.so")
 SANITIZE = os.environ.get("HVKVP_SANITIZE", "OFF").upper() in ("ON", "1",
@@ -458,8 +460,9 @@ class TestCollectdHttpsFaults(unittest.TestCase):
 class TestCollectdLinuxReporter(unittest.TestCase):
     """A Linux guest served by the real hv_kvp_daemon with the real
     hvkvp-reporter (hvsim --linux 1 --reporter): its values reach collectd,
-    and a <Push> Interval travels host -> daemon -> pool 0 -> reporter, which
-    applies it and echoes the id: in sync."""
+    and a <Push> Interval and Tags (keys with '.' and ':', PROTOCOL.md 11)
+    travel host -> daemon -> pool 0 -> reporter, which applies them and
+    echoes the id: in sync, and the guest's message carries the tags."""
 
     def test_linux_reporter_push(self):
         reporter = os.path.join(BUILD, "guest-reporter", "hvkvp-reporter")
@@ -479,6 +482,7 @@ class TestCollectdLinuxReporter(unittest.TestCase):
     <Push>
       IncludeVM "linux-1"
       Interval 3
+      Tags "site.dc=eu-west,rack:row=r1"
     </Push>
   </Host>""".format(url=sim.url)
             cd = CollectdRun(block, interval=2)
@@ -495,6 +499,16 @@ class TestCollectdLinuxReporter(unittest.TestCase):
             dirs = [d for d in os.listdir(os.path.join(cd.csv, "linux-1"))]
             self.assertTrue(dirs, "no values from linux-1")
             self.assertIn("pushed configuration", cd.log_text())
+            env = dict(os.environ, HVKVP_PASSWORD="pw")
+            p = subprocess.run([HVKVPCTL, "--url", sim.url, "--user",
+                                "monitor", "--json", "messages", "linux-1"],
+                               capture_output=True, text=True, timeout=60,
+                               env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            msg = json.loads(p.stdout)
+            self.assertEqual(msg["tags"], {"site.dc": "eu-west",
+                                           "rack:row": "r1"}, msg)
+            self.assertEqual(msg["interval"], 3)
             rc = cd.stop()
             self.assertEqual(rc, 0)
             self.assertEqual(plugin_reports(cd.asan_reports()), [])

@@ -52,7 +52,7 @@ static void test_good_block(void **state) {
   oc_opt_s(p, "IncludeVM", "/.*/");
   oc_opt_n(p, "Interval", 10);
   oc_opt_s(p, "Collectors", "cpu memory df interface");
-  oc_opt_s(p, "Tags", "env=prod,team=web");
+  oc_opt_s(p, "Tags", "env=prod,site.dc=eu:west");
 
   cap_reset();
   hvp_host_conf_t c;
@@ -77,9 +77,11 @@ static void test_good_block(void **state) {
   assert_int_equal(c.stale_after, 5);
   assert_int_equal(c.report_intrinsic, 1);
   assert_int_equal(c.n_push, 1);
-  assert_int_equal(c.push[0].interval, 10);
-  assert_string_equal(c.push[0].collectors, "cpu memory df interface");
-  assert_string_equal(c.push[0].tags, "env=prod,team=web");
+  assert_true(c.push[0].cfg.interval == 10);
+  assert_string_equal(c.push[0].cfg.collectors, "cpu memory df interface");
+  assert_int_equal(c.push[0].cfg.n_tags, 2);
+  assert_string_equal(c.push[0].cfg.tags[1].key, "site.dc");
+  assert_string_equal(c.push[0].cfg.tags[1].value, "eu:west");
   assert_non_null(hvp_config_push_for(&c, "anything", "G"));
   assert_true(hvp_filter_match(&c.filter, "web-01", NULL));
   assert_false(hvp_filter_match(&c.filter, "web-test", NULL));
@@ -161,8 +163,9 @@ static const bad_t bads[] = {
     {"Interval", 'P', NULL, 0, "Interval", "0"},
     {"Interval", 'P', NULL, 4000, "Interval", "4000"},
     {"Tags", 'P', "env", 0, "Tags", "\"env\""},
-    {"Tags", 'P', "env=a;b", 0, "Tags", "\"env=a;b\""},
-    {"Collectors", 'P', "cpu,mem", 0, "Collectors", "\"cpu,mem\""},
+    {"Tags", 'P', "env=a=b", 0, "Tags", "forbidden character"},
+    {"Tags", 'P', "e/nv=a", 0, "Tags", "[A-Za-z0-9_.:-]"},
+    {"Collectors", 'P', "cpu;mem", 0, "Collectors", "\"cpu;mem\""},
     {"IncludeVM", 'P', "/(/", 0, "IncludeVM", "\"/(/\""},
     {"CACert", 's', "/nonexistent/ca.pem", 0, "CACert", "cannot be read"},
 };

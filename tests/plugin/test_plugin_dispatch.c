@@ -51,7 +51,7 @@ static void test_dispatch_basic(void **state) {
   vl->values[0].derive = 1000;
   vl->values[1].derive = 2000;
   m.n_tags = 2;
-  strcpy(m.tags[0].key, "env");
+  strcpy(m.tags[0].key, "site.dc");
   strcpy(m.tags[0].value, "prod");
   strcpy(m.tags[1].key, "te am");
   strcpy(m.tags[1].value, "web\n1");
@@ -70,7 +70,7 @@ static void test_dispatch_basic(void **state) {
   assert_true(c->vl.time == DOUBLE_TO_CDTIME_T(NOW - 5));
   assert_true(c->vl.interval == DOUBLE_TO_CDTIME_T(10));
   assert_int_equal(c->n_meta, 2);
-  assert_string_equal(c->meta_k[0], "env");
+  assert_string_equal(c->meta_k[0], "site.dc");
   assert_string_equal(c->meta_v[0], "prod");
   assert_string_equal(c->meta_k[1], "te_am");
   assert_string_equal(c->meta_v[1], "web_1");

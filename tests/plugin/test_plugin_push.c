@@ -18,10 +18,14 @@
 
 static hvp_push_conf_t conf(int interval, const char *coll, const char *tags) {
   hvp_push_conf_t p;
+  hvkvp_err_t e;
   memset(&p, 0, sizeof(p));
-  p.interval = interval;
-  p.collectors = (char *)coll;
-  p.tags = (char *)tags;
+  hvkvp_cfg_init(&p.cfg);
+  p.cfg.interval = interval;
+  if (coll != NULL)
+    assert_int_equal(hvkvp_cfg_parse_collectors(coll, &p.cfg, &e), 0);
+  if (tags != NULL)
+    assert_int_equal(hvkvp_cfg_parse_tags(tags, &p.cfg, &e), 0);
   return p;
 }
 
@@ -44,11 +48,11 @@ static void test_desired(void **state) {
   assert_int_equal(hvp_push_desired(&p, "hvkvp", &d, id2), 0);
   assert_string_equal(id, id2);
   hvkvp_items_free(&d);
-  p.interval = 11;
+  p.cfg.interval = 11;
   assert_int_equal(hvp_push_desired(&p, "hvkvp", &d, id2), 0);
   assert_string_not_equal(id, id2);
   hvkvp_items_free(&d);
-  p.interval = 10;
+  p.cfg.interval = 10;
   assert_int_equal(hvp_push_desired(&p, "acme", &d, id2), 0);
   assert_string_not_equal(id, id2);
   assert_non_null(hvkvp_items_get(&d, "acme.cfg.id"));

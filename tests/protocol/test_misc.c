@@ -31,6 +31,12 @@ static void t_sanitize_table(void **state) {
        "b",
        HVKVP_NAME_INSTANCE, "a___b", 1}, /* surrogate */
       {"tab\there", HVKVP_NAME_HOST, "tab_here", 1},
+      {"..", HVKVP_NAME_HOST, "_.", 1},
+      {".", HVKVP_NAME_HOST, "_", 1},
+      {".hidden", HVKVP_NAME_HOST, "_hidden", 1},
+      {"site.dc:1", HVKVP_NAME_TAG, "site.dc:1", 0},
+      {".x y", HVKVP_NAME_TAG, "_x_y", 1},
+      {"a:b", HVKVP_NAME_HOST, "a_b", 1},
   };
   size_t i;
   char dst[HVKVP_NAME_LEN];

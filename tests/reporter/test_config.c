@@ -155,7 +155,7 @@ static void items(hvkvp_items_t *it, const char *const *kv) {
 
 static void test_pushed_parse(void **state) {
   hvkvp_items_t it;
-  rpushed_t p;
+  hvkvp_cfg_t p;
   char err[256];
   const char *good[] = {"hvkvp.cfg.id",
                         "c-17",
@@ -204,11 +204,11 @@ static void test_pushed_parse(void **state) {
       {"hvkvp.cfg.id", "a", "hvkvp.cfg.collectors", "cpu gpu",
        "item hvkvp.cfg.collectors: unknown collector \"gpu\""},
       {"hvkvp.cfg.id", "a", "hvkvp.cfg.tags", "env",
-       "item hvkvp.cfg.tags: tags: \"env\" is not key=value"},
+       "item hvkvp.cfg.tags: \"env\" is not key=value"},
       {"hvkvp.cfg.id", "a", "hvkvp.cfg.tags", "e v=1",
-       "item hvkvp.cfg.tags: tags: key \"e v\""},
+       "item hvkvp.cfg.tags: key \"e v\""},
       {"hvkvp.cfg.id", "a", "hvkvp.cfg.tags", "a=1,a=2",
-       "item hvkvp.cfg.tags: tags: key a given twice"},
+       "item hvkvp.cfg.tags: key a given twice"},
       {"hvkvp.cfg.id", "", NULL, NULL, "item hvkvp.cfg.id: want 1-127"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
