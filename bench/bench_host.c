@@ -12,7 +12,7 @@
 #include "hyperv_int.h"
 #include "sbuf.h"
 #include "wsman.h"
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
 
     hv_vms_t vms;
     vms_init(&vms, vms_n);
-    hv_err_t err;
+    ws_err_t err;
     t0 = cpu_now();
     int rc = hv_decode_kvp_page(&vms, HV_WANT_INTRINSIC | HV_WANT_GUEST, b.p,
                                 b.len, b.len, 1, &err);

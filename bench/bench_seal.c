@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth_gss.h"
-#include "wsman_seal.h"
+#include "gss.h"
+#include "seal.h"
 
 static double now(void) {
   struct timespec ts;
@@ -61,7 +61,7 @@ int main(void) {
                   .password = "Bench-Pass-1"};
   gss_ctx_id_t srv = GSS_C_NO_CONTEXT;
   OM_uint32 major = 0, minor;
-  hv_err_t err;
+  ws_err_t err;
   char *authz = NULL, www[70000];
   hva_ctx_t *c;
   FILE *f;

@@ -56,7 +56,7 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
       .timeout = conf->timeout,
       .ns = conf->ns,
   };
-  hv_err_t err;
+  ws_err_t err;
   memset(&err, 0, sizeof(err));
   h->hv = hv_host_new(&o, &err);
   if (h->hv == NULL) {
@@ -169,7 +169,7 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     hvp_push_diff_free(&d);
     return;
   }
-  hv_err_t err;
+  ws_err_t err;
   memset(&err, 0, sizeof(err));
   unsigned ops = 0;
   /* The budget decides whether a push starts; once started, each call may
@@ -196,7 +196,7 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   hvp_push_diff_free(&d);
 }
 
-static void hvp_dispatch_self_all(hvp_host_t *h, const hv_stats_t *st,
+static void hvp_dispatch_self_all(hvp_host_t *h, const wsman_stats_t *st,
                                   double interval, int listed) {
   const char *b = h->conf->name;
   value_t v[2];
@@ -337,7 +337,7 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
 
 int hvp_poll(hvp_host_t *h, double now, double interval) {
   double t0 = hvp_mono();
-  hv_stats_t s0, s1;
+  wsman_stats_t s0, s1;
   hv_host_stats(h->hv, &s0);
   memset(&h->last, 0, sizeof(h->last));
 
@@ -345,7 +345,7 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
   if (h->conf->n_push > 0)
     want |= HV_WANT_HOST;
   hv_vms_t vms = {0, NULL};
-  hv_err_t err;
+  ws_err_t err;
   memset(&err, 0, sizeof(err));
   int rc = hv_list_vms(h->hv, want, &vms, &err);
   if (rc != 0) {

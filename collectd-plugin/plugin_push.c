@@ -59,7 +59,7 @@ fail:
  * id key, in calls of at most 128 items. */
 static int hvp_push_run(hv_host_t *h, const char *guid, hv_kvp_op_t op,
                         const hvkvp_items_t *in, const char *idkey, int want_id,
-                        double deadline_s, unsigned *ops, hv_err_t *err) {
+                        double deadline_s, unsigned *ops, ws_err_t *err) {
   hvkvp_items_t batch;
   hvkvp_items_init(&batch);
   int rc = 0;
@@ -70,7 +70,7 @@ static int hvp_push_run(hv_host_t *h, const char *guid, hv_kvp_op_t op,
         continue;
       if (hvkvp_items_set(&batch, in->v[i].key, in->v[i].value) != 0) {
         memset(err, 0, sizeof(*err));
-        err->kind = HV_ERR_CONFIG;
+        err->kind = WS_ERR_CONFIG;
         snprintf(err->msg, sizeof(err->msg), "out of memory");
         rc = -1;
         break;
@@ -91,7 +91,7 @@ static int hvp_push_run(hv_host_t *h, const char *guid, hv_kvp_op_t op,
 
 int hvp_push_apply(hv_host_t *h, const char *guid, const hvp_push_diff_t *d,
                    const char *prefix, double deadline_s, unsigned *ops,
-                   hv_err_t *err) {
+                   ws_err_t *err) {
   char idkey[HVKVP_KEY_LEN];
   snprintf(idkey, sizeof(idkey), "%s.cfg.id", prefix);
   if (hvp_push_run(h, guid, HV_KVP_REMOVE, &d->remove, idkey, 0, deadline_s,

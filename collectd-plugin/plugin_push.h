@@ -41,6 +41,6 @@ int hvp_push_diff(const hvkvp_items_t *desired, const hvkvp_items_t *current,
  * hv_kvp_items calls made. Returns 0 or -1. */
 int hvp_push_apply(hv_host_t *h, const char *guid, const hvp_push_diff_t *d,
                    const char *prefix, double deadline_s, unsigned *ops,
-                   hv_err_t *err);
+                   ws_err_t *err);
 
 #endif

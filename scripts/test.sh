@@ -87,7 +87,8 @@ fi
 
 phase "static analysis (cppcheck)"
 if cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-  --inline-suppr -I protocol -I collectd-plugin -I guest-reporter \
+  --inline-suppr -I protocol -I collectd-plugin -I collectd-plugin/wsman \
+  -I collectd-plugin/hyperv -I guest-reporter \
   --suppress=missingIncludeSystem protocol guest-reporter collectd-plugin \
   contrib/hvsim tests bench; then
   passed=$((passed + 1))
@@ -106,6 +107,7 @@ tidy_log=$(mktemp)
 if [ ! -f "$ROOT/build/compile_commands.json" ]; then
   note_fail "clang-tidy: no build/compile_commands.json (native configure failed)"
 elif printf '%s\n' protocol/*.c guest-reporter/*.c collectd-plugin/*.c \
+  collectd-plugin/*/*.c \
   | grep -v '_windows\.c$' \
   | xargs -P 2 -n 1 clang-tidy -p "$ROOT/build" --quiet --warnings-as-errors='*' \
     >"$tidy_log" 2>&1 \

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth_gss.h"
+#include "gss.h"
 
 typedef struct {
   char *buf;
@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
       hva_opts_t o;
       hva_mech_t mech;
       hva_enc_t e;
-      hv_err_t err;
+      ws_err_t err;
       hva_resp_t r;
       int seal;
       if (hva_mech_parse(auth, &mech) != 0 || hva_enc_parse(enc, &e) != 0) {

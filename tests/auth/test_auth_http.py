@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_auth_http.py - our GSSAPI client (collectd-plugin/auth_gss.c, driven
+"""test_auth_http.py - our GSSAPI client (collectd-plugin/wsman/gss.c, driven
 by the hva_client test program) against a real HTTP(S) endpoint that
 authenticates with contrib/hvsim/hvsim_gss.py, in a real MIT Kerberos realm.
 

@@ -22,7 +22,7 @@ import urllib.request
 SRC = os.environ.get("HVKVP_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("HVKVP_BUILD_DIR", "")
-CTL = os.path.join(BUILD, "collectd-plugin", "hvkvpctl")
+CTL = os.path.join(BUILD, "collectd-plugin", "hvkvpctl", "hvkvpctl")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 sys.path.insert(0, os.path.join(SRC, "tests", "plugin"))
 import hvsim_client  # noqa: E402

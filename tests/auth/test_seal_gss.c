@@ -19,8 +19,8 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 
-#include "auth_gss.h"
-#include "wsman_seal.h"
+#include "gss.h"
+#include "seal.h"
 
 static const char *need_env(const char *name) {
   const char *v = getenv(name);
@@ -75,7 +75,7 @@ typedef struct {
  * "Negotiate" and "Kerberos"; returns the scheme the client used. */
 static void establish(pair_t *p, const char *offer) {
   char *authz = NULL;
-  hv_err_t err;
+  ws_err_t err;
   OM_uint32 major = GSS_S_CONTINUE_NEEDED, minor;
   int rounds = 0;
   static uint8_t buf[65536];
@@ -165,7 +165,7 @@ static void exchange(pair_t *p, size_t size) {
   size_t blen = 0, plen = 0, i;
   char ct[256], why[160];
   wseal_parts_t parts;
-  hv_err_t err;
+  ws_err_t err;
   OM_uint32 minor;
   for (i = 0; i < size; i++)
     soap[i] = "<s:Envelope/>"[i % 13];
@@ -216,7 +216,7 @@ static void exchange(pair_t *p, size_t size) {
   body[blen - strlen("--Encrypted Boundary--\r\n") - 1] ^= 0x01;
   assert_int_equal(wseal_unseal(p->c, ct, body, blen, &plain, &plen, &err), -1);
   assert_null(plain);
-  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_non_null(strstr(err.msg, "decryption failure"));
   assert_non_null(strstr(err.msg, "localhost"));
   free(body);
@@ -233,7 +233,7 @@ static void teardown_pair(pair_t *p) {
 static void run_mech(hva_opts_t *o, const char *offer, const char *proto,
                      size_t size) {
   pair_t p = {0};
-  hv_err_t err;
+  ws_err_t err;
   p.c = hva_new(o, &err);
   if (p.c == NULL)
     fail_msg("hva_new: %s", err.msg);
@@ -286,14 +286,14 @@ static void test_ntlm(void **state) {
 
 static void expect_step_error(hva_opts_t *o, const char *offer,
                               const char *cause) {
-  hv_err_t err;
+  ws_err_t err;
   char *authz = NULL;
   hva_ctx_t *c = hva_new(o, &err);
   assert_non_null(c);
   if (hva_step(c, offer, &authz, &err) != -1)
     fail_msg("expected a failure (%s), got a token", cause);
   assert_null(authz);
-  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.kind, WS_ERR_AUTH);
   if (strstr(err.msg, cause) == NULL || strstr(err.msg, "localhost") == NULL)
     fail_msg("expected '%s' and the host in: %s", cause, err.msg);
   if (o->password != NULL && strstr(err.msg, o->password) != NULL)

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 #include <gssapi/gssapi.h>
 
-#include "auth_gss.h"
-#include "wsman_seal.h"
+#include "gss.h"
+#include "seal.h"
 
 static const char b64c[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -103,7 +103,7 @@ static OM_uint32 establish(fx_t *f, const char *user, const char *pw) {
   hva_opts_t o = {.mech = HVA_NTLM, .host = "hv-unit"};
   static uint8_t buf[65536];
   char *authz = NULL, www[70000];
-  hv_err_t err;
+  ws_err_t err;
   OM_uint32 major = GSS_S_FAILURE, minor;
   o.user = user;
   o.password = pw;
@@ -159,7 +159,7 @@ static void test_round_trip_and_tamper(void **state) {
   size_t blen = 0, plen = 0;
   char ct[256], why[160];
   wseal_parts_t p;
-  hv_err_t err;
+  ws_err_t err;
   OM_uint32 minor;
 
   assert_int_equal(establish(f, "UNIT\\tester", "Unit-Pass-1"), GSS_S_COMPLETE);
@@ -208,7 +208,7 @@ static void test_round_trip_and_tamper(void **state) {
     assert_int_equal(wseal_content_type(WSEAL_PROTO_KERBEROS, kct, 256), 0);
     assert_int_equal(wseal_unseal(f->c, kct, body, blen, &plain, &plen, &err),
                      -1);
-    assert_int_equal(err.kind, HV_ERR_PARSE);
+    assert_int_equal(err.kind, WS_ERR_PARSE);
   }
   free(body);
 
@@ -217,7 +217,7 @@ static void test_round_trip_and_tamper(void **state) {
   body[blen - strlen("--Encrypted Boundary--\r\n") - 2] ^= 0x20;
   assert_int_equal(wseal_unseal(f->c, ct, body, blen, &plain, &plen, &err), -1);
   assert_null(plain);
-  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_non_null(strstr(err.msg, "decryption failure"));
   assert_non_null(strstr(err.msg, "hv-unit"));
   free(body);
@@ -238,7 +238,7 @@ static void test_not_established(void **state) {
   uint8_t *body = NULL;
   size_t blen;
   char ct[256];
-  hv_err_t err;
+  ws_err_t err;
   f->c = hva_new(&o, &err);
   assert_int_equal(
       wseal_seal(f->c, "<a/>", 4, &body, &blen, ct, sizeof(ct), &err), -1);

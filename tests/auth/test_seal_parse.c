@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "auth_gss.h"
-#include "wsman_seal.h"
+#include "gss.h"
+#include "seal.h"
 
 #define CT_SPNEGO                                                              \
   "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-"            \
@@ -263,10 +263,10 @@ static void test_option_parsers(void **state) {
 
 static void test_new_requires_ntlm_credentials(void **state) {
   hva_opts_t o = {.mech = HVA_NTLM, .host = "hv01"};
-  hv_err_t err;
+  ws_err_t err;
   unsetenv("NTLM_USER_FILE");
   assert_null(hva_new(&o, &err));
-  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_int_equal(err.kind, WS_ERR_CONFIG);
   assert_non_null(strstr(err.msg, "hv01"));
   o.host = NULL;
   assert_null(hva_new(&o, &err));

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wsman_seal.h"
+#include "seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
  */
 #include "hyperv_int.h"
 #include "wsman.h"
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <libxml/parser.h>
 #include <stdint.h>
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long status = statuses[data[0] % 6];
   const char *buf = (const char *)data + 1;
   size_t len = size - 1;
-  hv_err_t err;
+  ws_err_t err;
   wsman_resp_t r;
   if (wsman_parse_response(buf, len, 1 << 20, status, &r, &err) == 0) {
     for (int pull = 0; pull < 2; pull++) {

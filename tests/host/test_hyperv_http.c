@@ -15,7 +15,7 @@
 #include "cimxml.h"
 #include "hyperv.h"
 #include "wsman.h"
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -297,7 +297,7 @@ static hv_host_t *host_for(srv_t *s, const char *user) {
                  .timeout = 20,
                  .max_envelope_kb = 500,
                  .max_elements = 100};
-  hv_err_t err;
+  ws_err_t err;
   hv_host_t *h = hv_host_new(&o, &err);
   if (h == NULL)
     fail_msg("hv_host_new: %s", err.msg);
@@ -309,7 +309,7 @@ static void test_list_vms_full(void **state) {
   srv_start(&s, M_NORMAL);
   hv_host_t *h = host_for(&s, "HV\\monitor");
   hv_vms_t vms;
-  hv_err_t err;
+  ws_err_t err;
   int rc = hv_list_vms(h, HV_WANT_INTRINSIC | HV_WANT_GUEST | HV_WANT_HOST,
                        &vms, &err);
   if (rc != 0)
@@ -348,7 +348,7 @@ static void test_list_vms_full(void **state) {
   assert_true(v3->has_kvp);
   assert_int_equal(v3->guest.n + v3->intrinsic.n, 0);
 
-  hv_stats_t st;
+  wsman_stats_t st;
   hv_host_stats(h, &st);
   /* Enumerate CS + one Pull, Enumerate KVP, Enumerate setting data */
   assert_int_equal(st.requests, 4);
@@ -438,12 +438,12 @@ static void test_add_follows_job(void **state) {
   hvkvp_items_init(&it);
   hvkvp_items_set(&it, "hvkvp.cfg.id", "c2");
   hvkvp_items_set(&it, "hvkvp.cfg.note", "a<b&c \"d\"");
-  hv_err_t err;
+  ws_err_t err;
   int rc = hv_kvp_items(h, "{11111111-2222-3333-4444-555555555555}", HV_KVP_ADD,
                         &it, 20, &err);
   if (rc != 0)
     fail_msg("hv_kvp_items: %s", err.msg);
-  hv_stats_t st;
+  wsman_stats_t st;
   hv_host_stats(h, &st);
   /* service enumeration, Invoke, Get (running), Get (completed) */
   assert_int_equal(st.requests, 4);
@@ -476,7 +476,7 @@ static void test_add_batches_of_128(void **state) {
     snprintf(k, sizeof(k), "k%03d", i);
     hvkvp_items_set(&it, k, "v");
   }
-  hv_err_t err;
+  ws_err_t err;
   int rc = hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 30, &err);
   if (rc != 0)
     fail_msg("hv_kvp_items: %s", err.msg);
@@ -508,10 +508,10 @@ static void test_method_and_job_errors(void **state) {
   hvkvp_items_t it;
   hvkvp_items_init(&it);
   hvkvp_items_set(&it, "missing", "x");
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_MODIFY, &it, 10, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_METHOD);
-  assert_int_equal(err.wmi_code, 32773);
+  assert_int_equal(err.kind, WS_ERR_METHOD);
+  assert_int_equal(err.code, 32773);
   assert_non_null(strstr(err.msg, "32773 (Invalid parameter)"));
   /* the next call works: Remove returns 0 without a job */
   assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_REMOVE, &it, 10, &err), 0);
@@ -526,15 +526,15 @@ static void test_method_and_job_errors(void **state) {
   free_requests(req, n);
   /* not a GUID */
   assert_int_equal(hv_kvp_items(h, "web01", HV_KVP_ADD, &it, 10, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_int_equal(err.kind, WS_ERR_CONFIG);
   hv_host_free(h);
   srv_stop(&s);
 
   srv_start(&s, M_JOBFAIL);
   h = host_for(&s, "monitor");
   assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 10, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_JOB);
-  assert_int_equal(err.wmi_code, 32779);
+  assert_int_equal(err.kind, WS_ERR_JOB);
+  assert_int_equal(err.code, 32779);
   assert_non_null(strstr(err.msg, "Exception"));
   assert_non_null(strstr(err.msg, "not found"));
   hvkvp_items_free(&it);
@@ -552,14 +552,14 @@ static void test_method_non_numeric_codes(void **state) {
   hvkvp_items_t it;
   hvkvp_items_init(&it);
   hvkvp_items_set(&it, "k", "v");
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_REMOVE, &it, 10, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "ReturnValue \"zero\" is not a number"));
   assert_int_equal(hv_kvp_items(h, VM1, HV_KVP_ADD, &it, 10, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "JobState \"Running\" is not a number"));
-  hv_stats_t st;
+  wsman_stats_t st;
   hv_host_stats(h, &st);
   /* enumeration, Remove; Add and one Get: no polling until the deadline */
   assert_int_equal(st.requests, 4);
@@ -571,11 +571,11 @@ static void test_method_non_numeric_codes(void **state) {
 static void test_http_level_errors(void **state) {
   srv_t s;
   hv_vms_t vms;
-  hv_err_t err;
+  ws_err_t err;
   srv_start(&s, M_401);
   hv_host_t *h = host_for(&s, "HV\\monitor");
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_int_equal(err.http_status, 401);
   assert_non_null(strstr(err.msg, "HV\\monitor"));
   assert_null(strstr(err.msg, SECRET));
@@ -585,8 +585,8 @@ static void test_http_level_errors(void **state) {
   srv_start(&s, M_FAULT);
   h = host_for(&s, "monitor");
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_FAULT);
-  assert_int_equal(err.wmi_code, 2150858778u);
+  assert_int_equal(err.kind, WS_ERR_FAULT);
+  assert_int_equal(err.code, 2150858778u);
   assert_non_null(strstr(err.msg, "Msvm_ComputerSystem"));
   hv_host_free(h);
   srv_stop(&s);
@@ -594,7 +594,7 @@ static void test_http_level_errors(void **state) {
   srv_start(&s, M_HUGE);
   h = host_for(&s, "monitor");
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "exceeds 1024000 bytes"));
   hv_host_free(h);
   int port = s.port;
@@ -607,7 +607,7 @@ static void test_http_level_errors(void **state) {
   h = hv_host_new(&o, &err);
   assert_non_null(h);
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_CONNECT);
+  assert_int_equal(err.kind, WS_ERR_CONNECT);
   hv_host_free(h);
 
   /* HTTPS to a plain HTTP server is a TLS error */
@@ -615,19 +615,19 @@ static void test_http_level_errors(void **state) {
   snprintf(url, sizeof(url), "https://127.0.0.1:%d/wsman", s.port);
   h = hv_host_new(&o, &err);
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_TLS);
+  assert_int_equal(err.kind, WS_ERR_TLS);
   hv_host_free(h);
   srv_stop(&s);
 }
 
 static void test_bad_options(void **state) {
-  hv_err_t err;
+  ws_err_t err;
   hv_opts_t o = {.url = "ftp://x/wsman"};
   assert_null(hv_host_new(&o, &err));
-  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_int_equal(err.kind, WS_ERR_CONFIG);
   o.url = "http://user:" SECRET "@h:5985/wsman";
   assert_null(hv_host_new(&o, &err));
-  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_int_equal(err.kind, WS_ERR_CONFIG);
   assert_null(strstr(err.msg, SECRET));
   o.url = "http://h:5985/wsman";
   o.auth = "digest";
@@ -636,7 +636,7 @@ static void test_bad_options(void **state) {
   o.auth = NULL;
   o.ns = "root/virt\"ualization";
   assert_null(hv_host_new(&o, &err));
-  assert_int_equal(err.kind, HV_ERR_CONFIG);
+  assert_int_equal(err.kind, WS_ERR_CONFIG);
 }
 
 /* Enumerations left open are released: after an error in a later page, and
@@ -646,9 +646,9 @@ static void test_release_on_error_and_early_stop(void **state) {
   srv_start(&s, M_MORE);
   hv_host_t *h = host_for(&s, "monitor");
   hv_vms_t vms;
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "Msvm_KvpExchangeComponent"));
   char **req;
   int n = srv_requests(&s, &req);
@@ -682,9 +682,9 @@ static void test_enumeration_without_progress(void **state) {
   srv_start(&s, M_STALL);
   hv_host_t *h = host_for(&s, "monitor");
   hv_vms_t vms;
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(hv_list_vms(h, HV_WANT_GUEST, &vms, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "made no progress in 64 pulls"));
   char **req;
   int n = srv_requests(&s, &req);
@@ -703,7 +703,7 @@ static void test_namespace_v1(void **state) {
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/wsman", s.port);
   hv_opts_t o = {.url = url, .timeout = 20, .ns = "root/virtualization"};
-  hv_err_t err;
+  ws_err_t err;
   hv_host_t *h = hv_host_new(&o, &err);
   assert_non_null(h);
   hv_vms_t vms;

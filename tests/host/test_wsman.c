@@ -14,9 +14,9 @@
 #include "cimxml.h"
 #include "hv_errors.h"
 #include "hyperv_int.h"
-#include "wmi_classes.h"
+#include "wmi.h"
 #include "wsman.h"
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -230,8 +230,8 @@ static void test_parse_enumerate_and_pull(void **state) {
   size_t len;
   char *buf = slurp("enum_cs.xml", &len);
   wsman_resp_t r;
-  hv_err_t err;
-  hv_err_clear(&err);
+  ws_err_t err;
+  ws_err_clear(&err);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), 0);
   wsman_page_t pg;
   assert_int_equal(wsman_parse_page(&r, 0, &pg, &err), 0);
@@ -243,7 +243,7 @@ static void test_parse_enumerate_and_pull(void **state) {
   assert_int_equal(n, 3);
   /* the Pull parser refuses an EnumerateResponse */
   assert_int_equal(wsman_parse_page(&r, 1, &pg, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   wsman_resp_free(&r);
   free(buf);
 
@@ -264,13 +264,13 @@ static void test_fault_filter(void **state) {
   size_t len;
   char *buf = slurp("fault_filter.xml", &len);
   wsman_resp_t r;
-  hv_err_t err;
-  hv_err_clear(&err);
+  ws_err_t err;
+  ws_err_clear(&err);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 400, &r, &err), -1);
   assert_null(r.doc);
-  assert_int_equal(err.kind, HV_ERR_FAULT);
+  assert_int_equal(err.kind, WS_ERR_FAULT);
   assert_int_equal(err.http_status, 400);
-  assert_int_equal(err.wmi_code, 2150858778u);
+  assert_int_equal(err.code, 2150858778u);
   assert_non_null(strstr(err.msg, "s:Sender/w:CannotProcessFilter"));
   assert_non_null(strstr(err.msg, "0x8033801A"));
   assert_non_null(strstr(err.msg, "WQL query is invalid"));
@@ -282,11 +282,11 @@ static void test_fault_provider_wmierror(void **state) {
   size_t len;
   char *buf = slurp("fault_provider.xml", &len);
   wsman_resp_t r;
-  hv_err_t err;
-  hv_err_clear(&err);
+  ws_err_t err;
+  ws_err_clear(&err);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 500, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_FAULT);
-  assert_int_equal(err.wmi_code, 32775);
+  assert_int_equal(err.kind, WS_ERR_FAULT);
+  assert_int_equal(err.code, 32775);
   assert_non_null(strstr(err.msg, "Generic failure"));
   assert_non_null(strstr(err.msg, "invalid state for this operation"));
   assert_non_null(strstr(err.msg, "MSFT_WmiError 32775"));
@@ -297,39 +297,39 @@ static void test_http_errors(void **state) {
   size_t len;
   char *buf = slurp("http401.html", &len);
   wsman_resp_t r;
-  hv_err_t err;
-  hv_err_clear(&err);
+  ws_err_t err;
+  ws_err_clear(&err);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 401, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_AUTH);
+  assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_int_equal(err.http_status, 401);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 500, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_HTTP);
+  assert_int_equal(err.kind, WS_ERR_HTTP);
   assert_int_equal(err.http_status, 500);
   assert_non_null(strstr(err.msg, "500"));
   /* 200 but not XML */
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   free(buf);
   /* 200, XML, but not a SOAP envelope */
   assert_int_equal(wsman_parse_response("<a/>", 4, 1 << 20, 200, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_int_equal(wsman_parse_response("", 0, 1 << 20, 200, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
 }
 
 static void test_doctype_and_size_refused(void **state) {
   size_t len;
   char *buf = slurp("doctype.xml", &len);
   wsman_resp_t r;
-  hv_err_t err;
-  hv_err_clear(&err);
+  ws_err_t err;
+  ws_err_clear(&err);
   assert_int_equal(wsman_parse_response(buf, len, 1 << 20, 200, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "DOCTYPE"));
   free(buf);
   buf = slurp("enum_cs.xml", &len);
   assert_int_equal(wsman_parse_response(buf, len, len - 1, 200, &r, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   assert_non_null(strstr(err.msg, "exceeds"));
   free(buf);
 }
@@ -340,7 +340,7 @@ static void test_page_without_context_or_eos(void **state) {
       "\"><e:Body><n:PullResponse><n:Items/></n:PullResponse></e:Body>"
       "</e:Envelope>";
   wsman_resp_t r;
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(wsman_parse_response(x, strlen(x), 1 << 20, 200, &r, &err),
                    0);
   wsman_page_t pg;
@@ -394,7 +394,7 @@ static void test_kvp_page_dedupe_and_cap(void **state) {
   hvsb_t b;
   hvsb_init(&b);
   kvp_page(&b, "{11111111-2222-3333-4444-555555555555}", kv, 5);
-  hv_err_t err;
+  ws_err_t err;
   assert_int_equal(
       hv_decode_kvp_page(&vms, HV_WANT_GUEST, b.p, b.len, 1 << 20, 0, &err), 0);
   hvkvp_items_t *g = &vms.v[0].guest;
@@ -445,7 +445,7 @@ static void test_kvp_page_forms_and_errors(void **state) {
   hv_vms_t vms = {2, calloc(2, sizeof(hv_vm_t))};
   strcpy(vms.v[0].guid, "11111111-2222-3333-4444-555555555555");
   strcpy(vms.v[1].guid, "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
-  hv_err_t err;
+  ws_err_t err;
   size_t len;
   /* the fixture: full instances, CDATA, nil, refused items, other prefix */
   char *buf = slurp("enum_kvp.xml", &len);
@@ -469,14 +469,14 @@ static void test_kvp_page_forms_and_errors(void **state) {
   assert_int_equal(
       hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len / 2, 1 << 20, 0, &err),
       -1);
-  assert_int_equal(err.kind, HV_ERR_PARSE);
+  assert_int_equal(err.kind, WS_ERR_PARSE);
   free(buf);
   /* a fault in a page is described by the fault parser */
   buf = slurp("fault_provider.xml", &len);
   assert_int_equal(
       hv_decode_kvp_page(&vms, HV_WANT_GUEST, buf, len, 1 << 20, 0, &err), -1);
-  assert_int_equal(err.kind, HV_ERR_FAULT);
-  assert_int_equal(err.wmi_code, 32775);
+  assert_int_equal(err.kind, WS_ERR_FAULT);
+  assert_int_equal(err.code, 32775);
   free(buf);
   buf = slurp("doctype.xml", &len);
   assert_int_equal(

@@ -80,9 +80,9 @@ hv_vm_t *stub_add_vm(const char *guid, const char *name) {
   return vm;
 }
 
-hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err) {
+hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err) {
   if (stub_host_new_fail) {
-    err->kind = HV_ERR_CONFIG;
+    err->kind = WS_ERR_CONFIG;
     snprintf(err->msg, sizeof(err->msg), "stub: refused URL %s", o->url);
     return NULL;
   }
@@ -96,13 +96,13 @@ void hv_host_free(hv_host_t *h) {
   free(h);
 }
 
-int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err) {
+int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
   stub_requests += 2;
   stub_last_want = want;
   out->n = 0;
   out->v = NULL;
   if (stub_list_fail) {
-    err->kind = HV_ERR_CONNECT;
+    err->kind = WS_ERR_CONNECT;
     snprintf(err->msg, sizeof(err->msg), "stub: connection refused");
     return -1;
   }
@@ -134,7 +134,7 @@ void hv_vms_free(hv_vms_t *vms) {
 }
 
 int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
-                 const hvkvp_items_t *items, double deadline_s, hv_err_t *err) {
+                 const hvkvp_items_t *items, double deadline_s, ws_err_t *err) {
   stub_requests++;
   stub_last_deadline = deadline_s;
   if (stub_n_ops < 256) {
@@ -144,8 +144,8 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
     stub_items_copy(&o->items, items);
   }
   if (stub_kvp_fail) {
-    err->kind = HV_ERR_METHOD;
-    err->wmi_code = 32769;
+    err->kind = WS_ERR_METHOD;
+    err->code = 32769;
     snprintf(err->msg, sizeof(err->msg), "stub: AddKvpItems: Access Denied");
     return -1;
   }
@@ -154,7 +154,7 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
     if (strcasecmp(stub_vms.v[i].guid, vm_guid) == 0)
       vm = &stub_vms.v[i];
   if (vm == NULL) {
-    err->kind = HV_ERR_NOTFOUND;
+    err->kind = WS_ERR_NOTFOUND;
     snprintf(err->msg, sizeof(err->msg), "stub: no VM %s", vm_guid);
     return -1;
   }
@@ -162,8 +162,8 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
     const char *k = items->v[i].key;
     int exists = hvkvp_items_get(&vm->host, k) != NULL;
     if ((op == HV_KVP_ADD && exists) || (op == HV_KVP_MODIFY && !exists)) {
-      err->kind = HV_ERR_METHOD;
-      err->wmi_code = op == HV_KVP_ADD ? 32773 : 32779;
+      err->kind = WS_ERR_METHOD;
+      err->code = op == HV_KVP_ADD ? 32773 : 32779;
       snprintf(err->msg, sizeof(err->msg), "stub: key %s %s", k,
                exists ? "exists" : "missing");
       return -1;
@@ -176,7 +176,7 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
   return 0;
 }
 
-void hv_host_stats(const hv_host_t *h, hv_stats_t *st) {
+void hv_host_stats(const hv_host_t *h, wsman_stats_t *st) {
   memset(st, 0, sizeof(*st));
   st->requests = stub_requests;
   st->bytes_in = stub_requests * 1000;

@@ -123,7 +123,7 @@ static void test_apply_order(void **state) {
   assert_int_equal(hvp_push_desired(&p, "hvkvp", &want, id), 0);
   hvp_push_diff_t d;
   assert_int_equal(hvp_push_diff(&want, &vm->host, "hvkvp", &d), 4);
-  hv_err_t err;
+  ws_err_t err;
   memset(&err, 0, sizeof(err));
   unsigned ops = 0;
   hv_host_t *h = hv_host_new(&(hv_opts_t){.url = "x"}, &err);

@@ -8,10 +8,10 @@
 #include "cimxml.h"
 #include "hv_errors.h"
 #include "hyperv_int.h"
-#include "kvp_sax.h"
-#include "wmi_classes.h"
+#include "kvp_stream.h"
+#include "wmi.h"
 #include "wsman.h"
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,22 +41,22 @@ static int hv_ns_ok(const char *ns) {
   return 1;
 }
 
-hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err) {
-  hv_err_clear(err);
+hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err) {
+  ws_err_clear(err);
   if (o == NULL) {
-    hv_err_set(err, HV_ERR_CONFIG, "no options");
+    ws_err_set(err, WS_ERR_CONFIG, "no options");
     return NULL;
   }
   const char *ns = o->ns != NULL ? o->ns : HV_WMI_DEFAULT_NS;
   if (!hv_ns_ok(ns)) {
-    hv_err_set(err, HV_ERR_CONFIG,
+    ws_err_set(err, WS_ERR_CONFIG,
                "invalid WMI namespace '%.100s' (e.g. root/virtualization/v2)",
                ns);
     return NULL;
   }
   hv_host_t *h = calloc(1, sizeof(*h));
   if (h == NULL) {
-    hv_err_set(err, HV_ERR_CONFIG, "out of memory");
+    ws_err_set(err, WS_ERR_CONFIG, "out of memory");
     return NULL;
   }
   snprintf(h->ns, sizeof(h->ns), "%s", ns);
@@ -93,7 +93,7 @@ void hv_host_free(hv_host_t *h) {
   free(h);
 }
 
-void hv_host_stats(const hv_host_t *h, hv_stats_t *st) {
+void hv_host_stats(const hv_host_t *h, wsman_stats_t *st) {
   wsman_get_stats(h->w, st);
 }
 
@@ -195,7 +195,7 @@ static int hv_prop_of(const hv_wmi_class_t *c, const xmlNode *n) {
   return -1;
 }
 
-static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
+static int hv_cs_cb(xmlNodePtr inst, void *ctx, ws_err_t *err) {
   hv_list_t *l = ctx;
   char name[64] = "", ename[256] = "", state[16] = "";
   int have_name = 0;
@@ -219,12 +219,12 @@ static int hv_cs_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   if (!have_name || !kvps_guid_norm(name, strlen(name), guid))
     return 0;
   if (l->vms->n >= HV_MAX_VMS)
-    return hv_err_set(err, HV_ERR_PARSE, "more than %d VMs listed", HV_MAX_VMS);
+    return ws_err_set(err, WS_ERR_PARSE, "more than %d VMs listed", HV_MAX_VMS);
   if (l->vms->n == l->cap) {
     size_t nc = l->cap ? l->cap * 2 : 64;
     hv_vm_t *v = realloc(l->vms->v, nc * sizeof(*v));
     if (v == NULL)
-      return hv_err_set(err, HV_ERR_PARSE, "out of memory listing VMs");
+      return ws_err_set(err, WS_ERR_PARSE, "out of memory listing VMs");
     l->vms->v = v;
     l->cap = nc;
   }
@@ -262,7 +262,7 @@ static hv_vm_t *hv_find(void *ctx, const char *guid) {
 
 static int hv_stream_page(const char *buf, size_t len, size_t max_len,
                           int is_pull, wsman_page_t *pg, size_t *items,
-                          void *ctx, hv_err_t *err) {
+                          void *ctx, ws_err_t *err) {
   hv_stream_t *st = ctx;
   return kvps_page(st->cls, hv_find, st->map, buf, len, max_len, is_pull, pg,
                    items, err);
@@ -282,43 +282,43 @@ static kvps_class_t hv_kvps_want(const kvps_class_t *c, unsigned want) {
 
 static int hv_enum_stream(hv_host_t *h, const hv_wmi_class_t *c, unsigned mask,
                           const kvps_class_t *kc, hv_map_t *map,
-                          hv_err_t *err) {
+                          ws_err_t *err) {
   char uri[256];
   if (hv_wmi_uri(uri, sizeof(uri), h->ns, "*") != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+    return ws_err_set(err, WS_ERR_CONFIG, "namespace too long");
   hvsb_t wql;
   hvsb_init(&wql);
   hv_wmi_wql(&wql, c, mask);
   hv_stream_t st = {kc, map};
-  int rc = hvsb_failed(&wql) ? hv_err_set(err, HV_ERR_CONFIG, "out of memory")
+  int rc = hvsb_failed(&wql) ? ws_err_set(err, WS_ERR_CONFIG, "out of memory")
                              : wsman_enumerate_stream(h->w, uri, hvsb_str(&wql),
                                                       h->max_elements,
                                                       hv_stream_page, &st, err);
   if (rc != 0)
-    hv_err_prefix(err, "enumerating %s", c->name);
+    ws_err_prefix(err, "enumerating %s", c->name);
   hvsb_free(&wql);
   return rc;
 }
 
 static int hv_enum_wql(hv_host_t *h, const hv_wmi_class_t *c, unsigned mask,
-                       wsman_item_cb cb, void *ctx, hv_err_t *err) {
+                       wsman_item_cb cb, void *ctx, ws_err_t *err) {
   char uri[256];
   if (hv_wmi_uri(uri, sizeof(uri), h->ns, "*") != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+    return ws_err_set(err, WS_ERR_CONFIG, "namespace too long");
   hvsb_t wql;
   hvsb_init(&wql);
   hv_wmi_wql(&wql, c, mask);
-  int rc = hvsb_failed(&wql) ? hv_err_set(err, HV_ERR_CONFIG, "out of memory")
+  int rc = hvsb_failed(&wql) ? ws_err_set(err, WS_ERR_CONFIG, "out of memory")
                              : wsman_enumerate(h->w, uri, hvsb_str(&wql),
                                                h->max_elements, cb, ctx, err);
   if (rc != 0)
-    hv_err_prefix(err, "enumerating %s", c->name);
+    ws_err_prefix(err, "enumerating %s", c->name);
   hvsb_free(&wql);
   return rc;
 }
 
-int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err) {
-  hv_err_clear(err);
+int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
+  ws_err_clear(err);
   out->n = 0;
   out->v = NULL;
   hv_list_t l = {.vms = out, .want = want};
@@ -328,7 +328,7 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err) {
                   hv_cs_cb, &l, err) != 0)
     goto fail;
   if (hv_map_build(&l.map, out) != 0) {
-    hv_err_set(err, HV_ERR_PARSE, "out of memory");
+    ws_err_set(err, WS_ERR_PARSE, "out of memory");
     goto fail;
   }
   unsigned mask = 1u << HV_KVP_SYSTEMNAME;
@@ -357,9 +357,9 @@ fail:
 
 /* ---- host item changes ---- */
 
-static int hv_vsms(hv_host_t *h, hv_err_t *err);
+static int hv_vsms(hv_host_t *h, ws_err_t *err);
 
-static int hv_vsms_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
+static int hv_vsms_cb(xmlNodePtr inst, void *ctx, ws_err_t *err) {
   hv_host_t *h = ctx;
   int got = 0;
   for (xmlNodePtr p = hvx_first_elem(inst); p != NULL; p = hvx_next_elem(p)) {
@@ -371,7 +371,7 @@ static int hv_vsms_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
       got |= 1 << i;
   }
   if ((got & 0xf) != 0xf)
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "Msvm_VirtualSystemManagementService instance lacks "
                       "one of CreationClassName, Name, "
                       "SystemCreationClassName, SystemName");
@@ -379,18 +379,18 @@ static int hv_vsms_cb(xmlNodePtr inst, void *ctx, hv_err_t *err) {
   return 1; /* the first instance is the one */
 }
 
-static int hv_vsms(hv_host_t *h, hv_err_t *err) {
+static int hv_vsms(hv_host_t *h, ws_err_t *err) {
   if (h->have_vsms)
     return 0;
   char uri[256];
   if (hv_wmi_uri(uri, sizeof(uri), h->ns, hv_class_vsms.name) != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+    return ws_err_set(err, WS_ERR_CONFIG, "namespace too long");
   if (wsman_enumerate(h->w, uri, NULL, 1, hv_vsms_cb, h, err) != 0) {
-    hv_err_prefix(err, "finding Msvm_VirtualSystemManagementService");
+    ws_err_prefix(err, "finding Msvm_VirtualSystemManagementService");
     return -1;
   }
   if (!h->have_vsms)
-    return hv_err_set(err, HV_ERR_NOTFOUND,
+    return ws_err_set(err, WS_ERR_NOTFOUND,
                       "the host has no Msvm_VirtualSystemManagementService in "
                       "%s (is Hyper-V installed, is the namespace right?)",
                       h->ns);
@@ -410,17 +410,17 @@ static void hv_sleep(double s) {
 
 /* Follows a Msvm_ConcreteJob until it ends or the deadline passes. */
 static int hv_job_wait(hv_host_t *h, const char *method, const char *job_id,
-                       double deadline, hv_err_t *err) {
+                       double deadline, ws_err_t *err) {
   char uri[256];
   if (hv_wmi_uri(uri, sizeof(uri), h->ns, hv_class_concrete_job.name) != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+    return ws_err_set(err, WS_ERR_CONFIG, "namespace too long");
   wsman_selector_t sel = {"InstanceID", job_id};
   double pause = 0.05;
   for (;;) {
     wsman_resp_t r;
     xmlNodePtr inst;
     if (wsman_get(h->w, uri, &sel, 1, &r, &inst, err) != 0) {
-      hv_err_prefix(err, "%s job %s", method, job_id);
+      ws_err_prefix(err, "%s job %s", method, job_id);
       return -1;
     }
     char state_s[16] = "", code_s[16] = "", desc[256] = "";
@@ -441,12 +441,12 @@ static int hv_job_wait(hv_host_t *h, const char *method, const char *job_id,
     }
     wsman_resp_free(&r);
     if (state_s[0] == '\0')
-      return hv_err_set(err, HV_ERR_PARSE,
+      return ws_err_set(err, WS_ERR_PARSE,
                         "%s job %s: Msvm_ConcreteJob without JobState", method,
                         job_id);
     uint32_t state_u, code = 0;
     if (hv_parse_u32(state_s, &state_u) != 0 || state_u > 0xffff)
-      return hv_err_set(err, HV_ERR_PARSE,
+      return ws_err_set(err, WS_ERR_PARSE,
                         "%s job %s: JobState \"%s\" is not a number", method,
                         job_id, state_s);
     int state = (int)state_u;
@@ -455,17 +455,17 @@ static int hv_job_wait(hv_host_t *h, const char *method, const char *job_id,
     if (state == 7)
       return 0;
     if (state >= 8 && state <= 10) {
-      hv_err_set(err, HV_ERR_JOB,
+      ws_err_set(err, WS_ERR_JOB,
                  "%s job %s ended %s (JobState %d): ErrorCode %u (%s)%s%s",
                  method, job_id, hv_job_state_str(state), state, code,
                  hv_return_code_str(code), desc[0] ? ": " : "", desc);
       if (err)
-        err->wmi_code = code;
+        err->code = code;
       return -1;
     }
     double now = hv_now();
     if (now >= deadline)
-      return hv_err_set(err, HV_ERR_TIMEOUT,
+      return ws_err_set(err, WS_ERR_TIMEOUT,
                         "%s job %s still %s (JobState %d) at the deadline",
                         method, job_id, hv_job_state_str(state), state);
     double left = deadline - now;
@@ -494,13 +494,13 @@ static int hv_job_id(const xmlNode *output, char *buf, size_t sz) {
 
 static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
                         const hvkvp_items_t *items, size_t from, size_t n,
-                        double deadline, hv_err_t *err) {
+                        double deadline, ws_err_t *err) {
   const char *method = hv_method_kvp[op];
   char vsms_uri[256], cs_uri[256];
   if (hv_wmi_uri(vsms_uri, sizeof(vsms_uri), h->ns, hv_class_vsms.name) != 0 ||
       hv_wmi_uri(cs_uri, sizeof(cs_uri), h->ns,
                  hv_class_computer_system.name) != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "namespace too long");
+    return ws_err_set(err, WS_ERR_CONFIG, "namespace too long");
   hvsb_t body, inst;
   hvsb_init(&body);
   hvsb_init(&inst);
@@ -518,7 +518,7 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
                     0) != 0) {
       hvsb_free(&body);
       hvsb_free(&inst);
-      return hv_err_set(err, HV_ERR_CONFIG,
+      return ws_err_set(err, WS_ERR_CONFIG,
                         "item '%.64s' cannot be sent: empty or too long key, "
                         "value over %d bytes, invalid UTF-8 or a control "
                         "character",
@@ -532,7 +532,7 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
   hvsb_free(&inst);
   if (hvsb_failed(&body)) {
     hvsb_free(&body);
-    return hv_err_set(err, HV_ERR_CONFIG, "out of memory building %s", method);
+    return ws_err_set(err, WS_ERR_CONFIG, "out of memory building %s", method);
   }
   wsman_selector_t sel[4] = {{"CreationClassName", h->vsms_sel[0]},
                              {"Name", h->vsms_sel[1]},
@@ -544,9 +544,9 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
                         &output, err);
   hvsb_free(&body);
   if (rc != 0) {
-    if (err != NULL && err->kind == HV_ERR_FAULT)
+    if (err != NULL && err->kind == WS_ERR_FAULT)
       h->have_vsms = 0; /* look the service up again next time */
-    hv_err_prefix(err, "VM %s", guid);
+    ws_err_prefix(err, "VM %s", guid);
     return -1;
   }
   char rv_s[16];
@@ -554,13 +554,13 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
   if (rvn == NULL || hvx_text_copy(rvn, rv_s, sizeof(rv_s)) >= sizeof(rv_s) ||
       rv_s[0] == '\0') {
     wsman_resp_free(&r);
-    return hv_err_set(err, HV_ERR_PARSE, "%s output has no ReturnValue",
+    return ws_err_set(err, WS_ERR_PARSE, "%s output has no ReturnValue",
                       method);
   }
   uint32_t rv;
   if (hv_parse_u32(rv_s, &rv) != 0) {
     wsman_resp_free(&r);
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "%s ReturnValue \"%s\" is not a number", method, rv_s);
   }
   char job[256] = "";
@@ -570,28 +570,28 @@ static int hv_kvp_batch(hv_host_t *h, const char *guid, hv_kvp_op_t op,
     return 0;
   if (rv == 4096) {
     if (!have_job)
-      return hv_err_set(err, HV_ERR_PARSE,
+      return ws_err_set(err, WS_ERR_PARSE,
                         "%s returned 4096 (job started) without a Job "
                         "reference with an InstanceID",
                         method);
     return hv_job_wait(h, method, job, deadline, err);
   }
-  hv_err_set(err, HV_ERR_METHOD, "%s on VM %s returned %u (%s)", method, guid,
+  ws_err_set(err, WS_ERR_METHOD, "%s on VM %s returned %u (%s)", method, guid,
              rv, hv_return_code_str(rv));
   if (err)
-    err->wmi_code = rv;
+    err->code = rv;
   return -1;
 }
 
 int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
-                 const hvkvp_items_t *items, double deadline_s, hv_err_t *err) {
-  hv_err_clear(err);
+                 const hvkvp_items_t *items, double deadline_s, ws_err_t *err) {
+  ws_err_clear(err);
   char guid[37];
   if (vm_guid == NULL || !kvps_guid_norm(vm_guid, strlen(vm_guid), guid))
-    return hv_err_set(err, HV_ERR_CONFIG, "'%.64s' is not a VM GUID",
+    return ws_err_set(err, WS_ERR_CONFIG, "'%.64s' is not a VM GUID",
                       vm_guid ? vm_guid : "(null)");
   if (op != HV_KVP_ADD && op != HV_KVP_MODIFY && op != HV_KVP_REMOVE)
-    return hv_err_set(err, HV_ERR_CONFIG, "unknown KVP operation %d", (int)op);
+    return ws_err_set(err, WS_ERR_CONFIG, "unknown KVP operation %d", (int)op);
   if (items == NULL || items->n == 0)
     return 0;
   double deadline = hv_now() + (deadline_s > 0 ? deadline_s : 60);
@@ -608,11 +608,11 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
 }
 
 int hv_decode_kvp_page(hv_vms_t *vms, unsigned want, const char *buf,
-                       size_t len, size_t max_len, int is_pull, hv_err_t *err) {
-  hv_err_clear(err);
+                       size_t len, size_t max_len, int is_pull, ws_err_t *err) {
+  ws_err_clear(err);
   hv_map_t map;
   if (hv_map_build(&map, vms) != 0)
-    return hv_err_set(err, HV_ERR_PARSE, "out of memory");
+    return ws_err_set(err, WS_ERR_PARSE, "out of memory");
   kvps_class_t kc = hv_kvps_want(&hv_kvps_component, want);
   wsman_page_t pg;
   size_t items;

@@ -5,9 +5,9 @@
  * libxml2 helpers (xmlutil) and read by namespace URI + local name only.
  */
 #include "wsman.h"
-#include "auth_gss.h"
-#include "hv_errors.h"
-#include "xmlutil.h"
+#include "gss.h"
+#include "error.h"
+#include "xmldoc.h"
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -67,7 +67,7 @@ struct wsman {
   size_t max_envelope; /* bytes */
   size_t max_response; /* bytes */
   unsigned op_timeout_s;
-  hv_stats_t stats;
+  wsman_stats_t stats;
   char curl_err[CURL_ERROR_SIZE];
   /* response accumulation */
   hvsb_t resp;
@@ -262,7 +262,7 @@ static uint32_t wsman_parse_u32(const char *s, int *ok) {
   return (uint32_t)v;
 }
 
-void wsman_fault_to_err(const xmlNode *fault, long http_status, hv_err_t *err) {
+void wsman_fault_to_err(const xmlNode *fault, long http_status, ws_err_t *err) {
   char code[96] = "", sub[96] = "", reason[256] = "", wsmsg[256] = "";
   char wmimsg[256] = "", wscode_s[32] = "";
   uint32_t wscode = 0, wmicode = 0;
@@ -313,15 +313,15 @@ void wsman_fault_to_err(const xmlNode *fault, long http_status, hv_err_t *err) {
     hvsb_addf(&b, " [MSFT_WmiError %u (0x%08X)%s%s]", wmicode, wmicode,
               wmimsg[0] ? ": " : "", wmimsg);
   if (err != NULL) {
-    hv_err_set(err, HV_ERR_FAULT, "%s", hvsb_str(&b));
+    ws_err_set(err, WS_ERR_FAULT, "%s", hvsb_str(&b));
     err->http_status = http_status;
-    err->wmi_code = have_wmi ? wmicode : have_ws ? wscode : 0;
+    err->code = have_wmi ? wmicode : have_ws ? wscode : 0;
   }
   hvsb_free(&b);
 }
 
 int wsman_parse_response(const char *buf, size_t len, size_t max_len,
-                         long http_status, wsman_resp_t *r, hv_err_t *err) {
+                         long http_status, wsman_resp_t *r, ws_err_t *err) {
   r->doc = NULL;
   r->body = NULL;
   char why[256];
@@ -342,7 +342,7 @@ int wsman_parse_response(const char *buf, size_t len, size_t max_len,
   }
   if (http_status == 401) {
     xmlFreeDoc(doc);
-    hv_err_set(err, HV_ERR_AUTH,
+    ws_err_set(err, WS_ERR_AUTH,
                "HTTP 401: authentication refused (check user, password and "
                "auth scheme)");
     if (err)
@@ -352,23 +352,23 @@ int wsman_parse_response(const char *buf, size_t len, size_t max_len,
   if (http_status != 200) {
     xmlFreeDoc(doc);
     if (http_status == 413)
-      hv_err_set(err, HV_ERR_HTTP,
+      ws_err_set(err, WS_ERR_HTTP,
                  "HTTP 413: request or response envelope too large for the "
                  "server (MaxEnvelopeSizekb)");
     else
-      hv_err_set(err, HV_ERR_HTTP, "HTTP %ld without a SOAP fault",
+      ws_err_set(err, WS_ERR_HTTP, "HTTP %ld without a SOAP fault",
                  http_status);
     if (err)
       err->http_status = http_status;
     return -1;
   }
   if (doc == NULL) {
-    hv_err_set(err, HV_ERR_PARSE, "response: %s", why);
+    ws_err_set(err, WS_ERR_PARSE, "response: %s", why);
     return -1;
   }
   if (body == NULL) {
     xmlFreeDoc(doc);
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "response is not a SOAP 1.2 envelope with a Body");
   }
   r->doc = doc;
@@ -377,17 +377,17 @@ int wsman_parse_response(const char *buf, size_t len, size_t max_len,
 }
 
 int wsman_parse_page(const wsman_resp_t *r, int is_pull, wsman_page_t *pg,
-                     hv_err_t *err) {
+                     ws_err_t *err) {
   const char *want = is_pull ? "PullResponse" : "EnumerateResponse";
   memset(pg, 0, sizeof(*pg));
   xmlNodePtr resp = hvx_child(r->body, WSMAN_NS_WSEN, want);
   if (resp == NULL)
-    return hv_err_set(err, HV_ERR_PARSE, "response has no wsen:%s", want);
+    return ws_err_set(err, WS_ERR_PARSE, "response has no wsen:%s", want);
   xmlNodePtr ctx = hvx_child(resp, WSMAN_NS_WSEN, "EnumerationContext");
   if (ctx != NULL) {
     size_t n = hvx_text_copy(ctx, pg->context, sizeof(pg->context));
     if (n >= sizeof(pg->context))
-      return hv_err_set(err, HV_ERR_PARSE,
+      return ws_err_set(err, WS_ERR_PARSE,
                         "EnumerationContext longer than %zu bytes",
                         sizeof(pg->context) - 1);
   }
@@ -397,7 +397,7 @@ int wsman_parse_page(const wsman_resp_t *r, int is_pull, wsman_page_t *pg,
   pg->eos = hvx_child(resp, WSMAN_NS_WSMAN, "EndOfSequence") != NULL ||
             hvx_child(resp, WSMAN_NS_WSEN, "EndOfSequence") != NULL;
   if (!pg->eos && pg->context[0] == '\0')
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "%s has neither EndOfSequence nor EnumerationContext",
                       want);
   return 0;
@@ -445,13 +445,13 @@ static void wsman_url_host(const char *url, char *out, size_t sz) {
   out[n] = '\0';
 }
 
-static int wsman_gss_setup(wsman_t *w, const wsman_opts_t *o, hv_err_t *err) {
+static int wsman_gss_setup(wsman_t *w, const wsman_opts_t *o, ws_err_t *err) {
   hva_mech_t mech;
   hva_enc_t enc = HVA_ENC_AUTO;
   if (hva_mech_parse(w->auth->name, &mech) != 0)
-    return hv_err_set(err, HV_ERR_CONFIG, "unknown auth '%s'", w->auth->name);
+    return ws_err_set(err, WS_ERR_CONFIG, "unknown auth '%s'", w->auth->name);
   if (o->encryption != NULL && hva_enc_parse(o->encryption, &enc) != 0)
-    return hv_err_set(err, HV_ERR_CONFIG,
+    return ws_err_set(err, WS_ERR_CONFIG,
                       "unknown encryption '%s' (auto, required, off)",
                       o->encryption);
   char host[256];
@@ -470,32 +470,32 @@ static int wsman_gss_setup(wsman_t *w, const wsman_opts_t *o, hv_err_t *err) {
   return 0;
 }
 
-wsman_t *wsman_new(const wsman_opts_t *o, hv_err_t *err) {
+wsman_t *wsman_new(const wsman_opts_t *o, ws_err_t *err) {
   if (o == NULL || o->url == NULL || o->url[0] == '\0') {
-    hv_err_set(err, HV_ERR_CONFIG, "no WS-Management URL given");
+    ws_err_set(err, WS_ERR_CONFIG, "no WS-Management URL given");
     return NULL;
   }
   if (strncmp(o->url, "http://", 7) != 0 &&
       strncmp(o->url, "https://", 8) != 0) {
-    hv_err_set(err, HV_ERR_CONFIG, "URL must start with http:// or https://");
+    ws_err_set(err, WS_ERR_CONFIG, "URL must start with http:// or https://");
     return NULL;
   }
   if (strchr(o->url, '@') != NULL) {
-    hv_err_set(err, HV_ERR_CONFIG,
+    ws_err_set(err, WS_ERR_CONFIG,
                "URL must not carry credentials: use the user and password "
                "options");
     return NULL;
   }
   const wsman_auth_t *auth = wsman_auth_find(o->auth);
   if (auth == NULL) {
-    hv_err_set(err, HV_ERR_CONFIG,
+    ws_err_set(err, WS_ERR_CONFIG,
                "unknown auth '%s' (basic, ntlm, negotiate, kerberos)", o->auth);
     return NULL;
   }
   xmlInitParser();
   wsman_t *w = calloc(1, sizeof(*w));
   if (w == NULL) {
-    hv_err_set(err, HV_ERR_CONFIG, "out of memory");
+    ws_err_set(err, WS_ERR_CONFIG, "out of memory");
     return NULL;
   }
   w->url = strdup(o->url);
@@ -520,7 +520,7 @@ wsman_t *wsman_new(const wsman_opts_t *o, hv_err_t *err) {
     w->headers = curl_slist_append(w->headers, "Expect:");
   if (w->url == NULL || w->curl == NULL || w->headers == NULL) {
     wsman_free(w);
-    hv_err_set(err, HV_ERR_CONFIG, "out of memory setting up libcurl");
+    ws_err_set(err, WS_ERR_CONFIG, "out of memory setting up libcurl");
     return NULL;
   }
   CURL *c = w->curl;
@@ -541,7 +541,7 @@ wsman_t *wsman_new(const wsman_opts_t *o, hv_err_t *err) {
     curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
   if (wsman_auth_apply(auth, c, o->user, o->password) != 0) {
     wsman_free(w);
-    hv_err_set(err, HV_ERR_CONFIG, "this libcurl does not support auth '%s'",
+    ws_err_set(err, WS_ERR_CONFIG, "this libcurl does not support auth '%s'",
                auth->name);
     return NULL;
   }
@@ -567,7 +567,7 @@ void wsman_free(wsman_t *w) {
   free(w);
 }
 
-void wsman_get_stats(const wsman_t *w, hv_stats_t *st) {
+void wsman_get_stats(const wsman_t *w, wsman_stats_t *st) {
   *st = w->stats;
 }
 
@@ -595,7 +595,7 @@ static int wsman_is_tls_error(CURLcode rc) {
 /* POSTs w->req and parses the reply into r. */
 /* POSTs w->req through the GSSAPI client (authentication legs, sealing). */
 static int wsman_post_gss(wsman_t *w, const char *what, long *status,
-                          hv_err_t *err) {
+                          ws_err_t *err) {
   hva_resp_t r;
   uint64_t before = hva_requests(w->gss);
   w->stats.bytes_out += w->req.len;
@@ -603,7 +603,7 @@ static int wsman_post_gss(wsman_t *w, const char *what, long *status,
                     w->max_response, &r, err);
   w->stats.requests += hva_requests(w->gss) - before;
   if (rc != 0) {
-    hv_err_prefix(err, "%s", what);
+    ws_err_prefix(err, "%s", what);
     return -1;
   }
   w->stats.bytes_in += r.len;
@@ -612,16 +612,16 @@ static int wsman_post_gss(wsman_t *w, const char *what, long *status,
   *status = r.status;
   hva_resp_free(&r);
   if (hvsb_failed(&w->resp))
-    return hv_err_set(err, HV_ERR_PARSE, "%s: out of memory", what);
+    return ws_err_set(err, WS_ERR_PARSE, "%s: out of memory", what);
   return 0;
 }
 
 /* POSTs w->req; the body is left in w->resp and the status in *status. */
 static int wsman_post_raw(wsman_t *w, const char *what, long *status,
-                          hv_err_t *err) {
+                          ws_err_t *err) {
   *status = 0; /* set on every path, failures included */
   if (hvsb_failed(&w->req))
-    return hv_err_set(err, HV_ERR_CONFIG,
+    return ws_err_set(err, WS_ERR_CONFIG,
                       "%s: request could not be built (out of memory or a "
                       "parameter that XML cannot carry)",
                       what);
@@ -639,17 +639,17 @@ static int wsman_post_raw(wsman_t *w, const char *what, long *status,
   if (rc != CURLE_OK) {
     const char *detail = w->curl_err[0] ? w->curl_err : curl_easy_strerror(rc);
     if (w->resp_over)
-      return hv_err_set(err, HV_ERR_PARSE,
+      return ws_err_set(err, WS_ERR_PARSE,
                         "%s: response exceeds %zu bytes (2 x MaxEnvelopeSize); "
                         "aborted",
                         what, w->max_response);
     if (wsman_is_tls_error(rc))
-      return hv_err_set(err, HV_ERR_TLS, "%s: TLS error talking to %s: %s",
+      return ws_err_set(err, WS_ERR_TLS, "%s: TLS error talking to %s: %s",
                         what, w->url, detail);
     if (rc == CURLE_LOGIN_DENIED)
-      return hv_err_set(err, HV_ERR_AUTH, "%s: login denied by %s: %s", what,
+      return ws_err_set(err, WS_ERR_AUTH, "%s: login denied by %s: %s", what,
                         w->url, detail);
-    return hv_err_set(err, HV_ERR_CONNECT, "%s: cannot talk to %s: %s", what,
+    return ws_err_set(err, WS_ERR_CONNECT, "%s: cannot talk to %s: %s", what,
                       w->url, detail);
   }
   curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, status);
@@ -658,23 +658,23 @@ static int wsman_post_raw(wsman_t *w, const char *what, long *status,
 
 /* Parses w->resp into r (or the error it carries into err). */
 static int wsman_parse_reply(wsman_t *w, const char *what, long status,
-                             wsman_resp_t *r, hv_err_t *err) {
+                             wsman_resp_t *r, ws_err_t *err) {
   if (wsman_parse_response(hvsb_str(&w->resp), w->resp.len, w->max_response,
                            status, r, err) != 0) {
-    if (err != NULL && err->kind == HV_ERR_AUTH)
-      hv_err_set(err, HV_ERR_AUTH,
+    if (err != NULL && err->kind == WS_ERR_AUTH)
+      ws_err_set(err, WS_ERR_AUTH,
                  "%s: HTTP 401 from %s: authentication as '%s' with %s "
                  "refused",
                  what, w->url, w->user ? w->user : "(no user)", w->auth->name);
     else
-      hv_err_prefix(err, "%s", what);
+      ws_err_prefix(err, "%s", what);
     return -1;
   }
   return 0;
 }
 
 static int wsman_post(wsman_t *w, const char *what, wsman_resp_t *r,
-                      hv_err_t *err) {
+                      ws_err_t *err) {
   long status;
   r->doc = NULL;
   r->body = NULL;
@@ -704,7 +704,7 @@ static void wsman_release(wsman_t *w, const char *uri, const char *context) {
   hvsb_reset(&w->req);
   wsman_build_release(&w->req, &h, context);
   wsman_resp_t r;
-  hv_err_t ignored;
+  ws_err_t ignored;
   if (wsman_post(w, "Release", &r, &ignored) == 0)
     wsman_resp_free(&r);
 }
@@ -716,11 +716,11 @@ static void wsman_release(wsman_t *w, const char *uri, const char *context) {
  * w->req. `n` is the number of items the last page brought. */
 static int wsman_prepare_pull(wsman_t *w, const char *resource_uri,
                               const char *context, unsigned max_elements,
-                              size_t n, int *empty, hv_err_t *err) {
+                              size_t n, int *empty, ws_err_t *err) {
   *empty = n == 0 ? *empty + 1 : 0;
   if (*empty > WSMAN_MAX_EMPTY_PULLS) {
     wsman_release(w, resource_uri, context);
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "enumeration of %s made no progress in %d pulls",
                       resource_uri, WSMAN_MAX_EMPTY_PULLS);
   }
@@ -734,7 +734,7 @@ static int wsman_prepare_pull(wsman_t *w, const char *resource_uri,
 
 int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
                     unsigned max_elements, wsman_item_cb cb, void *ctx,
-                    hv_err_t *err) {
+                    ws_err_t *err) {
   wsman_hdr_t h;
   char mid[64];
   wsman_resp_t r;
@@ -792,7 +792,7 @@ int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
 
 int wsman_get(wsman_t *w, const char *resource_uri, const wsman_selector_t *sel,
               size_t nsel, wsman_resp_t *r, xmlNodePtr *instance,
-              hv_err_t *err) {
+              ws_err_t *err) {
   wsman_hdr_t h;
   char mid[64];
   wsman_hdr(w, &h, mid, WSMAN_ACTION_GET, resource_uri, sel, nsel);
@@ -803,14 +803,14 @@ int wsman_get(wsman_t *w, const char *resource_uri, const wsman_selector_t *sel,
   *instance = hvx_first_elem(r->body);
   if (*instance == NULL) {
     wsman_resp_free(r);
-    return hv_err_set(err, HV_ERR_PARSE, "Get response has an empty Body");
+    return ws_err_set(err, WS_ERR_PARSE, "Get response has an empty Body");
   }
   return 0;
 }
 
 int wsman_invoke(wsman_t *w, const char *resource_uri, const char *method,
                  const wsman_selector_t *sel, size_t nsel, const char *body_xml,
-                 wsman_resp_t *r, xmlNodePtr *output, hv_err_t *err) {
+                 wsman_resp_t *r, xmlNodePtr *output, ws_err_t *err) {
   char action[512], outname[128];
   snprintf(action, sizeof(action), "%s/%s", resource_uri, method);
   snprintf(outname, sizeof(outname), "%s_OUTPUT", method);
@@ -824,7 +824,7 @@ int wsman_invoke(wsman_t *w, const char *resource_uri, const char *method,
   *output = hvx_child(r->body, NULL, outname);
   if (*output == NULL) {
     wsman_resp_free(r);
-    return hv_err_set(err, HV_ERR_PARSE, "%s response has no %s element",
+    return ws_err_set(err, WS_ERR_PARSE, "%s response has no %s element",
                       method, outname);
   }
   return 0;
@@ -832,7 +832,7 @@ int wsman_invoke(wsman_t *w, const char *resource_uri, const char *method,
 
 int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
                            const char *wql, unsigned max_elements,
-                           wsman_page_cb cb, void *ctx, hv_err_t *err) {
+                           wsman_page_cb cb, void *ctx, ws_err_t *err) {
   wsman_hdr_t h;
   char mid[64];
   wsman_page_t pg;
@@ -859,7 +859,7 @@ int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
       wsman_resp_t r;
       if (wsman_parse_reply(w, what, status, &r, err) == 0) {
         wsman_resp_free(&r);
-        hv_err_set(err, HV_ERR_PARSE, "%s: unexpected reply", what);
+        ws_err_set(err, WS_ERR_PARSE, "%s: unexpected reply", what);
       }
       rc = -1;
     }

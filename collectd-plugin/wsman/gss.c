@@ -4,8 +4,8 @@
  * runs over the caller's libcurl handle; libcurl's own auth is not used so
  * that we keep the security context for gss_wrap / gss_unwrap.
  */
-#include "auth_gss.h"
-#include "wsman_seal.h"
+#include "gss.h"
+#include "seal.h"
 
 #include <curl/curl.h>
 #include <gssapi/gssapi.h>
@@ -55,16 +55,16 @@ struct hva_ctx {
 
 /* ---------------------------------------------------------------- errors */
 
-static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...)
+static int hva_fail(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int hva_fail(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...) {
+static int hva_fail(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...) {
   va_list ap;
   if (err == NULL)
     return -1;
   err->kind = kind;
   err->http_status = 0;
-  err->wmi_code = 0;
+  err->code = 0;
   va_start(ap, fmt);
   vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
   va_end(ap);
@@ -96,7 +96,7 @@ static int hva_contains(const char *hay, const char *needle) {
 
 /* Turns a GSSAPI failure into a message that names the host and the likely
  * cause. */
-static int hva_gss_fail(hva_ctx_t *c, hv_err_t *err, const char *what,
+static int hva_gss_fail(hva_ctx_t *c, ws_err_t *err, const char *what,
                         OM_uint32 major, OM_uint32 minor) {
   char text[320] = "";
   const char *cause = NULL;
@@ -125,7 +125,7 @@ static int hva_gss_fail(hva_ctx_t *c, hv_err_t *err, const char *what,
     cause = "principal unknown to the KDC";
   else if (hva_contains(text, "Key table") || hva_contains(text, "keytab"))
     cause = "keytab unusable";
-  return hva_fail(err, HV_ERR_AUTH,
+  return hva_fail(err, WS_ERR_AUTH,
                   "%s authentication to %s: %s failed%s%s (%s)",
                   c->mech == HVA_KERBEROS ? "Kerberos"
                   : c->mech == HVA_NTLM   ? "NTLM"
@@ -240,15 +240,15 @@ static void hva_wipe_free(char *s) {
   }
 }
 
-hva_ctx_t *hva_new(const hva_opts_t *o, hv_err_t *err) {
+hva_ctx_t *hva_new(const hva_opts_t *o, ws_err_t *err) {
   hva_ctx_t *c;
   if (o == NULL || o->host == NULL || *o->host == '\0') {
-    hva_fail(err, HV_ERR_CONFIG, "auth: no server host name given");
+    hva_fail(err, WS_ERR_CONFIG, "auth: no server host name given");
     return NULL;
   }
   if (o->mech == HVA_NTLM && (o->user == NULL || o->password == NULL) &&
       getenv("NTLM_USER_FILE") == NULL) {
-    hva_fail(err, HV_ERR_CONFIG,
+    hva_fail(err, WS_ERR_CONFIG,
              "NTLM authentication to %s needs User and Password (or "
              "NTLM_USER_FILE)",
              o->host);
@@ -256,7 +256,7 @@ hva_ctx_t *hva_new(const hva_opts_t *o, hv_err_t *err) {
   }
   c = calloc(1, sizeof(*c));
   if (c == NULL) {
-    hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+    hva_fail(err, WS_ERR_CONFIG, "auth: out of memory");
     return NULL;
   }
   c->mech = o->mech;
@@ -271,7 +271,7 @@ hva_ctx_t *hva_new(const hva_opts_t *o, hv_err_t *err) {
   c->ctx = GSS_C_NO_CONTEXT;
   if (c->host == NULL || c->service == NULL) {
     hva_free(c);
-    hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+    hva_fail(err, WS_ERR_CONFIG, "auth: out of memory");
     return NULL;
   }
   return c;
@@ -322,7 +322,7 @@ static gss_OID hva_mech_oid(hva_mech_t m) {
 }
 
 static int hva_import_user(hva_ctx_t *c, const char *user, gss_name_t *name,
-                           hv_err_t *err) {
+                           ws_err_t *err) {
   OM_uint32 major, minor;
   gss_buffer_desc b = {strlen(user), (void *)user};
   gss_OID type = c->mech == HVA_KERBEROS ? (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME
@@ -342,7 +342,7 @@ static void hva_k5_release(hva_ctx_t *c) {
   c->k5 = NULL;
 }
 
-static int hva_k5_fail(hva_ctx_t *c, hv_err_t *err, krb5_error_code code,
+static int hva_k5_fail(hva_ctx_t *c, ws_err_t *err, krb5_error_code code,
                        const char *what) {
   const char *text = c->k5 ? krb5_get_error_message(c->k5, code) : NULL;
   const char *cause;
@@ -373,7 +373,7 @@ static int hva_k5_fail(hva_ctx_t *c, hv_err_t *err, krb5_error_code code,
     cause = "Kerberos error";
     break;
   }
-  hva_fail(err, HV_ERR_AUTH,
+  hva_fail(err, WS_ERR_AUTH,
            "Kerberos authentication to %s: %s failed: %s (%s)", c->host, what,
            cause, text ? text : "unknown error");
   if (text != NULL)
@@ -385,7 +385,7 @@ static int hva_k5_fail(hva_ctx_t *c, hv_err_t *err, krb5_error_code code,
 /* Gets a TGT with the password or the keytab into our own MEMORY ccache
  * (the KDC's answer gives precise errors: wrong password, KDC unreachable,
  * clock skew, unknown principal). */
-static int hva_kinit(hva_ctx_t *c, hv_err_t *err) {
+static int hva_kinit(hva_ctx_t *c, ws_err_t *err) {
   krb5_error_code code;
   krb5_principal princ = NULL;
   krb5_keytab kt = NULL;
@@ -398,7 +398,7 @@ static int hva_kinit(hva_ctx_t *c, hv_err_t *err) {
   hva_k5_release(c);
   if ((code = krb5_init_context(&c->k5)) != 0) {
     c->k5 = NULL;
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "Kerberos authentication to %s: cannot read the Kerberos "
                     "configuration (KRB5_CONFIG): error %d",
                     c->host, (int)code);
@@ -463,7 +463,7 @@ fail:
 /* Acquires the client credentials once: password, keytab or the process's
  * default (ticket cache / NTLM_USER_FILE). Kerberos with a password or a
  * keytab gets its ticket itself (hva_kinit) into a private MEMORY ccache. */
-static int hva_acquire(hva_ctx_t *c, hv_err_t *err) {
+static int hva_acquire(hva_ctx_t *c, ws_err_t *err) {
   OM_uint32 major, minor;
   gss_OID_set_desc mechs = {1, hva_mech_oid(c->mech)};
   gss_name_t name = GSS_C_NO_NAME;
@@ -538,7 +538,7 @@ static int hva_offer(const char *www, const char *s, const char **tok,
   return 0;
 }
 
-static int hva_choose_scheme(hva_ctx_t *c, const char *www, hv_err_t *err) {
+static int hva_choose_scheme(hva_ctx_t *c, const char *www, ws_err_t *err) {
   const char *t;
   size_t tl;
   const char *pick = NULL;
@@ -551,7 +551,7 @@ static int hva_choose_scheme(hva_ctx_t *c, const char *www, hv_err_t *err) {
   else if (c->mech == HVA_NTLM && hva_offer(www, "NTLM", &t, &tl))
     pick = "NTLM";
   if (pick == NULL)
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "%s does not offer %s authentication (it offers: %.200s)",
                     c->host,
                     c->mech == HVA_KERBEROS ? "Kerberos or Negotiate"
@@ -562,7 +562,7 @@ static int hva_choose_scheme(hva_ctx_t *c, const char *www, hv_err_t *err) {
   return 0;
 }
 
-int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err) {
+int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, ws_err_t *err) {
   OM_uint32 major, minor, flags = 0;
   gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
   gss_name_t target = GSS_C_NO_NAME;
@@ -583,12 +583,12 @@ int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err) {
     size_t tl = 0;
     if (www_auth == NULL || !hva_offer(www_auth, c->scheme, &t, &tl) ||
         t == NULL)
-      return hva_fail(err, HV_ERR_AUTH,
+      return hva_fail(err, WS_ERR_AUTH,
                       "%s rejected the credentials (%s authentication "
                       "refused, wrong user or password?)",
                       c->host, c->scheme);
     if (hva_b64_decode(t, tl, &intok, &intoklen) != 0)
-      return hva_fail(err, HV_ERR_AUTH,
+      return hva_fail(err, WS_ERR_AUTH,
                       "%s sent a malformed %s token (bad base64 or over %d "
                       "bytes)",
                       c->host, c->scheme, HVA_MAX_TOKEN);
@@ -629,7 +629,7 @@ int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err) {
     *authz = b ? malloc(n) : NULL;
     if (*authz == NULL) {
       free(b);
-      hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+      hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
       goto out;
     }
     snprintf(*authz, n, "%s %s", c->scheme, b);
@@ -646,7 +646,7 @@ int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err) {
           mech->length == hva_oid_ntlm.length &&
           memcmp(mech->elements, hva_oid_ntlm.elements, mech->length) == 0;
     if ((flags & GSS_C_CONF_FLAG) == 0) {
-      hva_fail(err, HV_ERR_AUTH,
+      hva_fail(err, WS_ERR_AUTH,
                "security context with %s offers no confidentiality "
                "(cannot seal messages)",
                c->host);
@@ -674,12 +674,12 @@ const char *hva_protocol(const hva_ctx_t *c) {
 /* ---------------------------------------------------------------- seal */
 
 int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
-             size_t *siglen, uint8_t **data, size_t *datalen, hv_err_t *err) {
+             size_t *siglen, uint8_t **data, size_t *datalen, ws_err_t *err) {
   OM_uint32 major, minor;
   int conf = 0;
   *sig = *data = NULL;
   if (!c->complete)
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "cannot seal a message to %s: not authenticated", c->host);
   if (c->is_ntlm) {
     /* gss-ntlmssp has no gss_wrap_iov; its token is the 16-byte NTLM
@@ -690,7 +690,7 @@ int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
       return hva_gss_fail(c, err, "sealing a message", major, minor);
     if (ob.length < WSEAL_NTLM_SIG_LEN || !conf) {
       gss_release_buffer(&minor, &ob);
-      return hva_fail(err, HV_ERR_AUTH, "NTLM sealing to %s failed", c->host);
+      return hva_fail(err, WS_ERR_AUTH, "NTLM sealing to %s failed", c->host);
     }
     *siglen = WSEAL_NTLM_SIG_LEN;
     *datalen = ob.length - WSEAL_NTLM_SIG_LEN;
@@ -712,7 +712,7 @@ int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
     iov[1].buffer.length = n;
     iov[2].type = GSS_IOV_BUFFER_TYPE_PADDING | GSS_IOV_BUFFER_FLAG_ALLOCATE;
     if (iov[1].buffer.value == NULL)
-      return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+      return hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
     memcpy(iov[1].buffer.value, in, n);
     major = gss_wrap_iov(&minor, c->ctx, 1, GSS_C_QOP_DEFAULT, &conf, iov, 3);
     if (GSS_ERROR(major) || !conf) {
@@ -738,32 +738,32 @@ int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
     free(*sig);
     free(*data);
     *sig = *data = NULL;
-    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+    return hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
   }
   return 0;
 }
 
 int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
                const uint8_t *data, size_t datalen, uint8_t **out,
-               size_t *outlen, hv_err_t *err) {
+               size_t *outlen, ws_err_t *err) {
   OM_uint32 major, minor;
   int conf = 0;
   gss_buffer_desc ib, ob = GSS_C_EMPTY_BUFFER;
   uint8_t *tok;
   *out = NULL;
   if (!c->complete)
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "cannot decrypt a message from %s: not authenticated",
                     c->host);
   if (siglen > WSEAL_MAX_SIG || datalen > WSEAL_MAX_BODY)
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "cannot decrypt the message from %s: sizes out of bounds",
                     c->host);
   /* Both layouts are "signature then data" as one token: MIT's gss_unwrap
    * undoes the RRC rotation of a Kerberos header-only token. */
   tok = malloc(siglen + datalen + 1);
   if (tok == NULL)
-    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+    return hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
   memcpy(tok, sig, siglen);
   memcpy(tok + siglen, data, datalen);
   ib.value = tok;
@@ -778,7 +778,7 @@ int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
       snprintf(text, sizeof(text), "message was not encrypted");
     if (ob.value != NULL)
       gss_release_buffer(&minor, &ob);
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "decryption failure: cannot decrypt the message from %s "
                     "(%s)",
                     c->host, text);
@@ -786,7 +786,7 @@ int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
   *out = malloc(ob.length + 1);
   if (*out == NULL) {
     gss_release_buffer(&minor, &ob);
-    return hva_fail(err, HV_ERR_AUTH, "auth: out of memory");
+    return hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
   }
   memcpy(*out, ob.value, ob.length);
   (*out)[ob.length] = '\0';
@@ -872,7 +872,7 @@ static size_t hva_on_body(char *p, size_t sz, size_t n, void *ud) {
 static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
                        const char *ctype, const void *body, size_t len,
                        hva_io_t *io, long *status, int *new_conn,
-                       hv_err_t *err) {
+                       ws_err_t *err) {
   struct curl_slist *h = NULL, *t;
   char line[512];
   CURLcode cc;
@@ -911,16 +911,16 @@ static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all(h);
   if (io->too_big)
-    return hva_fail(err, HV_ERR_PARSE,
+    return hva_fail(err, WS_ERR_PARSE,
                     "response from %s exceeds %zu bytes: refused", c->host,
                     io->max);
   if (cc != CURLE_OK)
     return hva_fail(
         err,
         cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION
-            ? HV_ERR_TLS
-        : cc == CURLE_OPERATION_TIMEDOUT ? HV_ERR_TIMEOUT
-                                         : HV_ERR_CONNECT,
+            ? WS_ERR_TLS
+        : cc == CURLE_OPERATION_TIMEDOUT ? WS_ERR_TIMEOUT
+                                         : WS_ERR_CONNECT,
         "request to %s failed: %s", c->host, curl_easy_strerror(cc));
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &conns);
@@ -930,7 +930,7 @@ static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
 
 /* Runs the 401 exchange on the current connection with empty POSTs. */
 static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
-                            hv_err_t *err) {
+                            ws_err_t *err) {
   long status = 0;
   int newc = 0, round, rc0;
   char *authz = NULL;
@@ -945,7 +945,7 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
   if (rc0 != 0)
     return -1;
   if (status != 401)
-    return hva_fail(err, HV_ERR_AUTH,
+    return hva_fail(err, WS_ERR_AUTH,
                     "%s answered HTTP %ld to an unauthenticated request "
                     "(expected 401 with WWW-Authenticate)",
                     c->host, status);
@@ -954,7 +954,7 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
   for (round = 0; round < HVA_MAX_ROUNDS; round++) {
     int rc;
     if (authz == NULL)
-      return hva_fail(err, HV_ERR_AUTH, "authentication to %s: nothing to send",
+      return hva_fail(err, WS_ERR_AUTH, "authentication to %s: nothing to send",
                       c->host);
     rc = hva_perform(c, curl, authz, soap_ct, NULL, 0, io, &status, &newc, err);
     free(authz);
@@ -963,7 +963,7 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
       return -1;
     if (newc) {
       hva_reset(c);
-      return hva_fail(err, HV_ERR_AUTH,
+      return hva_fail(err, WS_ERR_AUTH,
                       "%s closed the connection during authentication "
                       "(connection-bound authentication impossible)",
                       c->host);
@@ -979,7 +979,7 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
       free(authz);
       if (!c->complete) {
         hva_reset(c);
-        return hva_fail(err, HV_ERR_AUTH,
+        return hva_fail(err, WS_ERR_AUTH,
                         "%s accepted an incomplete %s exchange (no mutual "
                         "authentication token)",
                         c->host, c->scheme);
@@ -987,13 +987,13 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
       return 0;
     }
     if (status != 401)
-      return hva_fail(err, HV_ERR_AUTH,
+      return hva_fail(err, WS_ERR_AUTH,
                       "%s answered HTTP %ld during %s authentication", c->host,
                       status, c->scheme);
     if (c->complete) {
       int ntlm = c->is_ntlm;
       hva_reset(c);
-      return hva_fail(err, HV_ERR_AUTH,
+      return hva_fail(err, WS_ERR_AUTH,
                       ntlm ? "%s rejected the credentials (NTLM: wrong user "
                              "or password, or the account is not allowed)"
                            : "%s rejected the credentials (Kerberos: clock "
@@ -1007,7 +1007,7 @@ static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
   }
   free(authz);
   hva_reset(c);
-  return hva_fail(err, HV_ERR_AUTH,
+  return hva_fail(err, WS_ERR_AUTH,
                   "authentication to %s did not finish in %d rounds", c->host,
                   HVA_MAX_ROUNDS);
 }
@@ -1021,14 +1021,14 @@ void hva_resp_free(hva_resp_t *r) {
 }
 
 int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
-             size_t max_body, hva_resp_t *resp, hv_err_t *err) {
+             size_t max_body, hva_resp_t *resp, ws_err_t *err) {
   CURL *curl = curlp;
   hva_io_t *io = calloc(1, sizeof(*io));
   int attempt, rc = -1;
 
   memset(resp, 0, sizeof(*resp));
   if (io == NULL)
-    return hva_fail(err, HV_ERR_CONFIG, "auth: out of memory");
+    return hva_fail(err, WS_ERR_CONFIG, "auth: out of memory");
   io->max = max_body;
   for (attempt = 0; attempt < 2; attempt++) {
     int newc = 0, fresh = 0;
@@ -1069,13 +1069,13 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
           scheme != NULL && strcasecmp(scheme, "https") == 0;
       hva_reset(c);
       if (!seal && !https)
-        hva_fail(err, HV_ERR_AUTH,
+        hva_fail(err, WS_ERR_AUTH,
                  "%s refused unencrypted traffic (HTTP 401 after "
                  "authenticating; its AllowUnencrypted is false): set "
                  "Encryption \"auto\" or use HTTPS",
                  c->host);
       else
-        hva_fail(err, HV_ERR_AUTH,
+        hva_fail(err, WS_ERR_AUTH,
                  "%s refused the %s request (HTTP 401 right after "
                  "authenticating)",
                  c->host, seal ? "sealed" : "authenticated");
@@ -1086,7 +1086,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
     if (seal && status == 400 && io->len == 0) {
       /* WinRM's answer to a body it cannot decrypt. */
       hva_reset(c);
-      hva_fail(err, HV_ERR_AUTH,
+      hva_fail(err, WS_ERR_AUTH,
                "%s could not decrypt the sealed request (HTTP 400 without a "
                "body): session out of step, authenticating again next time",
                c->host);
@@ -1110,7 +1110,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
       resp->sealed = 1;
     } else {
       if (seal && io->len > 0) {
-        hva_fail(err, HV_ERR_AUTH,
+        hva_fail(err, WS_ERR_AUTH,
                  "%s answered HTTP %ld with an unencrypted body (Content-Type "
                  "\"%.100s\") to a sealed request",
                  c->host, status, io->ctype);
@@ -1127,7 +1127,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
     rc = 0;
     goto out;
   }
-  hva_fail(err, HV_ERR_AUTH, "%s keeps refusing the authenticated connection",
+  hva_fail(err, WS_ERR_AUTH, "%s keeps refusing the authenticated connection",
            c->host);
 out:
   free(io->body);

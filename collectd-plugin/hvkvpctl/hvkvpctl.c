@@ -72,25 +72,25 @@ static void usage(FILE *f) {
       f);
 }
 
-static int exit_for(const hv_err_t *e) {
+static int exit_for(const ws_err_t *e) {
   switch (e->kind) {
-  case HV_ERR_CONNECT:
-  case HV_ERR_TLS:
-  case HV_ERR_TIMEOUT:
+  case WS_ERR_CONNECT:
+  case WS_ERR_TLS:
+  case WS_ERR_TIMEOUT:
     return EXIT_CONNECT;
-  case HV_ERR_AUTH:
+  case WS_ERR_AUTH:
     return EXIT_AUTH;
-  case HV_ERR_NOTFOUND:
+  case WS_ERR_NOTFOUND:
     return EXIT_NOVM;
-  case HV_ERR_CONFIG:
+  case WS_ERR_CONFIG:
     return EXIT_USAGE;
   default:
     return EXIT_FAULT;
   }
 }
 
-static int fail(const hv_err_t *e) {
-  fprintf(stderr, "hvkvpctl: %s error: %s\n", hv_err_kind_str(e->kind), e->msg);
+static int fail(const ws_err_t *e) {
+  fprintf(stderr, "hvkvpctl: %s error: %s\n", ws_err_kind_str(e->kind), e->msg);
   return exit_for(e);
 }
 
@@ -195,7 +195,7 @@ static int read_password_file(const char *path, char *buf, size_t sz) {
   return 0;
 }
 
-static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, hv_err_t *err) {
+static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, ws_err_t *err) {
   hv_vm_t *found = NULL;
   const char *k = key;
   size_t kl = strlen(k);
@@ -215,10 +215,10 @@ static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, hv_err_t *err) {
   if (matches == 1)
     return found;
   if (matches > 1)
-    hv_err_set(err, HV_ERR_NOTFOUND, "%d VMs are named '%.100s': give the GUID",
+    ws_err_set(err, WS_ERR_NOTFOUND, "%d VMs are named '%.100s': give the GUID",
                matches, key);
   else
-    hv_err_set(err, HV_ERR_NOTFOUND, "no VM named '%.100s' or with that GUID",
+    ws_err_set(err, WS_ERR_NOTFOUND, "no VM named '%.100s' or with that GUID",
                key);
   return NULL;
 }
@@ -227,7 +227,7 @@ static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, hv_err_t *err) {
 
 static int cmd_vms(ctl_t *c, hv_host_t *h) {
   hv_vms_t vms;
-  hv_err_t err;
+  ws_err_t err;
   if (hv_list_vms(h, HV_WANT_INTRINSIC | HV_WANT_GUEST, &vms, &err) != 0)
     return fail(&err);
   double now = now_s();
@@ -306,7 +306,7 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
 
 static int with_vm(ctl_t *c, hv_host_t *h, unsigned want, const char *key,
                    hv_vms_t *vms, hv_vm_t **vm) {
-  hv_err_t err;
+  ws_err_t err;
   if (hv_list_vms(h, want, vms, &err) != 0)
     return fail(&err);
   *vm = find_vm(vms, key, &err);
@@ -540,7 +540,7 @@ static int cmd_set(ctl_t *c, hv_host_t *h, const char *key, int argc,
       goto out;
     }
   }
-  hv_err_t err;
+  ws_err_t err;
   if (add.n > 0 && hv_kvp_items(h, vm->guid, HV_KVP_ADD, &add, 60, &err)) {
     rc = fail(&err);
     goto out;
@@ -731,7 +731,7 @@ int main(int argc, char **argv) {
   } else if (getenv("HVKVP_PASSWORD") != NULL) {
     c.o.password = getenv("HVKVP_PASSWORD");
   }
-  hv_err_t err;
+  ws_err_t err;
   hv_host_t *h = hv_host_new(&c.o, &err);
   if (h == NULL)
     return fail(&err);

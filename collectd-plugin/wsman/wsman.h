@@ -2,12 +2,12 @@
  * wsman.h - WS-Management transport for WinRM (MS-WSMV): SOAP 1.2 envelopes
  * for Enumerate/Pull/Release, Get and Invoke, one reusable libcurl handle
  * per host, authentication behind a small interface, bounded responses
- * parsed by namespace URI + local name, and SOAP faults turned into hv_err_t.
+ * parsed by namespace URI + local name, and SOAP faults turned into ws_err_t.
  */
 #ifndef HVKVP_WSMAN_H
 #define HVKVP_WSMAN_H
 
-#include "hyperv.h"
+#include "error.h"
 #include "sbuf.h"
 
 #include <libxml/tree.h>
@@ -27,6 +27,12 @@
 #define WSMAN_ACTION_GET "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
 
 typedef struct wsman wsman_t;
+
+/* What one client has sent and received so far. */
+typedef struct {
+  uint64_t requests; /* HTTP requests made */
+  uint64_t bytes_in, bytes_out;
+} wsman_stats_t;
 
 typedef struct {
   const char *url;
@@ -85,15 +91,15 @@ typedef struct {
 } wsman_resp_t;
 
 /* Parses a response body of the given HTTP status. A SOAP fault becomes
- * HV_ERR_FAULT (message with code, subcode, reason, WSManFault code and
- * message, MSFT_WmiError code and message); a 401 HV_ERR_AUTH; another
- * non-200 without a fault HV_ERR_HTTP; malformed XML HV_ERR_PARSE. On
+ * WS_ERR_FAULT (message with code, subcode, reason, WSManFault code and
+ * message, MSFT_WmiError code and message); a 401 WS_ERR_AUTH; another
+ * non-200 without a fault WS_ERR_HTTP; malformed XML WS_ERR_PARSE. On
  * success r holds the document (free with wsman_resp_free). */
 int wsman_parse_response(const char *buf, size_t len, size_t max_len,
-                         long http_status, wsman_resp_t *r, hv_err_t *err);
+                         long http_status, wsman_resp_t *r, ws_err_t *err);
 void wsman_resp_free(wsman_resp_t *r);
 /* Fills err from a s:Fault element. */
-void wsman_fault_to_err(const xmlNode *fault, long http_status, hv_err_t *err);
+void wsman_fault_to_err(const xmlNode *fault, long http_status, ws_err_t *err);
 
 typedef struct {
   xmlNodePtr items; /* wsman:Items / wsen:Items, or NULL */
@@ -103,23 +109,23 @@ typedef struct {
 
 /* EnumerateResponse (is_pull 0) or PullResponse (is_pull 1). */
 int wsman_parse_page(const wsman_resp_t *r, int is_pull, wsman_page_t *pg,
-                     hv_err_t *err);
+                     ws_err_t *err);
 /* The instance element of an Items child: the element itself, the content
  * of a wsman:Item, or the wsman:XmlFragment (whose children are the
  * properties). */
 xmlNodePtr wsman_item_instance(xmlNodePtr item);
 
 /* ---- client ---- */
-wsman_t *wsman_new(const wsman_opts_t *o, hv_err_t *err);
+wsman_t *wsman_new(const wsman_opts_t *o, ws_err_t *err);
 void wsman_free(wsman_t *w);
-void wsman_get_stats(const wsman_t *w, hv_stats_t *st);
+void wsman_get_stats(const wsman_t *w, wsman_stats_t *st);
 
 /* cb returns 0 to go on, 1 to stop early (the enumeration is released), -1
  * on error (err filled; the enumeration is released). */
-typedef int (*wsman_item_cb)(xmlNodePtr instance, void *ctx, hv_err_t *err);
+typedef int (*wsman_item_cb)(xmlNodePtr instance, void *ctx, ws_err_t *err);
 int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
                     unsigned max_elements, wsman_item_cb cb, void *ctx,
-                    hv_err_t *err);
+                    ws_err_t *err);
 /* Streaming enumeration: cb parses each page's raw body itself (e.g. with
  * SAX) and fills pg->context, pg->eos (pg->items stays NULL) and *items
  * (instances seen). It returns 0 to go on, WSMAN_PAGE_STOP to stop early,
@@ -129,18 +135,18 @@ int wsman_enumerate(wsman_t *w, const char *resource_uri, const char *wql,
 enum { WSMAN_PAGE_STOP = 1, WSMAN_PAGE_FAULT = 2 };
 typedef int (*wsman_page_cb)(const char *buf, size_t len, size_t max_len,
                              int is_pull, wsman_page_t *pg, size_t *items,
-                             void *ctx, hv_err_t *err);
+                             void *ctx, ws_err_t *err);
 int wsman_enumerate_stream(wsman_t *w, const char *resource_uri,
                            const char *wql, unsigned max_elements,
-                           wsman_page_cb cb, void *ctx, hv_err_t *err);
+                           wsman_page_cb cb, void *ctx, ws_err_t *err);
 /* Get: *instance is the first element of the body, valid until
  * wsman_resp_free(r). */
 int wsman_get(wsman_t *w, const char *resource_uri, const wsman_selector_t *sel,
               size_t nsel, wsman_resp_t *r, xmlNodePtr *instance,
-              hv_err_t *err);
+              ws_err_t *err);
 /* Invoke: *output is the <Method>_OUTPUT element. */
 int wsman_invoke(wsman_t *w, const char *resource_uri, const char *method,
                  const wsman_selector_t *sel, size_t nsel, const char *body_xml,
-                 wsman_resp_t *r, xmlNodePtr *output, hv_err_t *err);
+                 wsman_resp_t *r, xmlNodePtr *output, ws_err_t *err);
 
 #endif

@@ -14,6 +14,6 @@
  * of at most max_len bytes and adds the items of every component whose
  * SystemName is one of vms (by GUID) to that VM, as hv_list_vms does. */
 int hv_decode_kvp_page(hv_vms_t *vms, unsigned want, const char *buf,
-                       size_t len, size_t max_len, int is_pull, hv_err_t *err);
+                       size_t len, size_t max_len, int is_pull, ws_err_t *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * hv_errors.c - hv_err_t helpers and the documented mapping of
+ * hv_errors.c - ws_err_t helpers and the documented mapping of
  * Msvm_VirtualSystemManagementService method return codes and
  * Msvm_ConcreteJob states to text (DESIGN.md section 4).
  */
@@ -8,70 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-int hv_err_set(hv_err_t *err, hv_err_kind_t kind, const char *fmt, ...) {
-  if (err == NULL)
-    return -1;
-  err->kind = kind;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-void hv_err_prefix(hv_err_t *err, const char *fmt, ...) {
-  if (err == NULL)
-    return;
-  char head[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(head, sizeof(head), fmt, ap);
-  va_end(ap);
-  char joined[sizeof(head) + sizeof(err->msg) + 2];
-  snprintf(joined, sizeof(joined), "%s: %s", head, err->msg);
-  size_t n = strlen(joined);
-  if (n >= sizeof(err->msg))
-    n = sizeof(err->msg) - 1;
-  memcpy(err->msg, joined, n);
-  err->msg[n] = '\0';
-}
-
-void hv_err_clear(hv_err_t *err) {
-  if (err == NULL)
-    return;
-  memset(err, 0, sizeof(*err));
-}
-
-const char *hv_err_kind_str(hv_err_kind_t kind) {
-  switch (kind) {
-  case HV_ERR_NONE:
-    return "none";
-  case HV_ERR_CONFIG:
-    return "config";
-  case HV_ERR_CONNECT:
-    return "connection";
-  case HV_ERR_TLS:
-    return "tls";
-  case HV_ERR_AUTH:
-    return "auth";
-  case HV_ERR_HTTP:
-    return "http";
-  case HV_ERR_FAULT:
-    return "fault";
-  case HV_ERR_PARSE:
-    return "parse";
-  case HV_ERR_NOTFOUND:
-    return "not-found";
-  case HV_ERR_METHOD:
-    return "method";
-  case HV_ERR_JOB:
-    return "job";
-  case HV_ERR_TIMEOUT:
-    return "timeout";
-  }
-  return "unknown";
-}
 
 /* Msvm_VirtualSystemManagementService return codes (Hyper-V WMI v2). */
 static const struct {

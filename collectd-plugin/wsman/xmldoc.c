@@ -4,7 +4,7 @@
  * touches the network, refuses documents with a DOCTYPE and refuses inputs
  * larger than the caller's cap before libxml2 sees them.
  */
-#include "xmlutil.h"
+#include "xmldoc.h"
 
 #include <libxml/parser.h>
 #include <stdarg.h>

@@ -2,7 +2,7 @@
  * wmi_classes.c - the WMI classes and properties hvkvp reads, as data
  * (Hyper-V WMI v2 class reference; DESIGN.md section 4).
  */
-#include "wmi_classes.h"
+#include "wmi.h"
 
 #include <stdio.h>
 #include <string.h>

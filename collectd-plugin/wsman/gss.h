@@ -16,7 +16,7 @@
 #ifndef HVKVP_AUTH_GSS_H
 #define HVKVP_AUTH_GSS_H
 
-#include "hyperv.h"
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +57,7 @@ int hva_mech_parse(const char *s, hva_mech_t *out);
 int hva_enc_parse(const char *s, hva_enc_t *out);
 
 /* Creates the client; acquires credentials lazily (first hva_step). */
-hva_ctx_t *hva_new(const hva_opts_t *o, hv_err_t *err);
+hva_ctx_t *hva_new(const hva_opts_t *o, ws_err_t *err);
 void hva_free(hva_ctx_t *c);
 /* Forgets the security context (e.g. the connection was closed). */
 void hva_reset(hva_ctx_t *c);
@@ -69,9 +69,9 @@ uint64_t hva_requests(const hva_ctx_t *c);
  * last response joined by '\n' (NULL before the first request). On success
  * *authz is a malloc'ed Authorization header value ("Negotiate <b64>") or
  * NULL when the context is complete and nothing needs sending. Returns 0 or
- * -1 with err (kind HV_ERR_AUTH, message naming the host and the cause: no
+ * -1 with err (kind WS_ERR_AUTH, message naming the host and the cause: no
  * ticket, KDC unreachable, clock skew, wrong password, ...). */
-int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, hv_err_t *err);
+int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, ws_err_t *err);
 
 /* The encrypted-message protocol of the established context:
  * "application/HTTP-SPNEGO-session-encrypted" or
@@ -81,12 +81,12 @@ const char *hva_protocol(const hva_ctx_t *c);
 /* Seals `in`: *sig (the wrap token header / NTLM signature) and *data (the
  * encrypted bytes), both malloc'ed. */
 int hva_wrap(hva_ctx_t *c, const uint8_t *in, size_t n, uint8_t **sig,
-             size_t *siglen, uint8_t **data, size_t *datalen, hv_err_t *err);
-/* Checks and decrypts; *out malloc'ed. Any tampering -> -1, HV_ERR_AUTH
+             size_t *siglen, uint8_t **data, size_t *datalen, ws_err_t *err);
+/* Checks and decrypts; *out malloc'ed. Any tampering -> -1, WS_ERR_AUTH
  * "cannot decrypt ... from <host>". */
 int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
                const uint8_t *data, size_t datalen, uint8_t **out,
-               size_t *outlen, hv_err_t *err);
+               size_t *outlen, ws_err_t *err);
 
 /* ---- the whole exchange over libcurl ---- */
 
@@ -109,6 +109,6 @@ void hva_resp_free(hva_resp_t *r);
  * a complete exchange -> -1 with a message saying whether the server
  * rejected the credentials or refused unencrypted traffic). */
 int hva_post(hva_ctx_t *c, void *curl, const char *soap, size_t len, int seal,
-             size_t max_body, hva_resp_t *resp, hv_err_t *err);
+             size_t max_body, hva_resp_t *resp, ws_err_t *err);
 
 #endif

@@ -20,7 +20,7 @@
 #ifndef HVKVP_WSMAN_SEAL_H
 #define HVKVP_WSMAN_SEAL_H
 
-#include "hyperv.h"
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -64,12 +64,12 @@ struct hva_ctx;
 
 /* Seals `soap` into *body (malloc'ed) and writes the Content-Type value. */
 int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
-               size_t *bodylen, char *ctype, size_t ctypesz, hv_err_t *err);
+               size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err);
 /* Parses and decrypts; checks the protocol matches the context and the
  * plaintext length equals OriginalContent's Length. *plain is NUL
  * terminated. */
 int wseal_unseal(struct hva_ctx *c, const char *content_type,
                  const uint8_t *body, size_t len, uint8_t **plain,
-                 size_t *plainlen, hv_err_t *err);
+                 size_t *plainlen, ws_err_t *err);
 
 #endif

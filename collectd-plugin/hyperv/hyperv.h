@@ -9,6 +9,7 @@
 #define HVKVP_HYPERV_H
 
 #include "hvkvp.h"
+#include "wsman.h"
 
 #include <stdint.h>
 
@@ -34,28 +35,6 @@ typedef struct {
   const char *keytab;
   const char *principal;
 } hv_opts_t;
-
-typedef enum {
-  HV_ERR_NONE = 0,
-  HV_ERR_CONFIG,   /* bad options */
-  HV_ERR_CONNECT,  /* DNS, refused, reset, timeout before a response */
-  HV_ERR_TLS,      /* certificate or handshake */
-  HV_ERR_AUTH,     /* 401 after authenticating */
-  HV_ERR_HTTP,     /* other HTTP status without a SOAP fault */
-  HV_ERR_FAULT,    /* WS-Management SOAP fault */
-  HV_ERR_PARSE,    /* malformed response */
-  HV_ERR_NOTFOUND, /* no such VM */
-  HV_ERR_METHOD,   /* method returned an error code */
-  HV_ERR_JOB,      /* job ended in an error state */
-  HV_ERR_TIMEOUT,  /* deadline passed */
-} hv_err_kind_t;
-
-typedef struct {
-  hv_err_kind_t kind;
-  long http_status;
-  uint32_t wmi_code; /* WSManFault Code / MSFT_WmiError / ReturnValue */
-  char msg[512];     /* complete, human-readable, never holds a secret */
-} hv_err_t;
 
 typedef struct {
   char guid[64];           /* Msvm_ComputerSystem.Name */
@@ -85,26 +64,21 @@ enum {
 
 typedef enum { HV_KVP_ADD, HV_KVP_MODIFY, HV_KVP_REMOVE } hv_kvp_op_t;
 
-typedef struct {
-  uint64_t requests; /* HTTP requests made */
-  uint64_t bytes_in, bytes_out;
-} hv_stats_t;
-
-hv_host_t *hv_host_new(const hv_opts_t *o, hv_err_t *err);
+hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err);
 void hv_host_free(hv_host_t *h);
 
 /* All VMs of the host (not the host itself) with the items asked for in
  * `want`, in O(1) enumerations whatever the number of VMs. */
-int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, hv_err_t *err);
+int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err);
 void hv_vms_free(hv_vms_t *vms);
 
 /* Adds, modifies or removes host items (values ignored for REMOVE) on one
  * VM, at most 128 per call, following a 4096 job until `deadline_s` seconds
  * from now. */
 int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
-                 const hvkvp_items_t *items, double deadline_s, hv_err_t *err);
+                 const hvkvp_items_t *items, double deadline_s, ws_err_t *err);
 
-void hv_host_stats(const hv_host_t *h, hv_stats_t *st);
+void hv_host_stats(const hv_host_t *h, wsman_stats_t *st);
 
 /* Decodes a VM's hvkvp message under `prefix`: from GuestExchangeItems (Linux
  * pool 1, Windows "Guest"), or, when those hold no head, from

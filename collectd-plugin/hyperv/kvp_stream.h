@@ -33,7 +33,7 @@ typedef hv_vm_t *(*kvps_find_fn)(void *ctx, const char *guid);
  * 0, WSMAN_PAGE_FAULT if the body is a SOAP fault, or -1 with err. */
 int kvps_page(const kvps_class_t *c, kvps_find_fn find, void *fctx,
               const char *buf, size_t len, size_t max_len, int is_pull,
-              wsman_page_t *pg, size_t *items, hv_err_t *err);
+              wsman_page_t *pg, size_t *items, ws_err_t *err);
 
 /* Normalises a GUID (36 characters, optionally in braces) to upper case;
  * 1 if s[0..len) is one. */

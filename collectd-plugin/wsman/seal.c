@@ -4,8 +4,8 @@
  * The parser trusts nothing: bounded header lines, bounded signature and
  * payload lengths, exact boundary framing, no allocation before checks.
  */
-#include "wsman_seal.h"
-#include "auth_gss.h"
+#include "seal.h"
+#include "gss.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -357,7 +357,7 @@ int wseal_parse(const char *ct, const uint8_t *b, size_t len, wseal_parts_t *o,
 }
 
 int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
-               size_t *bodylen, char *ctype, size_t ctypesz, hv_err_t *err) {
+               size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err) {
   uint8_t *sig = NULL, *data = NULL;
   size_t siglen = 0, datalen = 0;
   const char *proto = hva_protocol(c);
@@ -373,7 +373,7 @@ int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
     free(*body);
     *body = NULL;
     if (err != NULL) {
-      err->kind = HV_ERR_CONFIG;
+      err->kind = WS_ERR_CONFIG;
       snprintf(err->msg, sizeof(err->msg),
                "cannot build the sealed message (%zu bytes over the limit?)",
                len);
@@ -384,13 +384,13 @@ int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
 }
 
 int wseal_unseal(struct hva_ctx *c, const char *ct, const uint8_t *body,
-                 size_t len, uint8_t **plain, size_t *plainlen, hv_err_t *err) {
+                 size_t len, uint8_t **plain, size_t *plainlen, ws_err_t *err) {
   wseal_parts_t p;
   char why[160];
   *plain = NULL;
   if (wseal_parse(ct, body, len, &p, why, sizeof(why)) != 0) {
     if (err != NULL) {
-      err->kind = HV_ERR_PARSE;
+      err->kind = WS_ERR_PARSE;
       snprintf(err->msg, sizeof(err->msg), "malformed encrypted message: %s",
                why);
     }
@@ -398,7 +398,7 @@ int wseal_unseal(struct hva_ctx *c, const char *ct, const uint8_t *body,
   }
   if (strcmp(p.protocol, hva_protocol(c)) != 0) {
     if (err != NULL) {
-      err->kind = HV_ERR_PARSE;
+      err->kind = WS_ERR_PARSE;
       snprintf(err->msg, sizeof(err->msg),
                "encrypted message uses protocol %s, the session uses %s",
                p.protocol, hva_protocol(c));
@@ -412,7 +412,7 @@ int wseal_unseal(struct hva_ctx *c, const char *ct, const uint8_t *body,
     free(*plain);
     *plain = NULL;
     if (err != NULL) {
-      err->kind = HV_ERR_PARSE;
+      err->kind = WS_ERR_PARSE;
       snprintf(err->msg, sizeof(err->msg),
                "decrypted message is %zu bytes, OriginalContent says %zu",
                *plainlen, p.orig_len);

@@ -3,7 +3,7 @@
  * Bounded: the input is capped before parsing, a DOCTYPE is refused, every
  * collected text has a fixed buffer, items per pool are capped.
  */
-#include "kvp_sax.h"
+#include "kvp_stream.h"
 #include "cimxml.h"
 #include "hv_errors.h"
 
@@ -137,7 +137,7 @@ typedef struct {
   int is_pull;
   wsman_page_t *pg;
   size_t *items;
-  hv_err_t *err;
+  ws_err_t *err;
   xmlParserCtxtPtr ctxt;
   int status;
   int depth;
@@ -155,10 +155,10 @@ typedef struct {
   cimx_item_t scratch;
 } kvps_t;
 
-static void kvps_error(kvps_t *s, hv_err_kind_t kind, const char *fmt,
+static void kvps_error(kvps_t *s, ws_err_kind_t kind, const char *fmt,
                        const char *arg) {
   if (s->status == ST_OK) {
-    hv_err_set(s->err, kind, fmt, arg);
+    ws_err_set(s->err, kind, fmt, arg);
     s->status = ST_ERROR;
   }
   xmlStopParser(s->ctxt);
@@ -193,7 +193,7 @@ static void kvps_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
     return;
   if (d == 1) {
     if (!kvps_is(uri, WSMAN_NS_SOAP) || strcmp(name, "Envelope") != 0)
-      kvps_error(s, HV_ERR_PARSE, "response is not a SOAP 1.2 envelope%s", "");
+      kvps_error(s, WS_ERR_PARSE, "response is not a SOAP 1.2 envelope%s", "");
     return;
   }
   if (d == 2) {
@@ -209,7 +209,7 @@ static void kvps_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
     } else if (kvps_is(uri, WSMAN_NS_WSEN) && strcmp(name, want) == 0) {
       s->resp = d;
     } else {
-      kvps_error(s, HV_ERR_PARSE, "response has no wsen:%s", want);
+      kvps_error(s, WS_ERR_PARSE, "response has no wsen:%s", want);
     }
     return;
   }
@@ -307,7 +307,7 @@ static void kvps_item_end(kvps_t *s) {
     return;
   }
   if (kvps_append(&s->tmp[s->pool], &s->scratch) != 0)
-    kvps_error(s, HV_ERR_PARSE, "out of memory storing KVP items%s", "");
+    kvps_error(s, WS_ERR_PARSE, "out of memory storing KVP items%s", "");
 }
 
 /* The instance ended: join its items to the VM its key names. */
@@ -339,7 +339,7 @@ static void kvps_instance_end(kvps_t *s) {
                     "more than 4096 items in one pool");
       }
       if (kvps_move(dst[i], t) != 0 || kvps_dedupe(dst[i]) != 0) {
-        kvps_error(s, HV_ERR_PARSE, "out of memory storing KVP items%s", "");
+        kvps_error(s, WS_ERR_PARSE, "out of memory storing KVP items%s", "");
         break;
       }
     }
@@ -366,7 +366,7 @@ static void kvps_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
       size_t sz = col == COL_CONTEXT ? sizeof(s->pg->context) : sizeof(s->key);
       if (s->tover || s->tlen >= sz) {
         if (col == COL_CONTEXT)
-          kvps_error(s, HV_ERR_PARSE,
+          kvps_error(s, WS_ERR_PARSE,
                      "EnumerationContext longer than 255 bytes%s", "");
         else
           s->key[0] = '\0'; /* not a key we can join */
@@ -391,22 +391,22 @@ static void kvps_silent(void *ctx, xmlErrorPtr e) {}
 
 int kvps_page(const kvps_class_t *c, kvps_find_fn find, void *fctx,
               const char *buf, size_t len, size_t max_len, int is_pull,
-              wsman_page_t *pg, size_t *items, hv_err_t *err) {
+              wsman_page_t *pg, size_t *items, ws_err_t *err) {
   memset(pg, 0, sizeof(*pg));
   *items = 0;
   if (len == 0)
-    return hv_err_set(err, HV_ERR_PARSE, "empty response body");
+    return ws_err_set(err, WS_ERR_PARSE, "empty response body");
   if (len > max_len || len > (size_t)0x7fffffff)
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "response of %zu bytes exceeds the limit %zu", len,
                       max_len);
   /* the DOCTYPE check of the tree parser (xmlutil.c): none at all */
   if (memmem(buf, len, "<!DOCTYPE", 9) != NULL)
-    return hv_err_set(err, HV_ERR_PARSE,
+    return ws_err_set(err, WS_ERR_PARSE,
                       "response: XML document has a DOCTYPE (refused)");
   kvps_t *s = calloc(1, sizeof(*s));
   if (s == NULL)
-    return hv_err_set(err, HV_ERR_PARSE, "out of memory");
+    return ws_err_set(err, WS_ERR_PARSE, "out of memory");
   s->tcap = CIMX_MAX_INPUT + 1;
   s->text = malloc(s->tcap);
   s->cls = c;
@@ -428,12 +428,12 @@ int kvps_page(const kvps_class_t *c, kvps_find_fn find, void *fctx,
   sax.serror = kvps_silent;
   int rc = -1;
   if (s->text == NULL) {
-    hv_err_set(err, HV_ERR_PARSE, "out of memory");
+    ws_err_set(err, WS_ERR_PARSE, "out of memory");
     goto out;
   }
   s->ctxt = xmlCreatePushParserCtxt(&sax, s, NULL, 0, NULL);
   if (s->ctxt == NULL) {
-    hv_err_set(err, HV_ERR_PARSE, "out of memory creating the XML parser");
+    ws_err_set(err, WS_ERR_PARSE, "out of memory creating the XML parser");
     goto out;
   }
   xmlCtxtUseOptions(s->ctxt,
@@ -458,13 +458,13 @@ int kvps_page(const kvps_class_t *c, kvps_find_fn find, void *fctx,
       snprintf(m, sizeof(m), "%s", e->message);
       m[strcspn(m, "\n")] = '\0';
     }
-    hv_err_set(err, HV_ERR_PARSE, "response: malformed XML at line %d: %s",
+    ws_err_set(err, WS_ERR_PARSE, "response: malformed XML at line %d: %s",
                e != NULL ? e->line : 0, m);
   } else if (!s->resp) {
-    hv_err_set(err, HV_ERR_PARSE, "response has no wsen:%s",
+    ws_err_set(err, WS_ERR_PARSE, "response has no wsen:%s",
                is_pull ? "PullResponse" : "EnumerateResponse");
   } else if (!pg->eos && pg->context[0] == '\0') {
-    hv_err_set(err, HV_ERR_PARSE,
+    ws_err_set(err, WS_ERR_PARSE,
                "%s has neither EndOfSequence nor EnumerationContext",
                is_pull ? "PullResponse" : "EnumerateResponse");
   } else {

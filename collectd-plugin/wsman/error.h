@@ -1,0 +1,45 @@
+/*
+ * error.h - the one error type of the host libraries (wsman/ and the model
+ * in hyperv/ above it): what failed (kind), the HTTP status and the numeric
+ * code the server gave, and a complete human-readable message that never
+ * holds a secret.
+ */
+#ifndef HVKVP_WS_ERROR_H
+#define HVKVP_WS_ERROR_H
+
+#include <stdint.h>
+
+typedef enum {
+  WS_ERR_NONE = 0,
+  WS_ERR_CONFIG,   /* bad options */
+  WS_ERR_CONNECT,  /* DNS, refused, reset, timeout before a response */
+  WS_ERR_TLS,      /* certificate or handshake */
+  WS_ERR_AUTH,     /* authentication refused or impossible */
+  WS_ERR_HTTP,     /* other HTTP status without a SOAP fault */
+  WS_ERR_FAULT,    /* WS-Management SOAP fault */
+  WS_ERR_PARSE,    /* malformed or unexpected response */
+  WS_ERR_NOTFOUND, /* no such instance (e.g. VM) */
+  WS_ERR_METHOD,   /* a method returned an error code */
+  WS_ERR_JOB,      /* an asynchronous job ended in an error state */
+  WS_ERR_TIMEOUT,  /* a deadline passed */
+} ws_err_kind_t;
+
+typedef struct {
+  ws_err_kind_t kind;
+  long http_status;
+  uint32_t code; /* WSManFault Code, MSFT_WmiError error_Code or ReturnValue */
+  char msg[512]; /* complete, human-readable, never holds a secret */
+} ws_err_t;
+
+/* Sets err (if not NULL) to kind with a printf-style message; returns -1 so
+ * callers can `return ws_err_set(...)`. */
+int ws_err_set(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prepends "what: " to err->msg (keeps kind and codes). */
+void ws_err_prefix(ws_err_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ws_err_clear(ws_err_t *err);
+/* "connection", "tls", "auth", ... */
+const char *ws_err_kind_str(ws_err_kind_t kind);
+
+#endif
