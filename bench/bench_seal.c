@@ -116,7 +116,7 @@ int main(void) {
       gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
       unsigned char *joined;
       t0 = now();
-      wseal_seal(c, soap, n, &body, &blen, ct, sizeof(ct), &err);
+      hva_seal(c, soap, n, &body, &blen, ct, sizeof(ct), &err);
       tseal += now() - t0;
       t0 = now();
       if (wseal_parse(ct, body, blen, &p, why, sizeof(why)) != 0)

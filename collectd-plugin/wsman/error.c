@@ -11,6 +11,8 @@ int ws_err_set(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...) {
   if (err == NULL)
     return -1;
   err->kind = kind;
+  err->http_status = 0;
+  err->code = 0;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

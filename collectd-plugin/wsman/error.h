@@ -31,8 +31,9 @@ typedef struct {
   char msg[512]; /* complete, human-readable, never holds a secret */
 } ws_err_t;
 
-/* Sets err (if not NULL) to kind with a printf-style message; returns -1 so
- * callers can `return ws_err_set(...)`. */
+/* Sets err (if not NULL) to a new error: kind, a printf-style message, no
+ * HTTP status or code (callers add them). Returns -1 so callers can
+ * `return ws_err_set(...)`. */
 int ws_err_set(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prepends "what: " to err->msg (keeps kind and codes). */

@@ -1,19 +1,20 @@
 /*
- * auth_gss.c - GSSAPI client for WinRM's Kerberos / Negotiate / NTLM HTTP
- * authentication and message sealing (see auth_gss.h). The HTTP exchange
- * runs over the caller's libcurl handle; libcurl's own auth is not used so
- * that we keep the security context for gss_wrap / gss_unwrap.
+ * gss.c - the GSSAPI security context for WinRM's Kerberos / Negotiate /
+ * NTLM authentication (see gss.h): credentials (ccache, keytab or password),
+ * the tokens of each authentication leg, and gss_wrap / gss_unwrap of
+ * message bodies. The HTTP exchange that carries the tokens is gss_http.c;
+ * libcurl's own Negotiate is not used so that we keep the context.
  */
 #include "gss.h"
 #include "seal.h"
 
-#include <curl/curl.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5/krb5.h>
 
 #include <ctype.h>
+#include <resolv.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,6 @@
 #include <strings.h>
 
 #define HVA_MAX_TOKEN 65536 /* bytes of a decoded token we accept */
-#define HVA_MAX_HDRS 8192   /* bytes of WWW-Authenticate values kept */
-#define HVA_MAX_ROUNDS 8    /* legs of one authentication */
 
 static gss_OID_desc hva_oid_krb5 = {9, "\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
 static gss_OID_desc hva_oid_spnego = {6, "\x2b\x06\x01\x05\x05\x02"};
@@ -135,65 +134,36 @@ static int hva_gss_fail(hva_ctx_t *c, ws_err_t *err, const char *what,
 
 /* ---------------------------------------------------------------- base64 */
 
-static const char hva_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* Tokens travel base64-encoded in HTTP headers: glibc's b64_ntop/b64_pton
+ * (libresolv) do the coding. NULL / -1 on failure. */
 static char *hva_b64_encode(const uint8_t *in, size_t n) {
-  char *out = malloc((n + 2) / 3 * 4 + 1), *p = out;
-  size_t i;
-  if (out == NULL)
-    return NULL;
-  for (i = 0; i + 2 < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-    *p++ = hva_b64[v >> 18];
-    *p++ = hva_b64[(v >> 12) & 63];
-    *p++ = hva_b64[(v >> 6) & 63];
-    *p++ = hva_b64[v & 63];
+  size_t cap = (n + 2) / 3 * 4 + 1;
+  char *out = malloc(cap);
+  if (out != NULL && b64_ntop(in, n, out, cap) < 0) {
+    free(out);
+    out = NULL;
   }
-  if (i < n) {
-    uint32_t v =
-        (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-    *p++ = hva_b64[v >> 18];
-    *p++ = hva_b64[(v >> 12) & 63];
-    *p++ = i + 1 < n ? hva_b64[(v >> 6) & 63] : '=';
-    *p++ = '=';
-  }
-  *p = '\0';
   return out;
 }
 
-static int hva_b64_val(int ch) {
-  const char *p = ch ? strchr(hva_b64, ch) : NULL;
-  return p ? (int)(p - hva_b64) : -1;
-}
-
-/* Strict decode (padding required, no whitespace); -1 on bad input. */
+/* Decodes a token of at most HVA_MAX_TOKEN bytes. */
 static int hva_b64_decode(const char *in, size_t n, uint8_t **out,
                           size_t *outlen) {
+  char *s;
   uint8_t *o;
-  size_t i, k = 0;
+  int k;
   if (n == 0 || n % 4 != 0 || n / 4 * 3 > HVA_MAX_TOKEN)
     return -1;
+  s = strndup(in, n);
   o = malloc(n / 4 * 3);
-  if (o == NULL)
+  k = s != NULL && o != NULL ? b64_pton(s, o, n / 4 * 3) : -1;
+  free(s);
+  if (k < 0) {
+    free(o);
     return -1;
-  for (i = 0; i < n; i += 4) {
-    int a = hva_b64_val(in[i]), b = hva_b64_val(in[i + 1]);
-    int last = i + 4 == n;
-    int cc = in[i + 2] == '=' && last ? -2 : hva_b64_val(in[i + 2]);
-    int d = in[i + 3] == '=' && last ? -2 : hva_b64_val(in[i + 3]);
-    if (a < 0 || b < 0 || cc == -1 || d == -1 || (cc == -2 && d != -2)) {
-      free(o);
-      return -1;
-    }
-    o[k++] = (uint8_t)(a << 2 | b >> 4);
-    if (cc >= 0)
-      o[k++] = (uint8_t)((b & 15) << 4 | cc >> 2);
-    if (d >= 0)
-      o[k++] = (uint8_t)((cc & 3) << 6 | d);
   }
   *out = o;
-  *outlen = k;
+  *outlen = (size_t)k;
   return 0;
 }
 
@@ -795,342 +765,27 @@ int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
   return 0;
 }
 
-/* ---------------------------------------------------------------- curl */
+/* ---------------------------------------------------------------- state
+ * What the HTTP exchange (gss_http.c) needs to know of the context. */
 
-typedef struct {
-  char www[HVA_MAX_HDRS];
-  size_t wwwlen;
-  char ctype[256];
-  char *body;
-  size_t len, cap, max;
-  int too_big;
-} hva_io_t;
-
-static size_t hva_on_header(char *p, size_t sz, size_t n, void *ud) {
-  hva_io_t *io = ud;
-  size_t len = sz * n, k;
-  const char *v;
-  if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* new response: reset */
-    io->wwwlen = 0;
-    io->www[0] = '\0';
-    io->ctype[0] = '\0';
-    return len;
-  }
-  for (k = 0; k < len && p[k] != ':'; k++)
-    ;
-  if (k == len)
-    return len;
-  v = p + k + 1;
-  {
-    size_t vl = len - k - 1;
-    while (vl > 0 && (*v == ' ' || *v == '\t')) {
-      v++;
-      vl--;
-    }
-    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-      vl--;
-    if (k == 16 && strncasecmp(p, "WWW-Authenticate", 16) == 0) {
-      if (io->wwwlen + vl + 2 < sizeof(io->www)) {
-        if (io->wwwlen)
-          io->www[io->wwwlen++] = '\n';
-        memcpy(io->www + io->wwwlen, v, vl);
-        io->wwwlen += vl;
-        io->www[io->wwwlen] = '\0';
-      }
-    } else if (k == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
-      snprintf(io->ctype, sizeof(io->ctype), "%.*s", (int)vl, v);
-    }
-  }
-  return len;
+const char *hva_host(const hva_ctx_t *c) {
+  return c->host;
 }
 
-static size_t hva_on_body(char *p, size_t sz, size_t n, void *ud) {
-  hva_io_t *io = ud;
-  size_t len = sz * n;
-  if (io->len + len > io->max) {
-    io->too_big = 1;
-    return 0;
-  }
-  if (io->len + len + 1 > io->cap) {
-    size_t cap = io->cap ? io->cap : 16384;
-    char *b;
-    while (cap < io->len + len + 1)
-      cap *= 2;
-    b = realloc(io->body, cap);
-    if (b == NULL)
-      return 0;
-    io->body = b;
-    io->cap = cap;
-  }
-  memcpy(io->body + io->len, p, len);
-  io->len += len;
-  io->body[io->len] = '\0';
-  return len;
+const char *hva_scheme(const hva_ctx_t *c) {
+  return c->scheme;
 }
 
-/* One POST on the handle. *new_conn: a new TCP connection was opened. */
-static int hva_perform(hva_ctx_t *c, CURL *curl, const char *authz,
-                       const char *ctype, const void *body, size_t len,
-                       hva_io_t *io, long *status, int *new_conn,
-                       ws_err_t *err) {
-  struct curl_slist *h = NULL, *t;
-  char line[512];
-  CURLcode cc;
-  long conns = 0;
-  free(io->body);
-  io->body = NULL;
-  io->len = io->cap = 0;
-  io->too_big = 0;
-  io->wwwlen = 0;
-  io->www[0] = '\0';
-  io->ctype[0] = '\0';
-  snprintf(line, sizeof(line), "Content-Type: %s", ctype);
-  h = curl_slist_append(h, line);
-  if (h != NULL && (t = curl_slist_append(h, "Expect:")) != NULL)
-    h = t;
-  if (authz != NULL) {
-    char *a = malloc(strlen(authz) + 16);
-    if (a != NULL) {
-      sprintf(a, "Authorization: %s", authz);
-      if ((t = curl_slist_append(h, a)) != NULL)
-        h = t;
-      free(a);
-    }
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_NONE);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, len ? body : "");
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, hva_on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, io);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hva_on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, io);
+int hva_is_ntlm(const hva_ctx_t *c) {
+  return c->is_ntlm;
+}
+
+void hva_note_request(hva_ctx_t *c) {
   c->requests++;
-  cc = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(h);
-  if (io->too_big)
-    return hva_fail(err, WS_ERR_PARSE,
-                    "response from %s exceeds %zu bytes: refused", c->host,
-                    io->max);
-  if (cc != CURLE_OK)
-    return hva_fail(
-        err,
-        cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION
-            ? WS_ERR_TLS
-        : cc == CURLE_OPERATION_TIMEDOUT ? WS_ERR_TIMEOUT
-                                         : WS_ERR_CONNECT,
-        "request to %s failed: %s", c->host, curl_easy_strerror(cc));
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &conns);
-  *new_conn = conns > 0;
-  return 0;
 }
 
-/* Runs the 401 exchange on the current connection with empty POSTs. */
-static int hva_authenticate(hva_ctx_t *c, CURL *curl, hva_io_t *io,
-                            ws_err_t *err) {
-  long status = 0;
-  int newc = 0, round, rc0;
-  char *authz = NULL;
-  const char *soap_ct = WSEAL_SOAP_CTYPE;
-
-  hva_reset(c);
-  /* Probe without credentials to learn the offered schemes, on a new
-   * connection: an old one may still carry a context the server holds. */
-  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
-  rc0 = hva_perform(c, curl, NULL, soap_ct, NULL, 0, io, &status, &newc, err);
-  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 0L);
-  if (rc0 != 0)
-    return -1;
-  if (status != 401)
-    return hva_fail(err, WS_ERR_AUTH,
-                    "%s answered HTTP %ld to an unauthenticated request "
-                    "(expected 401 with WWW-Authenticate)",
-                    c->host, status);
-  if (hva_step(c, io->www, &authz, err) != 0)
-    return -1;
-  for (round = 0; round < HVA_MAX_ROUNDS; round++) {
-    int rc;
-    if (authz == NULL)
-      return hva_fail(err, WS_ERR_AUTH, "authentication to %s: nothing to send",
-                      c->host);
-    rc = hva_perform(c, curl, authz, soap_ct, NULL, 0, io, &status, &newc, err);
-    free(authz);
-    authz = NULL;
-    if (rc != 0)
-      return -1;
-    if (newc) {
-      hva_reset(c);
-      return hva_fail(err, WS_ERR_AUTH,
-                      "%s closed the connection during authentication "
-                      "(connection-bound authentication impossible)",
-                      c->host);
-    }
-    if (status == 200 || status == 204) {
-      const char *t;
-      size_t tl;
-      /* The last leg (Kerberos AP-REP for mutual authentication) comes
-       * with the 200. */
-      if (hva_offer(io->www, c->scheme, &t, &tl) && t != NULL &&
-          hva_step(c, io->www, &authz, err) != 0)
-        return -1;
-      free(authz);
-      if (!c->complete) {
-        hva_reset(c);
-        return hva_fail(err, WS_ERR_AUTH,
-                        "%s accepted an incomplete %s exchange (no mutual "
-                        "authentication token)",
-                        c->host, c->scheme);
-      }
-      return 0;
-    }
-    if (status != 401)
-      return hva_fail(err, WS_ERR_AUTH,
-                      "%s answered HTTP %ld during %s authentication", c->host,
-                      status, c->scheme);
-    if (c->complete) {
-      int ntlm = c->is_ntlm;
-      hva_reset(c);
-      return hva_fail(err, WS_ERR_AUTH,
-                      ntlm ? "%s rejected the credentials (NTLM: wrong user "
-                             "or password, or the account is not allowed)"
-                           : "%s rejected the credentials (Kerberos: clock "
-                             "skew between client and server, a service "
-                             "keytab out of date, or the account is not "
-                             "allowed)",
-                      c->host);
-    }
-    if (hva_step(c, io->www, &authz, err) != 0)
-      return -1;
-  }
-  free(authz);
-  hva_reset(c);
-  return hva_fail(err, WS_ERR_AUTH,
-                  "authentication to %s did not finish in %d rounds", c->host,
-                  HVA_MAX_ROUNDS);
-}
-
-void hva_resp_free(hva_resp_t *r) {
-  if (r != NULL) {
-    free(r->body);
-    r->body = NULL;
-    r->len = 0;
-  }
-}
-
-int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
-             size_t max_body, hva_resp_t *resp, ws_err_t *err) {
-  CURL *curl = curlp;
-  hva_io_t *io = calloc(1, sizeof(*io));
-  int attempt, rc = -1;
-
-  memset(resp, 0, sizeof(*resp));
-  if (io == NULL)
-    return hva_fail(err, WS_ERR_CONFIG, "auth: out of memory");
-  io->max = max_body;
-  for (attempt = 0; attempt < 2; attempt++) {
-    int newc = 0, fresh = 0;
-    long status = 0;
-    uint8_t *body = NULL;
-    size_t blen = 0;
-    char ctype[256];
-
-    if (!c->complete) {
-      if (hva_authenticate(c, curl, io, err) != 0)
-        goto out;
-      fresh = 1;
-    }
-    if (seal) {
-      if (wseal_seal(c, soap, len, &body, &blen, ctype, sizeof(ctype), err))
-        goto out;
-    } else {
-      snprintf(ctype, sizeof(ctype), "%s", WSEAL_SOAP_CTYPE);
-    }
-    rc = hva_perform(c, curl, NULL, ctype, seal ? (void *)body : soap,
-                     seal ? blen : len, io, &status, &newc, err);
-    free(body);
-    if (rc != 0) {
-      hva_reset(c); /* the connection is gone with its context */
-      goto out;
-    }
-    rc = -1;
-    if (status == 401 && !fresh) {
-      /* The keep-alive connection was replaced, or the server forgot the
-       * context: authenticate again and resend once. */
-      hva_reset(c);
-      continue;
-    }
-    if (status == 401) {
-      char *scheme = NULL;
-      int https =
-          curl_easy_getinfo(curl, CURLINFO_SCHEME, &scheme) == CURLE_OK &&
-          scheme != NULL && strcasecmp(scheme, "https") == 0;
-      hva_reset(c);
-      if (!seal && !https)
-        hva_fail(err, WS_ERR_AUTH,
-                 "%s refused unencrypted traffic (HTTP 401 after "
-                 "authenticating; its AllowUnencrypted is false): set "
-                 "Encryption \"auto\" or use HTTPS",
-                 c->host);
-      else
-        hva_fail(err, WS_ERR_AUTH,
-                 "%s refused the %s request (HTTP 401 right after "
-                 "authenticating)",
-                 c->host, seal ? "sealed" : "authenticated");
-      if (err != NULL)
-        err->http_status = 401;
-      goto out;
-    }
-    if (seal && status == 400 && io->len == 0) {
-      /* WinRM's answer to a body it cannot decrypt. */
-      hva_reset(c);
-      hva_fail(err, WS_ERR_AUTH,
-               "%s could not decrypt the sealed request (HTTP 400 without a "
-               "body): session out of step, authenticating again next time",
-               c->host);
-      if (err != NULL)
-        err->http_status = 400;
-      goto out;
-    }
-    resp->status = status;
-    if (wseal_is_sealed(io->ctype)) {
-      uint8_t *plain = NULL;
-      size_t plen = 0;
-      if (wseal_unseal(c, io->ctype, (const uint8_t *)io->body, io->len, &plain,
-                       &plen, err) != 0) {
-        if (err != NULL)
-          err->http_status = status;
-        hva_reset(c); /* sequence state is lost: authenticate afresh */
-        goto out;
-      }
-      resp->body = (char *)plain;
-      resp->len = plen;
-      resp->sealed = 1;
-    } else {
-      if (seal && io->len > 0) {
-        hva_fail(err, WS_ERR_AUTH,
-                 "%s answered HTTP %ld with an unencrypted body (Content-Type "
-                 "\"%.100s\") to a sealed request",
-                 c->host, status, io->ctype);
-        if (err != NULL)
-          err->http_status = status;
-        goto out;
-      }
-      resp->body = io->body;
-      resp->len = io->len;
-      io->body = NULL;
-      if (resp->body == NULL)
-        resp->body = calloc(1, 1);
-    }
-    rc = 0;
-    goto out;
-  }
-  hva_fail(err, WS_ERR_AUTH, "%s keeps refusing the authenticated connection",
-           c->host);
-out:
-  free(io->body);
-  free(io);
-  return rc;
+int hva_has_token(const hva_ctx_t *c, const char *www) {
+  const char *t;
+  size_t tl;
+  return hva_offer(www, c->scheme, &t, &tl) && t != NULL;
 }

@@ -1,8 +1,8 @@
 /*
- * auth_gss.h - client side of WinRM's Kerberos, Negotiate (SPNEGO) and NTLM
+ * gss.h - client side of WinRM's Kerberos, Negotiate (SPNEGO) and NTLM
  * HTTP authentication through GSSAPI (MIT krb5, NTLM via gss-ntlmssp), and
  * the per-message seal/unseal with the established context that WinRM's
- * message encryption (MS-WSMV 2.2.9.1, see wsman_seal.h) needs.
+ * message encryption (MS-WSMV 2.2.9.1, see seal.h) needs.
  *
  * libcurl does the HTTP; this module produces and consumes the tokens of the
  * Authorization / WWW-Authenticate headers (hva_step) and drives the whole
@@ -13,8 +13,8 @@
  * Secrets (passwords, tokens, session keys) are never logged or put into an
  * error message.
  */
-#ifndef HVKVP_AUTH_GSS_H
-#define HVKVP_AUTH_GSS_H
+#ifndef HVKVP_WSMAN_GSS_H
+#define HVKVP_WSMAN_GSS_H
 
 #include "error.h"
 
@@ -88,7 +88,27 @@ int hva_unwrap(hva_ctx_t *c, const uint8_t *sig, size_t siglen,
                const uint8_t *data, size_t datalen, uint8_t **out,
                size_t *outlen, ws_err_t *err);
 
-/* ---- the whole exchange over libcurl ---- */
+/* What the HTTP exchange (gss_http.c) reads of the context: the server's
+ * host name, the HTTP scheme chosen ("Negotiate", "Kerberos", "NTLM"),
+ * whether NTLM was negotiated, and whether `www` (WWW-Authenticate values)
+ * carries a token of that scheme. hva_note_request counts one request. */
+const char *hva_host(const hva_ctx_t *c);
+const char *hva_scheme(const hva_ctx_t *c);
+int hva_is_ntlm(const hva_ctx_t *c);
+int hva_has_token(const hva_ctx_t *c, const char *www);
+void hva_note_request(hva_ctx_t *c);
+
+/* ---- the whole exchange over libcurl (gss_http.c) ---- */
+
+/* Seals `soap` into MS-WSMV's multipart/encrypted *body (malloc'ed) and
+ * writes its Content-Type value. */
+int hva_seal(hva_ctx_t *c, const char *soap, size_t len, uint8_t **body,
+             size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err);
+/* Parses and decrypts a sealed body; checks the protocol matches the
+ * context and the plaintext length equals OriginalContent's Length. *plain
+ * is NUL terminated. */
+int hva_unseal(hva_ctx_t *c, const char *content_type, const uint8_t *body,
+               size_t len, uint8_t **plain, size_t *plainlen, ws_err_t *err);
 
 typedef struct {
   long status; /* HTTP status of the final response */

@@ -1,11 +1,11 @@
 /*
- * wsman_seal.c - build and strictly parse WinRM's multipart/encrypted
- * bodies (MS-WSMV 2.2.9.1), and seal/unseal them with an auth_gss context.
+ * seal.c - build and strictly parse WinRM's multipart/encrypted bodies
+ * (MS-WSMV 2.2.9.1): the format only; gss_http.c seals and unseals them
+ * with a security context.
  * The parser trusts nothing: bounded header lines, bounded signature and
  * payload lengths, exact boundary framing, no allocation before checks.
  */
 #include "seal.h"
-#include "gss.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -353,71 +353,5 @@ int wseal_parse(const char *ct, const uint8_t *b, size_t len, wseal_parts_t *o,
   o->sig = b + pos;
   o->data = b + pos + o->siglen;
   o->datalen = len - pos - o->siglen;
-  return 0;
-}
-
-int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
-               size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err) {
-  uint8_t *sig = NULL, *data = NULL;
-  size_t siglen = 0, datalen = 0;
-  const char *proto = hva_protocol(c);
-  int rc;
-  *body = NULL;
-  if (hva_wrap(c, (const uint8_t *)soap, len, &sig, &siglen, &data, &datalen,
-               err) != 0)
-    return -1;
-  rc = wseal_build(proto, len, sig, siglen, data, datalen, body, bodylen);
-  free(sig);
-  free(data);
-  if (rc != 0 || wseal_content_type(proto, ctype, ctypesz) != 0) {
-    free(*body);
-    *body = NULL;
-    if (err != NULL) {
-      err->kind = WS_ERR_CONFIG;
-      snprintf(err->msg, sizeof(err->msg),
-               "cannot build the sealed message (%zu bytes over the limit?)",
-               len);
-    }
-    return -1;
-  }
-  return 0;
-}
-
-int wseal_unseal(struct hva_ctx *c, const char *ct, const uint8_t *body,
-                 size_t len, uint8_t **plain, size_t *plainlen, ws_err_t *err) {
-  wseal_parts_t p;
-  char why[160];
-  *plain = NULL;
-  if (wseal_parse(ct, body, len, &p, why, sizeof(why)) != 0) {
-    if (err != NULL) {
-      err->kind = WS_ERR_PARSE;
-      snprintf(err->msg, sizeof(err->msg), "malformed encrypted message: %s",
-               why);
-    }
-    return -1;
-  }
-  if (strcmp(p.protocol, hva_protocol(c)) != 0) {
-    if (err != NULL) {
-      err->kind = WS_ERR_PARSE;
-      snprintf(err->msg, sizeof(err->msg),
-               "encrypted message uses protocol %s, the session uses %s",
-               p.protocol, hva_protocol(c));
-    }
-    return -1;
-  }
-  if (hva_unwrap(c, p.sig, p.siglen, p.data, p.datalen, plain, plainlen, err) !=
-      0)
-    return -1;
-  if (*plainlen != p.orig_len) {
-    free(*plain);
-    *plain = NULL;
-    if (err != NULL) {
-      err->kind = WS_ERR_PARSE;
-      snprintf(err->msg, sizeof(err->msg),
-               "decrypted message is %zu bytes, OriginalContent says %zu",
-               *plainlen, p.orig_len);
-    }
-    return -1;
-  }
   return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * wsman_seal.h - WinRM's encrypted message format (MS-WSMV 2.2.9.1,
+ * seal.h - WinRM's encrypted message format (MS-WSMV 2.2.9.1,
  * NegotiateEncryptedMessage / KerberosEncryptedMessage): builds the
  * multipart/encrypted body around a sealed SOAP message and parses one
  * strictly (every length bounded, every byte hostile).
@@ -58,18 +58,5 @@ int wseal_build(const char *protocol, size_t orig_len, const uint8_t *sig,
  * -1 with `why` saying what is wrong (no secret is ever in it). */
 int wseal_parse(const char *content_type, const uint8_t *body, size_t len,
                 wseal_parts_t *out, char *why, size_t whysz);
-
-/* ---- with a security context (auth_gss.h) ---- */
-struct hva_ctx;
-
-/* Seals `soap` into *body (malloc'ed) and writes the Content-Type value. */
-int wseal_seal(struct hva_ctx *c, const char *soap, size_t len, uint8_t **body,
-               size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err);
-/* Parses and decrypts; checks the protocol matches the context and the
- * plaintext length equals OriginalContent's Length. *plain is NUL
- * terminated. */
-int wseal_unseal(struct hva_ctx *c, const char *content_type,
-                 const uint8_t *body, size_t len, uint8_t **plain,
-                 size_t *plainlen, ws_err_t *err);
 
 #endif

@@ -168,9 +168,9 @@ static void test_round_trip_and_tamper(void **state) {
 
   for (int i = 0; i < 3; i++) {
     /* client -> server */
-    assert_int_equal(wseal_seal(f->c, soap, strlen(soap), &body, &blen, ct,
-                                sizeof(ct), &err),
-                     0);
+    assert_int_equal(
+        hva_seal(f->c, soap, strlen(soap), &body, &blen, ct, sizeof(ct), &err),
+        0);
     assert_int_equal(wseal_parse(ct, body, blen, &p, why, sizeof(why)), 0);
     assert_int_equal(p.siglen, WSEAL_NTLM_SIG_LEN);
     /* NTLMSSP message signature version 1 leads the signature */
@@ -193,8 +193,7 @@ static void test_round_trip_and_tamper(void **state) {
     free(body);
     /* server -> client */
     server_seal(f, soap, &body, &blen);
-    assert_int_equal(wseal_unseal(f->c, ct, body, blen, &plain, &plen, &err),
-                     0);
+    assert_int_equal(hva_unseal(f->c, ct, body, blen, &plain, &plen, &err), 0);
     assert_int_equal(plen, strlen(soap));
     assert_memory_equal(plain, soap, plen);
     free(plain);
@@ -206,7 +205,7 @@ static void test_round_trip_and_tamper(void **state) {
   {
     char kct[256];
     assert_int_equal(wseal_content_type(WSEAL_PROTO_KERBEROS, kct, 256), 0);
-    assert_int_equal(wseal_unseal(f->c, kct, body, blen, &plain, &plen, &err),
+    assert_int_equal(hva_unseal(f->c, kct, body, blen, &plain, &plen, &err),
                      -1);
     assert_int_equal(err.kind, WS_ERR_PARSE);
   }
@@ -215,7 +214,7 @@ static void test_round_trip_and_tamper(void **state) {
   /* Tampered data: decryption failure naming the host. */
   server_seal(f, soap, &body, &blen);
   body[blen - strlen("--Encrypted Boundary--\r\n") - 2] ^= 0x20;
-  assert_int_equal(wseal_unseal(f->c, ct, body, blen, &plain, &plen, &err), -1);
+  assert_int_equal(hva_unseal(f->c, ct, body, blen, &plain, &plen, &err), -1);
   assert_null(plain);
   assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_non_null(strstr(err.msg, "decryption failure"));
@@ -241,7 +240,7 @@ static void test_not_established(void **state) {
   ws_err_t err;
   f->c = hva_new(&o, &err);
   assert_int_equal(
-      wseal_seal(f->c, "<a/>", 4, &body, &blen, ct, sizeof(ct), &err), -1);
+      hva_seal(f->c, "<a/>", 4, &body, &blen, ct, sizeof(ct), &err), -1);
   assert_null(body);
   assert_non_null(strstr(err.msg, "not authenticated"));
 }
