@@ -11,6 +11,7 @@
 #include "hyperv.h"
 #include "hyperv_int.h"
 #include "sbuf.h"
+#include "envelope.h"
 #include "wsman.h"
 #include "xmldoc.h"
 
@@ -99,9 +100,8 @@ static void vms_init(hv_vms_t *vms, int n) {
   vms->v = calloc((size_t)n, sizeof(*vms->v));
   for (int i = 0; i < n; i++) {
     guid_of(i, vms->v[i].guid);
-    hvkvp_items_init(&vms->v[i].intrinsic);
-    hvkvp_items_init(&vms->v[i].guest);
-    hvkvp_items_init(&vms->v[i].host);
+    for (int p = 0; p < HV_POOL__COUNT; p++)
+      hvkvp_items_init(&vms->v[i].pool[p]);
   }
 }
 
@@ -122,6 +122,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   double best_bare = 1e9, best_full = 1e9, best_safe = 1e9;
+  hv_page_decoder_t *dec =
+      hv_page_decoder_new(HV_WANT_INTRINSIC | HV_WANT_GUEST);
   for (int r = 0; r < reps; r++) {
     double t0 = cpu_now();
     xmlDocPtr doc = xmlReadMemory(b.p, (int)b.len, NULL, NULL, XML_PARSE_NONET);
@@ -136,7 +138,7 @@ int main(int argc, char **argv) {
 
     char why[128];
     t0 = cpu_now();
-    doc = hvx_parse(b.p, b.len, b.len, why, sizeof(why));
+    doc = hvx_parse(b.p, b.len, b.len, NULL, why, sizeof(why));
     if (doc != NULL)
       xmlFreeDoc(doc);
     t1 = cpu_now();
@@ -147,8 +149,7 @@ int main(int argc, char **argv) {
     vms_init(&vms, vms_n);
     ws_err_t err;
     t0 = cpu_now();
-    int rc = hv_decode_kvp_page(&vms, HV_WANT_INTRINSIC | HV_WANT_GUEST, b.p,
-                                b.len, b.len, 1, &err);
+    int rc = hv_page_decode(dec, &vms, b.p, b.len, b.len, 1, &err);
     t1 = cpu_now();
     if (rc != 0) {
       fprintf(stderr, "bench_host: decode failed: %s\n", err.msg);
@@ -156,7 +157,8 @@ int main(int argc, char **argv) {
     }
     size_t got = 0;
     for (size_t i = 0; i < vms.n; i++)
-      got += vms.v[i].intrinsic.n + vms.v[i].guest.n;
+      got +=
+          vms.v[i].pool[HV_POOL_INTRINSIC].n + vms.v[i].pool[HV_POOL_GUEST].n;
     if (got != (size_t)vms_n * (size_t)items) {
       fprintf(stderr, "bench_host: decoded %zu items, expected %zu\n", got,
               (size_t)vms_n * (size_t)items);
@@ -178,6 +180,7 @@ int main(int argc, char **argv) {
          ratio <= 1.5 ? "met" : "MISSED");
   printf("  CPU per VM                 : %8.1f us  (%.2f us per item)\n",
          best_full * 1e6 / vms_n, best_full * 1e6 / vms_n / items);
+  hv_page_decoder_free(dec);
   hvsb_free(&b);
   xmlCleanupParser();
   return 0;

@@ -9,17 +9,15 @@
 #include "collectd/core/daemon/plugin.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #define HVP_CF_ERR(c, ...)                                                     \
   do {                                                                         \
-    char hvp_msg_[512];                                                        \
+    char hvp_msg_[768];                                                        \
     snprintf(hvp_msg_, sizeof(hvp_msg_), __VA_ARGS__);                         \
     ERROR("hyperv_kvp plugin: Host \"%s\": %s", hvp_cf_host_name(c),           \
           hvp_msg_);                                                           \
@@ -138,10 +136,9 @@ static int hvp_cf_filter(const hvp_host_conf_t *c, const oconfig_item_t *ci,
       hvp_cf_bad(c, ci, "expects string arguments");
       return -1;
     }
-    char err[256];
-    if (hvp_filter_add(f, exclude, ci->values[i].value.string, err,
-                       sizeof(err)) != 0) {
-      HVP_CF_ERR(c, "%s", err);
+    ws_err_t err;
+    if (hvp_filter_add(f, exclude, ci->values[i].value.string, &err) != 0) {
+      HVP_CF_ERR(c, "%s", err.msg);
       return -1;
     }
   }
@@ -150,52 +147,43 @@ static int hvp_cf_filter(const hvp_host_conf_t *c, const oconfig_item_t *ci,
 
 static int hvp_cf_password_file(hvp_host_conf_t *c, const oconfig_item_t *ci) {
   char *path = NULL;
+  ws_err_t e;
   if (hvp_cf_string(c, ci, &path, 4096) != 0)
     return -1;
-  FILE *fh = fopen(path, "r");
-  if (fh == NULL) {
-    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": cannot open: %s", path,
-               strerror(errno));
-    free(path);
-    return -1;
-  }
-  char buf[HVP_PASSWORD_MAX + 2];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, fh);
-  int rerr = ferror(fh);
-  fclose(fh);
-  if (rerr) {
-    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": read error", path);
-    free(path);
-    return -1;
-  }
-  buf[n] = '\0';
-  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-    buf[--n] = '\0';
-  if (n > HVP_PASSWORD_MAX || strlen(buf) != n) {
-    HVP_CF_ERR(c,
-               "option \"PasswordFile\" \"%s\": the password is longer than "
-               "%d bytes or holds a NUL byte",
-               path, HVP_PASSWORD_MAX);
-    free(path);
-    return -1;
-  }
-  if (n == 0) {
-    HVP_CF_ERR(c, "option \"PasswordFile\" \"%s\": the file is empty", path);
-    free(path);
-    return -1;
-  }
+  int rc = wsman_opts_password_file(&c->hv.ws, path, &e);
+  if (rc != 0)
+    HVP_CF_ERR(c, "option \"PasswordFile\": %s", e.msg);
   free(path);
-  if (c->password != NULL) {
-    explicit_bzero(c->password, strlen(c->password));
-    free(c->password);
+  return rc;
+}
+
+static int hvp_cf_password(hvp_host_conf_t *c, const oconfig_item_t *ci) {
+  ws_err_t e;
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING ||
+      ci->values[0].value.string[0] == '\0') {
+    hvp_cf_bad(c, ci, "expects exactly one non-empty string argument");
+    return -1;
   }
-  c->password = strdup(buf);
-  explicit_bzero(buf, sizeof(buf));
-  if (c->password == NULL) {
-    HVP_CF_ERR(c, "option \"PasswordFile\": out of memory");
+  if (wsman_opts_set_password(&c->hv.ws, ci->values[0].value.string, &e) != 0) {
+    hvp_cf_bad(c, ci, e.msg);
     return -1;
   }
   return 0;
+}
+
+/* A name from a fixed list (Auth, Encryption), stored in lower case; the
+ * transport checks that the names fit together. */
+static int hvp_cf_word(hvp_host_conf_t *c, const oconfig_item_t *ci, char **out,
+                       const char *const *words, const char *list) {
+  if (hvp_cf_string(c, ci, out, 32) != 0)
+    return -1;
+  for (char *p = *out; *p != '\0'; p++)
+    *p = (char)tolower((unsigned char)*p);
+  for (size_t i = 0; words[i] != NULL; i++)
+    if (strcmp(*out, words[i]) == 0)
+      return 0;
+  hvp_cf_bad(c, ci, list);
+  return -1;
 }
 
 static int hvp_cf_hostname_format(hvp_host_conf_t *c,
@@ -329,92 +317,59 @@ static int hvp_cf_push(hvp_host_conf_t *c, const oconfig_item_t *ci) {
   return 0;
 }
 
+/* The connection options, stored in the model's options struct as they
+ * are. 1 if `o` was one of them (0 or -1 in *rc), 0 if not. */
+static int hvp_cf_connection(hvp_host_conf_t *c, const oconfig_item_t *o,
+                             int *rc) {
+  static const char *const auths[] = {"basic", "ntlm", "negotiate", "kerberos",
+                                      NULL};
+  static const char *const encs[] = {"auto", "required", "off", NULL};
+  wsman_opts_t *ws = &c->hv.ws;
+  const char *k = o->key;
+  int b = 1;
+  if (strcasecmp(k, "URL") == 0)
+    *rc = hvp_cf_string(c, o, &ws->url, 2048);
+  else if (strcasecmp(k, "User") == 0)
+    *rc = hvp_cf_string(c, o, &ws->user, 512);
+  else if (strcasecmp(k, "Password") == 0)
+    *rc = hvp_cf_password(c, o);
+  else if (strcasecmp(k, "PasswordFile") == 0)
+    *rc = hvp_cf_password_file(c, o);
+  else if (strcasecmp(k, "Auth") == 0)
+    *rc = hvp_cf_word(c, o, &ws->auth, auths,
+                      "must be basic, ntlm, negotiate or kerberos");
+  else if (strcasecmp(k, "Encryption") == 0)
+    *rc = hvp_cf_word(c, o, &ws->encryption, encs,
+                      "must be auto, required or off");
+  else if (strcasecmp(k, "CACert") == 0)
+    *rc = hvp_cf_string(c, o, &ws->cacert, 4096);
+  else if (strcasecmp(k, "KerberosKeytab") == 0)
+    *rc = hvp_cf_string(c, o, &ws->keytab, 4096);
+  else if (strcasecmp(k, "KerberosPrincipal") == 0)
+    *rc = hvp_cf_string(c, o, &ws->principal, 512);
+  else if (strcasecmp(k, "VerifyPeer") == 0) {
+    if ((*rc = hvp_cf_bool(c, o, &b)) == 0)
+      ws->insecure_peer = !b;
+  } else if (strcasecmp(k, "VerifyHost") == 0) {
+    if ((*rc = hvp_cf_bool(c, o, &b)) == 0)
+      ws->insecure_host = !b;
+  } else if (strcasecmp(k, "Timeout") == 0)
+    *rc = hvp_cf_number(c, o, 0.001, 600, 0, &ws->timeout);
+  else if (strcasecmp(k, "Namespace") == 0)
+    *rc = hvp_cf_string(c, o, &c->hv.ns, 128);
+  else
+    return 0;
+  return 1;
+}
+
 static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
   double d;
+  int rc;
   const char *k = o->key;
-  if (strcasecmp(k, "URL") == 0) {
-    if (hvp_cf_string(c, o, &c->url, 2048) != 0)
-      return -1;
-    if (strncasecmp(c->url, "http://", 7) != 0 &&
-        strncasecmp(c->url, "https://", 8) != 0) {
-      hvp_cf_bad(c, o, "must start with http:// or https://");
-      return -1;
-    }
-    return 0;
-  }
-  if (strcasecmp(k, "User") == 0)
-    return hvp_cf_string(c, o, &c->user, 512);
-  if (strcasecmp(k, "Password") == 0) {
-    if (c->password != NULL)
-      explicit_bzero(c->password, strlen(c->password));
-    return hvp_cf_string(c, o, &c->password, HVP_PASSWORD_MAX);
-  }
-  if (strcasecmp(k, "PasswordFile") == 0)
-    return hvp_cf_password_file(c, o);
-  if (strcasecmp(k, "Auth") == 0) {
-    if (hvp_cf_string(c, o, &c->auth, 32) != 0)
-      return -1;
-    static const char *const ok[] = {"basic", "ntlm", "negotiate", "kerberos"};
-    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-      if (strcasecmp(c->auth, ok[i]) == 0) {
-        for (char *p = c->auth; *p != '\0'; p++) /* normalise case */
-          *p = (char)tolower((unsigned char)*p);
-        return 0;
-      }
-    }
-    hvp_cf_bad(c, o, "must be basic, ntlm, negotiate or kerberos");
-    return -1;
-  }
-  if (strcasecmp(k, "CACert") == 0) {
-    if (hvp_cf_string(c, o, &c->cacert, 4096) != 0)
-      return -1;
-    if (access(c->cacert, R_OK) != 0) {
-      char why[160];
-      snprintf(why, sizeof(why), "cannot be read: %s", strerror(errno));
-      hvp_cf_bad(c, o, why);
-      return -1;
-    }
-    return 0;
-  }
-  if (strcasecmp(k, "Encryption") == 0) {
-    if (hvp_cf_string(c, o, &c->encryption, 16) != 0)
-      return -1;
-    static const char *const enc[] = {"auto", "required", "off"};
-    for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
-      if (strcasecmp(c->encryption, enc[i]) == 0) {
-        for (char *p = c->encryption; *p != '\0'; p++) /* normalise case */
-          *p = (char)tolower((unsigned char)*p);
-        return 0;
-      }
-    }
-    hvp_cf_bad(c, o, "must be auto, required or off");
-    return -1;
-  }
-  if (strcasecmp(k, "KerberosKeytab") == 0)
-    return hvp_cf_string(c, o, &c->krb_keytab, 4096);
-  if (strcasecmp(k, "KerberosPrincipal") == 0)
-    return hvp_cf_string(c, o, &c->krb_principal, 512);
-  if (strcasecmp(k, "VerifyPeer") == 0)
-    return hvp_cf_bool(c, o, &c->verify_peer);
-  if (strcasecmp(k, "VerifyHost") == 0)
-    return hvp_cf_bool(c, o, &c->verify_host);
-  if (strcasecmp(k, "Timeout") == 0)
-    return hvp_cf_number(c, o, 0.001, 600, 0, &c->timeout);
+  if (hvp_cf_connection(c, o, &rc))
+    return rc;
   if (strcasecmp(k, "Interval") == 0)
     return hvp_cf_number(c, o, 0.001, 86400, 0, &c->interval);
-  if (strcasecmp(k, "Namespace") == 0) {
-    if (hvp_cf_string(c, o, &c->ns, 128) != 0)
-      return -1;
-    for (const char *s = c->ns; *s; s++) {
-      if (!isalnum((unsigned char)*s) && *s != '/' && *s != '_') {
-        hvp_cf_bad(c, o,
-                   "must be a WMI namespace such as "
-                   "root/virtualization/v2");
-        return -1;
-      }
-    }
-    return 0;
-  }
   if (strcasecmp(k, "IncludeVM") == 0)
     return hvp_cf_filter(c, o, &c->filter, 0);
   if (strcasecmp(k, "ExcludeVM") == 0)
@@ -437,18 +392,8 @@ static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
   return -1;
 }
 
-int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
-  memset(c, 0, sizeof(*c));
-  hvp_filter_init(&c->filter);
-  c->verify_peer = 1;
-  c->verify_host = 1;
-  c->timeout = 10;
-  c->hn[0] = HVP_HN_NAME;
-  c->n_hn = 1;
-  snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
-  c->stale_after = 3;
-  c->report_intrinsic = 0;
-
+/* The <Host "name"> argument: it becomes a plugin instance. */
+static int hvp_cf_name(const oconfig_item_t *ci, hvp_host_conf_t *c) {
   if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING ||
       ci->values[0].value.string[0] == '\0') {
     ERROR("hyperv_kvp plugin: <Host> expects exactly one non-empty string "
@@ -472,59 +417,55 @@ int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
     return -1;
   }
   c->name = strdup(name);
-  if (c->name == NULL)
-    return -1;
+  return c->name != NULL ? 0 : -1;
+}
 
+/* What the options say together: the model checks the connection. */
+static int hvp_cf_check(hvp_host_conf_t *c, int have_pw, int have_pwfile) {
+  ws_err_t e;
+  if (have_pw && have_pwfile) {
+    HVP_CF_ERR(c, "options \"Password\" and \"PasswordFile\" exclude each "
+                  "other");
+    return -1;
+  }
+  if (c->hv.ws.url == NULL) {
+    HVP_CF_ERR(c, "option \"URL\" is required");
+    return -1;
+  }
+  if (c->hv.ws.auth == NULL) {
+    c->hv.ws.auth = strdup(c->hv.ws.user != NULL ? "basic" : "negotiate");
+    if (c->hv.ws.auth == NULL)
+      return -1;
+  }
+  if (hv_opts_check(&c->hv, &e) != 0) {
+    HVP_CF_ERR(c, "%s", e.msg);
+    return -1;
+  }
+  return 0;
+}
+
+int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
+  memset(c, 0, sizeof(*c));
+  hvp_filter_init(&c->filter);
+  c->hv.ws.timeout = 10;
+  c->hn[0] = HVP_HN_NAME;
+  c->n_hn = 1;
+  snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
+  c->stale_after = 3;
+  c->report_intrinsic = 0;
+  if (hvp_cf_name(ci, c) != 0)
+    return -1;
   int have_pw = 0, have_pwfile = 0;
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *o = &ci->children[i];
-    if (strcasecmp(o->key, "Password") == 0)
-      have_pw = 1;
-    if (strcasecmp(o->key, "PasswordFile") == 0)
-      have_pwfile = 1;
+    have_pw |= strcasecmp(o->key, "Password") == 0;
+    have_pwfile |= strcasecmp(o->key, "PasswordFile") == 0;
     if (hvp_cf_option(c, o) != 0) {
       hvp_host_conf_free(c);
       return -1;
     }
   }
-  if (have_pw && have_pwfile) {
-    HVP_CF_ERR(c, "options \"Password\" and \"PasswordFile\" exclude each "
-                  "other");
-    hvp_host_conf_free(c);
-    return -1;
-  }
-  if (c->url == NULL) {
-    HVP_CF_ERR(c, "option \"URL\" is required");
-    hvp_host_conf_free(c);
-    return -1;
-  }
-  if (c->auth == NULL) {
-    c->auth = strdup(c->user != NULL ? "basic" : "negotiate");
-    if (c->auth == NULL) {
-      hvp_host_conf_free(c);
-      return -1;
-    }
-  }
-  if (c->encryption != NULL && strcmp(c->encryption, "required") == 0 &&
-      strcmp(c->auth, "basic") == 0) {
-    HVP_CF_ERR(c, "option \"Encryption\" \"required\" needs \"Auth\" "
-                  "kerberos, ntlm or negotiate (Basic cannot seal messages)");
-    hvp_host_conf_free(c);
-    return -1;
-  }
-  if ((c->krb_keytab != NULL || c->krb_principal != NULL) &&
-      strcmp(c->auth, "kerberos") != 0 && strcmp(c->auth, "negotiate") != 0) {
-    HVP_CF_ERR(c, "options \"KerberosKeytab\" and \"KerberosPrincipal\" "
-                  "need \"Auth\" kerberos or negotiate");
-    hvp_host_conf_free(c);
-    return -1;
-  }
-  if ((strcmp(c->auth, "basic") == 0 || strcmp(c->auth, "ntlm") == 0) &&
-      (c->user == NULL || c->password == NULL)) {
-    HVP_CF_ERR(c,
-               "option \"Auth\" \"%s\" needs \"User\" and \"Password\" "
-               "or \"PasswordFile\"",
-               c->auth);
+  if (hvp_cf_check(c, have_pw, have_pwfile) != 0) {
     hvp_host_conf_free(c);
     return -1;
   }
@@ -535,22 +476,10 @@ void hvp_host_conf_free(hvp_host_conf_t *c) {
   if (c == NULL)
     return;
   free(c->name);
-  free(c->url);
-  free(c->user);
-  if (c->password != NULL) {
-    explicit_bzero(c->password, strlen(c->password));
-    free(c->password);
-  }
-  free(c->auth);
-  free(c->cacert);
-  free(c->encryption);
-  free(c->krb_keytab);
-  free(c->krb_principal);
-  free(c->ns);
+  hv_opts_free(&c->hv);
   hvp_filter_free(&c->filter);
-  for (size_t i = 0; i < c->n_push; i++) {
+  for (size_t i = 0; i < c->n_push; i++)
     hvp_filter_free(&c->push[i].filter);
-  }
   memset(c, 0, sizeof(*c));
 }
 

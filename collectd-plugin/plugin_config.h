@@ -8,12 +8,12 @@
 #define HVKVP_PLUGIN_CONFIG_H
 
 #include "hvkvp.h"
+#include "hyperv.h"
 #include "plugin_filter.h"
 
 #include "collectd/liboconfig/oconfig.h"
 
-#define HVP_PUSH_MAX 16       /* <Push> blocks per host */
-#define HVP_PASSWORD_MAX 1024 /* bytes of a password (file) */
+#define HVP_PUSH_MAX 16 /* <Push> blocks per host */
 
 typedef enum {
   HVP_HN_NAME = 1,  /* VM ElementName */
@@ -28,17 +28,10 @@ typedef struct {
 
 typedef struct {
   char *name; /* the <Host "name"> */
-  char *url;
-  char *user;
-  char *password; /* never logged */
-  char *auth;     /* basic | ntlm | negotiate | kerberos */
-  char *cacert;
-  char *encryption;    /* auto | required | off (NULL: auto) */
-  char *krb_keytab;    /* KerberosKeytab */
-  char *krb_principal; /* KerberosPrincipal */
-  char *ns;
-  int verify_peer, verify_host;
-  double timeout;  /* seconds */
+  /* URL, User, Password(File), Auth, CACert, Encryption, KerberosKeytab,
+   * KerberosPrincipal, VerifyPeer, VerifyHost, Timeout, Namespace: the
+   * model's options as they are, handed to hv_host_new */
+  hv_opts_t hv;
   double interval; /* seconds; 0: collectd's global Interval */
   hvp_filter_t filter;
   hvp_hn_field_t hn[3];

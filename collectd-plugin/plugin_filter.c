@@ -30,19 +30,19 @@ void hvp_filter_free(hvp_filter_t *f) {
   f->n_inc = f->n_exc = 0;
 }
 
-int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern, char *err,
-                   size_t errsz) {
+int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern,
+                   ws_err_t *err) {
   const char *what = exclude ? "ExcludeVM" : "IncludeVM";
   size_t *n = exclude ? &f->n_exc : &f->n_inc;
   hvp_pattern_t *list = exclude ? f->exc : f->inc;
 
   if (pattern == NULL || pattern[0] == '\0') {
-    snprintf(err, errsz, "%s: empty pattern", what);
+    ws_err_set(err, WS_ERR_CONFIG, "%s: empty pattern", what);
     return -1;
   }
   if (*n >= HVP_FILTER_MAX) {
-    snprintf(err, errsz, "%s \"%s\": more than %d patterns", what, pattern,
-             HVP_FILTER_MAX);
+    ws_err_set(err, WS_ERR_CONFIG, "%s \"%s\": more than %d patterns", what,
+               pattern, HVP_FILTER_MAX);
     return -1;
   }
   hvp_pattern_t *p = &list[*n];
@@ -51,7 +51,7 @@ int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern, char *err,
   if (len >= 2 && pattern[0] == '/' && pattern[len - 1] == '/') {
     char *body = strndup(pattern + 1, len - 2);
     if (body == NULL) {
-      snprintf(err, errsz, "%s \"%s\": out of memory", what, pattern);
+      ws_err_set(err, WS_ERR_CONFIG, "%s \"%s\": out of memory", what, pattern);
       return -1;
     }
     int rc = regcomp(&p->re, body, REG_EXTENDED | REG_NOSUB);
@@ -59,8 +59,9 @@ int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern, char *err,
     if (rc != 0) {
       char msg[128];
       regerror(rc, &p->re, msg, sizeof(msg));
-      snprintf(err, errsz, "%s \"%s\": invalid regular expression: %s", what,
-               pattern, msg);
+      ws_err_set(err, WS_ERR_CONFIG,
+                 "%s \"%s\": invalid regular expression: %s", what, pattern,
+                 msg);
       return -1;
     }
     p->is_regex = 1;
@@ -70,7 +71,7 @@ int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern, char *err,
     if (p->is_regex)
       regfree(&p->re);
     p->is_regex = 0;
-    snprintf(err, errsz, "%s \"%s\": out of memory", what, pattern);
+    ws_err_set(err, WS_ERR_CONFIG, "%s \"%s\": out of memory", what, pattern);
     return -1;
   }
   (*n)++;

@@ -9,6 +9,8 @@
 #ifndef HVKVP_PLUGIN_FILTER_H
 #define HVKVP_PLUGIN_FILTER_H
 
+#include "error.h"
+
 #include <regex.h>
 #include <stddef.h>
 
@@ -30,9 +32,10 @@ void hvp_filter_init(hvp_filter_t *f);
 void hvp_filter_free(hvp_filter_t *f);
 
 /* Adds a pattern to the include (exclude = 0) or exclude list. Returns 0, or
- * -1 with a message in err naming the pattern (bad regex, empty, too many). */
-int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern, char *err,
-                   size_t errsz);
+ * -1 with err (WS_ERR_CONFIG) naming the pattern (bad regex, empty, too many).
+ */
+int hvp_filter_add(hvp_filter_t *f, int exclude, const char *pattern,
+                   ws_err_t *err);
 
 /* 1 if the VM (name, guid; either may be NULL) is selected, 0 if not. */
 int hvp_filter_match(const hvp_filter_t *f, const char *name, const char *guid);

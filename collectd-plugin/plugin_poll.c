@@ -15,12 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-static double hvp_mono(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
   hvp_host_t *h = calloc(1, sizeof(*h));
   if (h == NULL) {
@@ -42,27 +36,13 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
       return NULL;
     }
   }
-  hv_opts_t o = {
-      .url = conf->url,
-      .user = conf->user,
-      .password = conf->password,
-      .auth = conf->auth,
-      .cacert = conf->cacert,
-      .encryption = conf->encryption,
-      .keytab = conf->krb_keytab,
-      .principal = conf->krb_principal,
-      .insecure_peer = !conf->verify_peer,
-      .insecure_host = !conf->verify_host,
-      .timeout = conf->timeout,
-      .ns = conf->ns,
-  };
   ws_err_t err;
   memset(&err, 0, sizeof(err));
-  h->hv = hv_host_new(&o, &err);
+  h->hv = hv_host_new(&conf->hv, &err);
   if (h->hv == NULL) {
     ERROR("hyperv_kvp plugin: Host \"%s\": cannot set up the connection to "
           "%s: %s",
-          conf->name, conf->url, err.msg);
+          conf->name, conf->hv.ws.url, err.msg);
     hvp_host_close(h);
     return NULL;
   }
@@ -111,18 +91,14 @@ static void hvp_clean_text(char *dst, size_t dstsz, const char *src) {
 static void hvp_report_intrinsic(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
                                  const char *host, double now) {
   char vals[HVP_N_INTRINSIC][128];
-  uint64_t hash = 1469598103934665603ULL;
+  uint64_t hash = HVKVP_FNV1A64_INIT;
   int any = 0;
   for (size_t i = 0; i < HVP_N_INTRINSIC; i++) {
-    const char *v = hvkvp_items_get(&vm->intrinsic, hvp_intrinsic_keys[i]);
+    const char *v =
+        hvkvp_items_get(&vm->pool[HV_POOL_INTRINSIC], hvp_intrinsic_keys[i]);
     hvp_clean_text(vals[i], sizeof(vals[i]), v ? v : "");
     any |= vals[i][0] != '\0';
-    for (const char *c = vals[i];; c++) {
-      hash ^= (unsigned char)*c;
-      hash *= 1099511628211ULL;
-      if (*c == '\0')
-        break;
-    }
+    hash = hvkvp_fnv1a64(hash, vals[i], strlen(vals[i]) + 1);
   }
   if (!any || hash == st->intrinsic_hash)
     return;
@@ -151,7 +127,8 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
                         const hvp_push_state_t *ps, double budget_end) {
   hvp_push_diff_t d;
   const char *block = h->conf->name;
-  int n = hvp_push_diff(&ps->desired, &vm->host, h->conf->prefix, &d);
+  int n =
+      hvp_push_diff(&ps->desired, &vm->pool[HV_POOL_HOST], h->conf->prefix, &d);
   if (n < 0) {
     h->push_failed++;
     ERROR("hyperv_kvp plugin: Host \"%s\": VM %s: out of memory computing "
@@ -163,7 +140,7 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     hvp_push_diff_free(&d);
     return;
   }
-  double left = budget_end - hvp_mono();
+  double left = budget_end - wsman_now();
   if (left <= 0) {
     h->last.push_pending++;
     hvp_push_diff_free(&d);
@@ -175,7 +152,8 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   /* The budget decides whether a push starts; once started, each call may
    * follow its job for the rest of the budget but at least Timeout, so a
    * push begun near the end is not failed for a job that needs a moment. */
-  double deadline = left > h->conf->timeout ? left : h->conf->timeout;
+  double deadline =
+      left > h->conf->hv.ws.timeout ? left : h->conf->hv.ws.timeout;
   if (hvp_push_apply(h->hv, vm->guid, &d, h->conf->prefix, deadline, &ops,
                      &err) == 0) {
     h->push_ok++;
@@ -327,7 +305,7 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
     if (p != NULL) {
       const hvp_push_state_t *ps = &h->push[p - c->push];
       h->last.push_target++;
-      if (vm->enabled_state == 2)
+      if (hv_vm_running(vm))
         hvp_vm_push(h, vm, st, ps, budget_end);
       if (st->have_msg && strcmp(st->config, ps->id) == 0)
         h->last.in_sync++;
@@ -336,7 +314,7 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
 }
 
 int hvp_poll(hvp_host_t *h, double now, double interval) {
-  double t0 = hvp_mono();
+  double t0 = wsman_now();
   wsman_stats_t s0, s1;
   hv_host_stats(h->hv, &s0);
   memset(&h->last, 0, sizeof(h->last));
@@ -352,18 +330,18 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
     c_complain(LOG_ERR, &h->list_c,
                "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s "
                "failed: %s",
-               h->conf->name, h->conf->url, err.msg);
+               h->conf->name, h->conf->hv.ws.url, err.msg);
     hv_vms_free(&vms);
     hv_host_stats(h->hv, &s1);
     h->last.requests = s1.requests - s0.requests;
-    h->last.duration = hvp_mono() - t0;
+    h->last.duration = wsman_now() - t0;
     hvp_dispatch_self_all(h, &s1, interval, 0);
     return -1;
   }
   c_release(LOG_NOTICE, &h->list_c,
             "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s works "
             "again",
-            h->conf->name, h->conf->url);
+            h->conf->name, h->conf->hv.ws.url);
 
   h->poll_no++;
   double budget_end = t0 + interval / 2;
@@ -380,7 +358,7 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
 
   hv_host_stats(h->hv, &s1);
   h->last.requests = s1.requests - s0.requests;
-  h->last.duration = hvp_mono() - t0;
+  h->last.duration = wsman_now() - t0;
   hvp_dispatch_self_all(h, &s1, interval, 1);
   return 0;
 }

@@ -69,9 +69,7 @@ static int hvp_push_run(hv_host_t *h, const char *guid, hv_kvp_op_t op,
       if (is_id != want_id)
         continue;
       if (hvkvp_items_set(&batch, in->v[i].key, in->v[i].value) != 0) {
-        memset(err, 0, sizeof(*err));
-        err->kind = WS_ERR_CONFIG;
-        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        ws_err_set(err, WS_ERR_CONFIG, "out of memory");
         rc = -1;
         break;
       }

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
+/* FNV-1a over the lower-cased GUID. */
 static uint64_t hvp_vm_hash(const char *guid) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char *p = (const unsigned char *)guid; *p; p++) {
-    h ^= (uint64_t)tolower(*p);
-    h *= 1099511628211ULL;
-  }
-  return h;
+  char low[64];
+  size_t n = 0;
+  for (; n < sizeof(low) && guid[n] != '\0'; n++)
+    low[n] = (char)tolower((unsigned char)guid[n]);
+  return hvkvp_fnv1a64(HVKVP_FNV1A64_INIT, low, n);
 }
 
 void hvp_vmtab_init(hvp_vmtab_t *t) {

@@ -140,6 +140,12 @@ void hvkvp_items_free(hvkvp_items_t *it);
 /* Copies key and value; replaces the value if key exists. 0 or -1. */
 int hvkvp_items_set(hvkvp_items_t *it, const char *key, const char *value);
 const char *hvkvp_items_get(const hvkvp_items_t *it, const char *key);
+/* Appends a copy of key[0..klen) and value[0..vlen) without looking for the
+ * key (bulk loading); hvkvp_items_dedupe then makes keys unique again, the
+ * last value of a key kept at the place of its first. 0 or -1 (no memory). */
+int hvkvp_items_add(hvkvp_items_t *it, const char *key, size_t klen,
+                    const char *value, size_t vlen);
+int hvkvp_items_dedupe(hvkvp_items_t *it);
 int hvkvp_items_del(hvkvp_items_t *it, const char *key); /* 1 if removed */
 
 /* ---- framing ---- */

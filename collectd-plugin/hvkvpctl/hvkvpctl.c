@@ -4,7 +4,6 @@
  * message, and add/modify/remove host items. Exit codes are documented in
  * usage() and hvkvpctl.md.
  */
-#include "hv_errors.h"
 #include "hvkvp.h"
 #include "hyperv.h"
 
@@ -148,25 +147,6 @@ static void cut(char *dst, size_t dstsz, const char *src) {
   dst[n] = '\0';
 }
 
-static const char *state_str(int s) {
-  switch (s) {
-  case 2:
-    return "Running";
-  case 3:
-    return "Off";
-  case 4:
-    return "ShuttingDown";
-  case 6:
-    return "Saved";
-  case 9:
-    return "Paused";
-  case 10:
-    return "Starting";
-  default:
-    return "Other";
-  }
-}
-
 static double now_s(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
@@ -179,21 +159,7 @@ typedef struct {
   const char *prefix;
   int json;
   unsigned pools; /* items: HV_WANT_* */
-  char password[1024];
 } ctl_t;
-
-static int read_password_file(const char *path, char *buf, size_t sz) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    fprintf(stderr, "hvkvpctl: cannot open password file %s\n", path);
-    return -1;
-  }
-  if (fgets(buf, (int)sz, f) == NULL)
-    buf[0] = '\0';
-  fclose(f);
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return 0;
-}
 
 static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, ws_err_t *err) {
   hv_vm_t *found = NULL;
@@ -238,7 +204,7 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
            "HVKVP");
   for (size_t i = 0; i < vms.n; i++) {
     hv_vm_t *vm = &vms.v[i];
-    const char *os = hvkvp_items_get(&vm->intrinsic, "OSName");
+    const char *os = hvkvp_items_get(&vm->pool[HV_POOL_INTRINSIC], "OSName");
     hvkvp_msg_t msg;
     hvkvp_head_t head;
     hvkvp_err_t e;
@@ -248,8 +214,8 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
       jstr(vm->guid);
       printf(",\"name\":");
       jstr(vm->name);
-      printf(",\"state\":%d,\"state_name\":", vm->enabled_state);
-      jstr(state_str(vm->enabled_state));
+      printf(",\"state\":%u,\"state_name\":", vm->state);
+      jstr(hv_state_str(vm->state));
       printf(",\"os\":");
       if (os)
         jstr(os);
@@ -282,7 +248,7 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
       else
         snprintf(msgs, sizeof(msgs), "error: %s",
                  hvkvp_strerror((hvkvp_rc_t)rc));
-      printf("%-36s  %-8s  ", vm->guid, state_str(vm->enabled_state));
+      printf("%-36s  %-8s  ", vm->guid, hv_state_str(vm->state));
       char name[25], oss[29];
       cut(name, sizeof(name), vm->name);
       cut(oss, sizeof(oss), os ? os : "-");
@@ -342,26 +308,26 @@ static int cmd_items(ctl_t *c, hv_host_t *h, const char *key) {
     jstr(vm->name);
     if (want & HV_WANT_INTRINSIC) {
       printf(",\"intrinsic\":");
-      jitems(&vm->intrinsic);
+      jitems(&vm->pool[HV_POOL_INTRINSIC]);
     }
     if (want & HV_WANT_GUEST) {
       printf(",\"guest\":");
-      jitems(&vm->guest);
+      jitems(&vm->pool[HV_POOL_GUEST]);
     }
     if (want & HV_WANT_HOST) {
       printf(",\"host\":");
-      jitems(&vm->host);
+      jitems(&vm->pool[HV_POOL_HOST]);
     }
     printf(",\"items_rejected\":%u,\"reject_reason\":", vm->items_rejected);
     jstr(vm->reject_reason);
     printf("}\n");
   } else {
     if (want & HV_WANT_INTRINSIC)
-      print_pool("intrinsic", &vm->intrinsic);
+      print_pool("intrinsic", &vm->pool[HV_POOL_INTRINSIC]);
     if (want & HV_WANT_GUEST)
-      print_pool("guest", &vm->guest);
+      print_pool("guest", &vm->pool[HV_POOL_GUEST]);
     if (want & HV_WANT_HOST)
-      print_pool("host", &vm->host);
+      print_pool("host", &vm->pool[HV_POOL_HOST]);
     if (vm->items_rejected)
       fprintf(stderr, "hvkvpctl: %u item(s) refused; first: %s\n",
               vm->items_rejected, vm->reject_reason);
@@ -533,7 +499,8 @@ static int cmd_set(ctl_t *c, hv_host_t *h, const char *key, int argc,
       v = eq + 1;
     }
     hvkvp_items_t *dst =
-        !remove && hvkvp_items_get(&vm->host, k) == NULL ? &add : &mod;
+        !remove && hvkvp_items_get(&vm->pool[HV_POOL_HOST], k) == NULL ? &add
+                                                                       : &mod;
     if (hvkvp_items_set(dst, k, v) != 0) {
       fprintf(stderr, "hvkvpctl: out of memory\n");
       rc = EXIT_FAULT;
@@ -566,155 +533,176 @@ out:
   return rc;
 }
 
-int main(int argc, char **argv) {
-  ctl_t c;
-  memset(&c, 0, sizeof(c));
-  c.o.timeout = 30;
-  c.o.auth = "basic";
-  c.prefix = HVKVP_DEFAULT_PREFIX;
-  const char *password_file = NULL;
-  enum {
-    O_URL = 256,
-    O_USER,
-    O_PWFILE,
-    O_AUTH,
-    O_CACERT,
-    O_INSECURE,
-    O_TIMEOUT,
-    O_NS,
-    O_PREFIX,
-    O_JSON,
-    O_INTRINSIC,
-    O_GUEST,
-    O_HOST,
-    O_ENC,
-    O_MAXENV,
-    O_MAXEL,
-    O_KEYTAB,
-    O_PRINCIPAL,
-  };
-  static const struct option longopts[] = {
-      {"url", required_argument, NULL, O_URL},
-      {"user", required_argument, NULL, O_USER},
-      {"password-file", required_argument, NULL, O_PWFILE},
-      {"auth", required_argument, NULL, O_AUTH},
-      {"cacert", required_argument, NULL, O_CACERT},
-      {"insecure", no_argument, NULL, O_INSECURE},
-      {"timeout", required_argument, NULL, O_TIMEOUT},
-      {"ns", required_argument, NULL, O_NS},
-      {"prefix", required_argument, NULL, O_PREFIX},
-      {"json", no_argument, NULL, O_JSON},
-      {"intrinsic", no_argument, NULL, O_INTRINSIC},
-      {"guest", no_argument, NULL, O_GUEST},
-      {"host", no_argument, NULL, O_HOST},
-      {"encryption", required_argument, NULL, O_ENC},
-      {"max-envelope-kb", required_argument, NULL, O_MAXENV},
-      {"max-elements", required_argument, NULL, O_MAXEL},
-      {"keytab", required_argument, NULL, O_KEYTAB},
-      {"principal", required_argument, NULL, O_PRINCIPAL},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  int opt;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case O_URL:
-      c.o.url = optarg;
-      break;
-    case O_USER:
-      c.o.user = optarg;
-      break;
-    case O_PWFILE:
-      password_file = optarg;
-      break;
-    case O_AUTH:
-      c.o.auth = optarg;
-      break;
-    case O_CACERT:
-      c.o.cacert = optarg;
-      break;
-    case O_INSECURE:
-      c.o.insecure_peer = c.o.insecure_host = 1;
-      break;
-    case O_TIMEOUT: {
-      /* the whole argument is the number: "5x", "nan" or "1e300" would
-       * otherwise become 5 s, a NaN or an overflowing curl timeout */
-      char *end;
-      errno = 0;
-      double t = strtod(optarg, &end);
-      if (end == optarg || *end != '\0' || errno != 0 || !(t > 0) ||
-          t > 86400) {
-        fprintf(stderr, "hvkvpctl: --timeout must be a number of seconds, "
-                        "more than 0 and at most 86400\n");
-        return EXIT_USAGE;
-      }
-      c.o.timeout = t;
-      break;
-    }
-    case O_NS:
-      c.o.ns = optarg;
-      break;
-    case O_PREFIX:
-      c.prefix = optarg;
-      break;
-    case O_JSON:
-      c.json = 1;
-      break;
-    case O_INTRINSIC:
-      c.pools |= HV_WANT_INTRINSIC;
-      break;
-    case O_GUEST:
-      c.pools |= HV_WANT_GUEST;
-      break;
-    case O_HOST:
-      c.pools |= HV_WANT_HOST;
-      break;
-    case O_MAXENV:
-    case O_MAXEL: {
-      char *end;
-      unsigned long v = strtoul(optarg, &end, 10);
-      if (*end != '\0' || v < 1 || v > 65536) {
-        fprintf(stderr, "hvkvpctl: --%s must be 1..65536\n",
-                opt == O_MAXENV ? "max-envelope-kb" : "max-elements");
-        return EXIT_USAGE;
-      }
-      if (opt == O_MAXENV)
-        c.o.max_envelope_kb = (unsigned)v;
-      else
-        c.o.max_elements = (unsigned)v;
-      break;
-    }
-    case O_ENC:
-      c.o.encryption = optarg;
-      break;
-    case O_KEYTAB:
-      c.o.keytab = optarg;
-      break;
-    case O_PRINCIPAL:
-      c.o.principal = optarg;
-      break;
-    case 'h':
-      usage(stdout);
+/* ---- command line ---- */
+
+enum {
+  O_URL = 256,
+  O_USER,
+  O_PWFILE,
+  O_AUTH,
+  O_CACERT,
+  O_INSECURE,
+  O_TIMEOUT,
+  O_NS,
+  O_PREFIX,
+  O_JSON,
+  O_INTRINSIC,
+  O_GUEST,
+  O_HOST,
+  O_ENC,
+  O_MAXENV,
+  O_MAXEL,
+  O_KEYTAB,
+  O_PRINCIPAL,
+};
+
+static const struct option ctl_longopts[] = {
+    {"url", required_argument, NULL, O_URL},
+    {"user", required_argument, NULL, O_USER},
+    {"password-file", required_argument, NULL, O_PWFILE},
+    {"auth", required_argument, NULL, O_AUTH},
+    {"cacert", required_argument, NULL, O_CACERT},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"ns", required_argument, NULL, O_NS},
+    {"prefix", required_argument, NULL, O_PREFIX},
+    {"json", no_argument, NULL, O_JSON},
+    {"intrinsic", no_argument, NULL, O_INTRINSIC},
+    {"guest", no_argument, NULL, O_GUEST},
+    {"host", no_argument, NULL, O_HOST},
+    {"encryption", required_argument, NULL, O_ENC},
+    {"max-envelope-kb", required_argument, NULL, O_MAXENV},
+    {"max-elements", required_argument, NULL, O_MAXEL},
+    {"keytab", required_argument, NULL, O_KEYTAB},
+    {"principal", required_argument, NULL, O_PRINCIPAL},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* getopt_long takes any unambiguous prefix ("--password" for
+ * "--password-file"): only whole option names are accepted here, and a
+ * refused option is named without its value (which may be a secret). */
+static int ctl_exact_options(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
       return 0;
-    default:
-      usage(stderr);
-      return EXIT_USAGE;
+    if (strncmp(a, "--", 2) != 0)
+      continue;
+    size_t n = strcspn(a + 2, "=");
+    int known = 0;
+    for (const struct option *o = ctl_longopts; o->name != NULL; o++)
+      known |= strlen(o->name) == n && strncmp(o->name, a + 2, n) == 0;
+    if (!known) {
+      fprintf(stderr, "hvkvpctl: unknown option --%.*s%s\n",
+              (int)(n < 40 ? n : 40), a + 2,
+              strncmp(a + 2, "password", n < 8 ? n : 8) == 0
+                  ? " (a password is read from --password-file FILE or "
+                    "HVKVP_PASSWORD, never from the command line)"
+                  : "");
+      return -1;
     }
   }
-  if (optind >= argc || c.o.url == NULL) {
-    usage(stderr);
-    return EXIT_USAGE;
+  return 0;
+}
+
+/* Copies optarg into an owned option string. */
+static int ctl_set(char **dst, const char *v) {
+  free(*dst);
+  *dst = strdup(v);
+  return *dst != NULL ? 0 : -1;
+}
+
+static int ctl_number(int opt, const char *arg, ctl_t *c) {
+  if (opt == O_TIMEOUT) {
+    /* the whole argument is the number: "5x", "nan" or "1e300" would
+     * otherwise become 5 s, a NaN or an overflowing curl timeout */
+    char *end;
+    errno = 0;
+    double t = strtod(arg, &end);
+    if (end == arg || *end != '\0' || errno != 0 || !(t > 0) || t > 86400) {
+      fprintf(stderr, "hvkvpctl: --timeout must be a number of seconds, "
+                      "more than 0 and at most 86400\n");
+      return -1;
+    }
+    c->o.ws.timeout = t;
+    return 0;
   }
-  const char *cmd = argv[optind++];
-  int nargs = argc - optind;
-  char **args = argv + optind;
+  char *end;
+  unsigned long v = strtoul(arg, &end, 10);
+  if (*end != '\0' || v < 1 || v > 65536 || arg[0] == '-') {
+    fprintf(stderr, "hvkvpctl: --%s must be 1..65536\n",
+            opt == O_MAXENV ? "max-envelope-kb" : "max-elements");
+    return -1;
+  }
+  if (opt == O_MAXENV)
+    c->o.ws.max_envelope_kb = (unsigned)v;
+  else
+    c->o.max_elements = (unsigned)v;
+  return 0;
+}
+
+/* One option: 0, 1 (-h: done), or -1 (usage error, said). */
+static int ctl_option(int opt, ctl_t *c, const char **pwfile) {
+  wsman_opts_t *ws = &c->o.ws;
+  switch (opt) {
+  case O_URL:
+    return ctl_set(&ws->url, optarg);
+  case O_USER:
+    return ctl_set(&ws->user, optarg);
+  case O_PWFILE:
+    *pwfile = optarg;
+    return 0;
+  case O_AUTH:
+    return ctl_set(&ws->auth, optarg);
+  case O_CACERT:
+    return ctl_set(&ws->cacert, optarg);
+  case O_INSECURE:
+    ws->insecure_peer = ws->insecure_host = 1;
+    return 0;
+  case O_TIMEOUT:
+  case O_MAXENV:
+  case O_MAXEL:
+    return ctl_number(opt, optarg, c);
+  case O_NS:
+    return ctl_set(&c->o.ns, optarg);
+  case O_PREFIX:
+    c->prefix = optarg;
+    return 0;
+  case O_JSON:
+    c->json = 1;
+    return 0;
+  case O_INTRINSIC:
+  case O_GUEST:
+  case O_HOST:
+    c->pools |= opt == O_INTRINSIC ? HV_WANT_INTRINSIC
+                : opt == O_GUEST   ? HV_WANT_GUEST
+                                   : HV_WANT_HOST;
+    return 0;
+  case O_ENC:
+    return ctl_set(&ws->encryption, optarg);
+  case O_KEYTAB:
+    return ctl_set(&ws->keytab, optarg);
+  case O_PRINCIPAL:
+    return ctl_set(&ws->principal, optarg);
+  case 'h':
+    usage(stdout);
+    return 1;
+  default:
+    usage(stderr);
+    return -1;
+  }
+}
+
+/* The command and its argument count. 0, or -1 (said). */
+static int ctl_check_command(const char *cmd, int nargs) {
   int needs_vm = strcmp(cmd, "vms") != 0;
   if (strcmp(cmd, "vms") != 0 && strcmp(cmd, "items") != 0 &&
       strcmp(cmd, "messages") != 0 && strcmp(cmd, "set") != 0 &&
       strcmp(cmd, "rm") != 0) {
     fprintf(stderr, "hvkvpctl: unknown command '%s'\n", cmd);
     usage(stderr);
-    return EXIT_USAGE;
+    return -1;
   }
   if ((needs_vm && nargs < 1) || (!needs_vm && nargs != 0) ||
       ((strcmp(cmd, "items") == 0 || strcmp(cmd, "messages") == 0) &&
@@ -722,29 +710,71 @@ int main(int argc, char **argv) {
       ((strcmp(cmd, "set") == 0 || strcmp(cmd, "rm") == 0) && nargs < 2)) {
     fprintf(stderr, "hvkvpctl: wrong arguments for '%s'\n", cmd);
     usage(stderr);
-    return EXIT_USAGE;
+    return -1;
   }
-  if (password_file != NULL) {
-    if (read_password_file(password_file, c.password, sizeof(c.password)))
-      return EXIT_USAGE;
-    c.o.password = c.password;
-  } else if (getenv("HVKVP_PASSWORD") != NULL) {
-    c.o.password = getenv("HVKVP_PASSWORD");
-  }
+  return 0;
+}
+
+/* The password: --password-file, else HVKVP_PASSWORD. */
+static int ctl_password(ctl_t *c, const char *pwfile) {
   ws_err_t err;
-  hv_host_t *h = hv_host_new(&c.o, &err);
+  const char *env = getenv("HVKVP_PASSWORD");
+  if (pwfile != NULL) {
+    if (wsman_opts_password_file(&c->o.ws, pwfile, &err) != 0)
+      return fail(&err);
+  } else if (env != NULL && wsman_opts_set_password(&c->o.ws, env, &err) != 0) {
+    return fail(&err);
+  }
+  return 0;
+}
+
+static int ctl_run(ctl_t *c, const char *cmd, int nargs, char **args) {
+  ws_err_t err;
+  hv_host_t *h = hv_host_new(&c->o, &err);
   if (h == NULL)
     return fail(&err);
   int rc;
   if (strcmp(cmd, "vms") == 0)
-    rc = cmd_vms(&c, h);
+    rc = cmd_vms(c, h);
   else if (strcmp(cmd, "items") == 0)
-    rc = cmd_items(&c, h, args[0]);
+    rc = cmd_items(c, h, args[0]);
   else if (strcmp(cmd, "messages") == 0)
-    rc = cmd_messages(&c, h, args[0]);
+    rc = cmd_messages(c, h, args[0]);
   else
-    rc = cmd_set(&c, h, args[0], nargs - 1, args + 1, strcmp(cmd, "rm") == 0);
+    rc = cmd_set(c, h, args[0], nargs - 1, args + 1, strcmp(cmd, "rm") == 0);
   hv_host_free(h);
-  memset(c.password, 0, sizeof(c.password));
+  return rc;
+}
+
+static int ctl_main(int argc, char **argv, ctl_t *c) {
+  const char *pwfile = NULL;
+  int opt, rc;
+  if (ctl_exact_options(argc, argv) != 0)
+    return EXIT_USAGE;
+  while ((opt = getopt_long(argc, argv, "h", ctl_longopts, NULL)) != -1)
+    if ((rc = ctl_option(opt, c, &pwfile)) != 0)
+      return rc > 0 ? 0 : EXIT_USAGE;
+  if (optind >= argc || c->o.ws.url == NULL) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[optind];
+  int nargs = argc - optind - 1;
+  if (ctl_check_command(cmd, nargs) != 0)
+    return EXIT_USAGE;
+  if ((rc = ctl_password(c, pwfile)) != 0)
+    return rc;
+  if (c->o.ws.auth == NULL && ctl_set(&c->o.ws.auth, "basic") != 0)
+    return EXIT_USAGE;
+  return ctl_run(c, cmd, nargs, argv + optind + 1);
+}
+
+int main(int argc, char **argv) {
+  ctl_t c;
+  memset(&c, 0, sizeof(c));
+  c.o.ws.timeout = 30;
+  c.prefix = HVKVP_DEFAULT_PREFIX;
+  int rc = ctl_main(argc, argv, &c);
+  hv_opts_free(&c.o);
   return rc;
 }

@@ -10,15 +10,15 @@
 
 typedef struct {
   const char *p, *end;
-  char *why;
-  size_t whysz;
+  ws_err_t *err;
 } cimx_in_t;
 
 enum { PROP_OTHER = 0, PROP_NAME, PROP_DATA, PROP_SOURCE };
 
 static cimx_rc_t cimx_fail(cimx_in_t *in, cimx_rc_t rc, const char *what) {
-  if (in->why != NULL && in->whysz > 0)
-    snprintf(in->why, in->whysz, "%s", what);
+  ws_err_set(in->err, WS_ERR_PARSE, "%s", what);
+  if (in->err != NULL)
+    in->err->code = (uint32_t)rc;
   return rc;
 }
 
@@ -357,7 +357,7 @@ static cimx_rc_t cimx_start_tag(cimx_in_t *in, cimx_tag_t *t) {
       dstsz = sizeof(t->attr_name);
     }
     cimx_sink_t o = {dst, dstsz, 0, 0};
-    cimx_in_t sub = {in->p, ve, in->why, in->whysz};
+    cimx_in_t sub = {in->p, ve, in->err};
     cimx_rc_t rc = cimx_text(&sub, dst != NULL ? &o : NULL);
     if (rc != CIMX_OK)
       return rc;
@@ -376,11 +376,9 @@ typedef struct {
   cimx_item_t *out;
 } cimx_state_t;
 
-cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out, char *why,
-                      size_t whysz) {
-  cimx_in_t in = {s, s + len, why, whysz};
-  if (why != NULL && whysz > 0)
-    why[0] = '\0';
+cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out,
+                      ws_err_t *err) {
+  cimx_in_t in = {s, s + len, err};
   out->name[0] = out->data[0] = '\0';
   out->name_len = out->data_len = 0;
   out->source = -1;

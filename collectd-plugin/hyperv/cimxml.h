@@ -21,6 +21,7 @@
 #ifndef HVKVP_CIMXML_H
 #define HVKVP_CIMXML_H
 
+#include "error.h"
 #include "hvkvp.h"
 #include "sbuf.h"
 
@@ -48,9 +49,10 @@ typedef struct {
   int source; /* 0 host, 1 guest, 2 intrinsic, 4 host-only; -1 absent */
 } cimx_item_t;
 
-/* Decodes one instance. why (may be NULL) receives the reason on error. */
-cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out, char *why,
-                      size_t whysz);
+/* Decodes one instance. On error err (may be NULL) says why (kind
+ * WS_ERR_PARSE, code the cimx_rc_t). */
+cimx_rc_t cimx_decode(const char *s, size_t len, cimx_item_t *out,
+                      ws_err_t *err);
 const char *cimx_strerror(cimx_rc_t rc);
 
 /* Appends one INSTANCE with Name, Data and Source properties (already XML

@@ -1,42 +1,49 @@
 /*
- * kvp_sax.h - streaming (SAX2) decode of the two KVP enumerations, the hot
- * path of every poll: Msvm_KvpExchangeComponent pages (guest and intrinsic
- * items, keyed by SystemName) and Msvm_KvpExchangeComponentSettingData
- * pages (host items, keyed by InstanceID "Microsoft:<GUID>\..."). The SOAP
- * envelope is read without building a tree, each embedded item instance is
- * decoded by cimxml.c as soon as its text ends, and the items join their VM
- * when the instance ends (properties may come in any order).
+ * kvp_stream.h - the KVP item pools of a streamed enumeration, the hot path
+ * of every poll: a sink (wsman/instance.h) for Msvm_KvpExchangeComponent
+ * (guest and intrinsic items, instance keyed by SystemName) or
+ * Msvm_KvpExchangeComponentSettingData (host items, keyed by InstanceID
+ * "Microsoft:<GUID>\..."). Each embedded item instance is decoded
+ * (cimxml.h) as soon as its text ends; when the WMI instance ends (its
+ * properties may come in any order) its items are handed to the caller as
+ * (VM GUID, pool, key, value). It touches no VM structure.
  */
-#ifndef HVKVP_KVP_SAX_H
-#define HVKVP_KVP_SAX_H
+#ifndef HVKVP_HYPERV_KVP_STREAM_H
+#define HVKVP_HYPERV_KVP_STREAM_H
 
-#include "hyperv.h"
+#include "wmi.h"
 #include "wsman.h"
 
 #include <stddef.h>
 
 #define KVPS_MAX_ITEMS_PER_POOL 4096
 
-enum { KVPS_INTRINSIC = 0, KVPS_GUEST = 1, KVPS_HOST = 2, KVPS_POOLS = 3 };
-
 typedef struct {
-  const char *key_prop;              /* "SystemName" or "InstanceID" */
-  int key_is_instanceid;             /* GUID inside "Microsoft:<GUID>\..." */
-  const char *pool_prop[KVPS_POOLS]; /* array property per pool, or NULL */
-  int mark_kvp;                      /* set has_kvp on the joined VM */
-} kvps_class_t;
+  hv_pool_t pool;
+  const char *key, *value; /* NUL-terminated; NULL when refused */
+  size_t key_len, value_len;
+  const char *refused; /* why the item was refused, else NULL */
+} kvps_item_t;
 
-typedef hv_vm_t *(*kvps_find_fn)(void *ctx, const char *guid);
+/* What one WMI instance held, given after the instance ended: `instance`
+ * once (the VM the instance names), then `item` for each item and each
+ * refusal. A GUID that does not parse reaches neither. Return 0, or -1 with
+ * err to fail the enumeration. */
+typedef struct {
+  int (*instance)(void *ctx, const char *guid, ws_err_t *err);
+  int (*item)(void *ctx, const char *guid, const kvps_item_t *it,
+              ws_err_t *err);
+} kvps_out_t;
 
-/* Decodes one EnumerateResponse (is_pull 0) or PullResponse (is_pull 1)
- * body. Fills pg->context and pg->eos and *items (instances seen). Returns
- * 0, WSMAN_PAGE_FAULT if the body is a SOAP fault, or -1 with err. */
-int kvps_page(const kvps_class_t *c, kvps_find_fn find, void *fctx,
-              const char *buf, size_t len, size_t max_len, int is_pull,
-              wsman_page_t *pg, size_t *items, ws_err_t *err);
+typedef struct kvps kvps_t;
 
-/* Normalises a GUID (36 characters, optionally in braces) to upper case;
- * 1 if s[0..len) is one. */
-int kvps_guid_norm(const char *s, size_t len, char out[37]);
+/* A decoder for the pools in `want` (bit 1 << hv_pool_t) of class c. */
+kvps_t *kvps_new(hv_class_t c, unsigned want, const kvps_out_t *out,
+                 void *out_ctx);
+void kvps_free(kvps_t *s);
+/* The sink to hand to wsman with the decoder as its context. */
+extern const wsman_sink_t kvps_sink;
+/* The properties of the class to select: its key and the wanted pools. */
+uint64_t kvps_mask(const kvps_t *s);
 
 #endif

@@ -106,16 +106,19 @@ int hva_seal(hva_ctx_t *c, const char *soap, size_t len, uint8_t **body,
              size_t *bodylen, char *ctype, size_t ctypesz, ws_err_t *err);
 /* Parses and decrypts a sealed body; checks the protocol matches the
  * context and the plaintext length equals OriginalContent's Length. *plain
- * is NUL terminated. */
+ * is NUL terminated; orig_type (may be NULL) receives OriginalContent's
+ * type, e.g. "application/soap+xml;charset=UTF-8". */
 int hva_unseal(hva_ctx_t *c, const char *content_type, const uint8_t *body,
-               size_t len, uint8_t **plain, size_t *plainlen, ws_err_t *err);
+               size_t len, uint8_t **plain, size_t *plainlen, char *orig_type,
+               size_t orig_type_sz, ws_err_t *err);
 
 typedef struct {
   long status; /* HTTP status of the final response */
   char *body;  /* plaintext body (unsealed if it was sealed), NUL
                   terminated, malloc'ed; NULL if none */
   size_t len;
-  int sealed; /* the response was sealed */
+  int sealed;      /* the response was sealed */
+  char ctype[256]; /* Content-Type of the (unsealed) body */
 } hva_resp_t;
 
 void hva_resp_free(hva_resp_t *r);

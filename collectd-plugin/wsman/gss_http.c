@@ -259,7 +259,8 @@ int hva_seal(hva_ctx_t *c, const char *soap, size_t len, uint8_t **body,
 }
 
 int hva_unseal(hva_ctx_t *c, const char *ct, const uint8_t *body, size_t len,
-               uint8_t **plain, size_t *plainlen, ws_err_t *err) {
+               uint8_t **plain, size_t *plainlen, char *orig_type,
+               size_t orig_type_sz, ws_err_t *err) {
   wseal_parts_t p;
   char why[160];
   *plain = NULL;
@@ -283,6 +284,8 @@ int hva_unseal(hva_ctx_t *c, const char *ct, const uint8_t *body, size_t len,
   if (hva_unwrap(c, p.sig, p.siglen, p.data, p.datalen, plain, plainlen, err) !=
       0)
     return -1;
+  if (orig_type != NULL && orig_type_sz > 0)
+    snprintf(orig_type, orig_type_sz, "%s", p.orig_type);
   if (*plainlen != p.orig_len) {
     free(*plain);
     *plain = NULL;
@@ -384,7 +387,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
       uint8_t *plain = NULL;
       size_t plen = 0;
       if (hva_unseal(c, io->ctype, (const uint8_t *)io->body, io->len, &plain,
-                     &plen, err) != 0) {
+                     &plen, resp->ctype, sizeof(resp->ctype), err) != 0) {
         if (err != NULL)
           err->http_status = status;
         hva_reset(c); /* sequence state is lost: authenticate afresh */
@@ -406,6 +409,7 @@ int hva_post(hva_ctx_t *c, void *curlp, const char *soap, size_t len, int seal,
       }
       resp->body = io->body;
       resp->len = io->len;
+      snprintf(resp->ctype, sizeof(resp->ctype), "%s", io->ctype);
       io->body = NULL;
       if (resp->body == NULL)
         resp->body = calloc(1, 1);

@@ -1,5 +1,5 @@
 /*
- * xmlutil.c - safe libxml2 parsing and navigation helpers (see xmlutil.h).
+ * xmldoc.c - safe libxml2 parsing and navigation helpers (see xmldoc.h).
  * Parsing never loads a DTD, never substitutes external entities, never
  * touches the network, refuses documents with a DOCTYPE and refuses inputs
  * larger than the caller's cap before libxml2 sees them.
@@ -19,8 +19,8 @@ static int hvx_has_doctype(const char *buf, size_t len) {
 
 static void hvx_silent(void *ctx, const char *msg, ...) {}
 
-xmlDocPtr hvx_parse(const char *buf, size_t len, size_t max_len, char *errbuf,
-                    size_t errsz) {
+xmlDocPtr hvx_parse(const char *buf, size_t len, size_t max_len,
+                    const char *encoding, char *errbuf, size_t errsz) {
   if (buf == NULL || len == 0) {
     snprintf(errbuf, errsz, "empty XML document");
     return NULL;
@@ -39,7 +39,7 @@ xmlDocPtr hvx_parse(const char *buf, size_t len, size_t max_len, char *errbuf,
     return NULL;
   }
   xmlSetGenericErrorFunc(NULL, hvx_silent);
-  xmlDocPtr doc = xmlReadMemory(buf, (int)len, "noname.xml", NULL,
+  xmlDocPtr doc = xmlReadMemory(buf, (int)len, "noname.xml", encoding,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR |
                                     XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
   if (doc == NULL) {

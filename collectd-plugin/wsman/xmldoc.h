@@ -1,5 +1,5 @@
 /*
- * xmlutil.h - safe libxml2 parsing and navigation helpers for the host side:
+ * xmldoc.h - safe libxml2 parsing and navigation helpers for the host side:
  * bounded parse of untrusted documents (no network, no DTD, no external
  * entities, no DOCTYPE at all) and element lookup by namespace URI + local
  * name, never by prefix.
@@ -10,10 +10,11 @@
 #include <libxml/tree.h>
 #include <stddef.h>
 
-/* Parses buf[0..len) if len <= max_len and it holds no DOCTYPE. Returns the
- * document or NULL with a reason in errbuf. */
-xmlDocPtr hvx_parse(const char *buf, size_t len, size_t max_len, char *errbuf,
-                    size_t errsz);
+/* Parses buf[0..len) in `encoding` (NULL: UTF-8 or as declared) if len <=
+ * max_len and it holds no DOCTYPE. Returns the document or NULL with a
+ * reason in errbuf. */
+xmlDocPtr hvx_parse(const char *buf, size_t len, size_t max_len,
+                    const char *encoding, char *errbuf, size_t errsz);
 
 /* 1 if node is an element with this namespace URI (NULL: any) and local
  * name. */

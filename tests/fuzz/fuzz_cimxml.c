@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static cimx_item_t a, b;
-  char why[128];
-  if (cimx_decode((const char *)data, size, &a, why, sizeof(why)) != CIMX_OK)
+  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
+  if (cimx_decode((const char *)data, size, &a, &why) != CIMX_OK)
     return 0;
   if (strlen(a.name) != a.name_len || strlen(a.data) != a.data_len)
     return 0; /* a character reference to NUL cannot happen; NULs in raw
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hvsb_t sb;
   hvsb_init(&sb);
   if (cimx_encode(&sb, a.name, a.data, a.source < 0 ? 0 : a.source) == 0) {
-    if (cimx_decode(sb.p, sb.len, &b, why, sizeof(why)) != CIMX_OK ||
+    if (cimx_decode(sb.p, sb.len, &b, &why) != CIMX_OK ||
         strcmp(a.name, b.name) != 0 || strcmp(a.data, b.data) != 0)
       abort();
   } else {

@@ -1,7 +1,7 @@
 """hvsim --auth negotiate: WinRM's Kerberos / NTLM authentication with
 MS-WSMV message sealing (contrib/hvsim/hvsim_gss.py) inside the simulator,
-driven by our GSSAPI client (tests/auth hva_client) in a real MIT Kerberos
-realm (tests/auth/run_with_realm.py; this file re-runs itself under it).
+driven by our GSSAPI client (tests/collectd-plugin/wsman hva_client) in a real MIT Kerberos
+realm (tests/support/run_with_realm.py; this file re-runs itself under it).
 hva_client posts a non-SOAP body, so a correct exchange is a sealed
 w:SchemaValidationError fault that the client unseals."""
 
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 import hvsim_client as hc  # noqa: E402
 
 if "KRB5_KTNAME" not in os.environ:
-    realm = os.path.join(SRC, "tests", "auth", "run_with_realm.py")
+    realm = os.path.join(SRC, "tests", "support", "run_with_realm.py")
     sys.exit(subprocess.call([sys.executable, realm, sys.executable,
                               os.path.abspath(__file__)] + sys.argv[1:]))
 
@@ -26,7 +26,7 @@ def client_path():
     bd = os.environ.get("HVSIM_BUILD_DIR")
     if not bd:
         raise RuntimeError("HVSIM_BUILD_DIR is not set (run through ctest)")
-    path = os.path.join(bd, "tests", "auth", "hva_client")
+    path = os.path.join(bd, "tests", "collectd-plugin", "wsman", "hva_client")
     if not os.access(path, os.X_OK):
         raise RuntimeError(path + " is not built (libkrb5-dev, gss-ntlmssp)")
     return path

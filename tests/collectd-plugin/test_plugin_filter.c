@@ -25,14 +25,12 @@ static void test_empty_selects_all(void **state) {
 
 static void test_literal_and_regex(void **state) {
   hvp_filter_t f;
-  char err[256];
+  ws_err_t err;
   hvp_filter_init(&f);
-  assert_int_equal(hvp_filter_add(&f, 0, "db-01", err, sizeof(err)), 0);
-  assert_int_equal(hvp_filter_add(&f, 0, "/^web-[0-9]+$/", err, sizeof(err)),
-                   0);
-  assert_int_equal(hvp_filter_add(&f, 0, "5f1c3e2a-1b2c-4d5e-8f90-0123456789ab",
-                                  err, sizeof(err)),
-                   0);
+  assert_int_equal(hvp_filter_add(&f, 0, "db-01", &err), 0);
+  assert_int_equal(hvp_filter_add(&f, 0, "/^web-[0-9]+$/", &err), 0);
+  assert_int_equal(
+      hvp_filter_add(&f, 0, "5f1c3e2a-1b2c-4d5e-8f90-0123456789ab", &err), 0);
   assert_true(hvp_filter_match(&f, "db-01", "X"));
   assert_false(hvp_filter_match(&f, "db-011", "X")); /* literal is whole */
   assert_false(hvp_filter_match(&f, "DB-01", "X"));  /* names: exact case */
@@ -45,11 +43,11 @@ static void test_literal_and_regex(void **state) {
 
 static void test_exclude_wins(void **state) {
   hvp_filter_t f;
-  char err[256];
+  ws_err_t err;
   hvp_filter_init(&f);
-  assert_int_equal(hvp_filter_add(&f, 0, "/^web-/", err, sizeof(err)), 0);
-  assert_int_equal(hvp_filter_add(&f, 1, "/-test$/", err, sizeof(err)), 0);
-  assert_int_equal(hvp_filter_add(&f, 1, GUID, err, sizeof(err)), 0);
+  assert_int_equal(hvp_filter_add(&f, 0, "/^web-/", &err), 0);
+  assert_int_equal(hvp_filter_add(&f, 1, "/-test$/", &err), 0);
+  assert_int_equal(hvp_filter_add(&f, 1, GUID, &err), 0);
   assert_true(hvp_filter_match(&f, "web-01", "A"));
   assert_false(hvp_filter_match(&f, "web-01-test", "A"));
   assert_false(hvp_filter_match(&f, "web-02", GUID));
@@ -58,7 +56,7 @@ static void test_exclude_wins(void **state) {
 
   /* Exclude only. */
   hvp_filter_init(&f);
-  assert_int_equal(hvp_filter_add(&f, 1, "/^tmp/", err, sizeof(err)), 0);
+  assert_int_equal(hvp_filter_add(&f, 1, "/^tmp/", &err), 0);
   assert_true(hvp_filter_match(&f, "web", "A"));
   assert_false(hvp_filter_match(&f, "tmp1", "A"));
   hvp_filter_free(&f);
@@ -66,21 +64,21 @@ static void test_exclude_wins(void **state) {
 
 static void test_bad_patterns(void **state) {
   hvp_filter_t f;
-  char err[256];
+  ws_err_t err;
   hvp_filter_init(&f);
-  assert_int_equal(hvp_filter_add(&f, 0, "/web-(/", err, sizeof(err)), -1);
-  assert_non_null(strstr(err, "IncludeVM \"/web-(/\""));
-  assert_non_null(strstr(err, "invalid regular expression"));
-  assert_int_equal(hvp_filter_add(&f, 1, "", err, sizeof(err)), -1);
-  assert_non_null(strstr(err, "ExcludeVM"));
+  assert_int_equal(hvp_filter_add(&f, 0, "/web-(/", &err), -1);
+  assert_non_null(strstr(err.msg, "IncludeVM \"/web-(/\""));
+  assert_non_null(strstr(err.msg, "invalid regular expression"));
+  assert_int_equal(hvp_filter_add(&f, 1, "", &err), -1);
+  assert_non_null(strstr(err.msg, "ExcludeVM"));
   for (int i = 0; i < HVP_FILTER_MAX; i++)
-    assert_int_equal(hvp_filter_add(&f, 0, "x", err, sizeof(err)), 0);
-  assert_int_equal(hvp_filter_add(&f, 0, "y", err, sizeof(err)), -1);
-  assert_non_null(strstr(err, "more than"));
+    assert_int_equal(hvp_filter_add(&f, 0, "x", &err), 0);
+  assert_int_equal(hvp_filter_add(&f, 0, "y", &err), -1);
+  assert_non_null(strstr(err.msg, "more than"));
   /* "/" alone is a literal, not an empty regex. */
   hvp_filter_free(&f);
   hvp_filter_init(&f);
-  assert_int_equal(hvp_filter_add(&f, 0, "/", err, sizeof(err)), 0);
+  assert_int_equal(hvp_filter_add(&f, 0, "/", &err), 0);
   assert_true(hvp_filter_match(&f, "/", NULL));
   assert_false(hvp_filter_match(&f, "a", NULL));
   hvp_filter_free(&f);

@@ -21,8 +21,8 @@
 #define TAIL "</INSTANCE>"
 
 static cimx_rc_t dec(const char *s, cimx_item_t *it) {
-  char why[128];
-  return cimx_decode(s, strlen(s), it, why, sizeof(why));
+  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
+  return cimx_decode(s, strlen(s), it, &why);
 }
 
 static void test_decode_windows_form(void **state) {
@@ -85,7 +85,7 @@ static void test_missing_data_is_empty(void **state) {
 
 static void test_rejections(void **state) {
   cimx_item_t it;
-  char why[128];
+  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
   assert_int_equal(
       dec("<INSTANCE CLASSNAME=\"Msvm_Other\">" PROP("Name", "k") TAIL, &it),
       CIMX_E_CLASS);
@@ -119,10 +119,10 @@ static void test_rejections(void **state) {
       CIMX_E_SYNTAX);
   assert_int_equal(dec("", &it), CIMX_E_SYNTAX);
   /* the reason names what is wrong */
-  assert_int_equal(
-      cimx_decode(HEAD TAIL, strlen(HEAD TAIL), &it, why, sizeof(why)),
-      CIMX_E_NONAME);
-  assert_non_null(strstr(why, "Name"));
+  assert_int_equal(cimx_decode(HEAD TAIL, strlen(HEAD TAIL), &it, &why),
+                   CIMX_E_NONAME);
+  assert_non_null(strstr(why.msg, "Name"));
+  assert_int_equal(why.code, CIMX_E_NONAME);
 }
 
 static void test_deep_nesting(void **state) {
@@ -193,7 +193,7 @@ static void test_roundtrip_and_truncation(void **state) {
     hvsb_init(&b);
     assert_int_equal(cimx_encode(&b, names[i], datas[i], 0), 0);
     cimx_item_t it;
-    assert_int_equal(cimx_decode(b.p, b.len, &it, NULL, 0), CIMX_OK);
+    assert_int_equal(cimx_decode(b.p, b.len, &it, NULL), CIMX_OK);
     assert_string_equal(it.name, names[i]);
     assert_string_equal(it.data, datas[i]);
     assert_int_equal(it.source, 0);
@@ -201,7 +201,7 @@ static void test_roundtrip_and_truncation(void **state) {
     for (size_t n = 0; n < b.len; n++) {
       char *cut = malloc(n ? n : 1);
       memcpy(cut, b.p, n);
-      assert_int_not_equal(cimx_decode(cut, n, &it, NULL, 0), CIMX_OK);
+      assert_int_not_equal(cimx_decode(cut, n, &it, NULL), CIMX_OK);
       free(cut);
     }
     hvsb_free(&b);

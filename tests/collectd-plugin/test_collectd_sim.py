@@ -8,7 +8,7 @@ count reaches 100 (synthetic guests echo PREFIX.cfg.id); collectd stops
 cleanly. A bad option makes collectd exit non-zero naming the option.
 Prints what a 100-VM poll costs (WS-Man requests, milliseconds).
 
-Environment (set by tests/plugin/CMakeLists.txt): HVKVP_BUILD_DIR,
+Environment (set by tests/collectd-plugin/CMakeLists.txt): HVKVP_BUILD_DIR,
 HVKVP_SOURCE_DIR, HVKVP_PLUGIN_SO (the built hyperv_kvp.so), HVKVP_SANITIZE
 (ON: the plugin is an ASan/UBSan build, loaded with libasan preloaded).
 """
@@ -558,6 +558,9 @@ class TestCollectdConfigError(unittest.TestCase):
         block = block.replace('"/etc/collectd/hv01.pass"', '"%s"' % pw.name)
         # any readable file will do: the CA file is read when connecting
         block = block.replace('"/etc/ssl/certs/example-ca.pem"',
+                              '"%s"' % pw.name)
+        # and any readable file as the keytab: it is read when connecting
+        block = block.replace('"/etc/collectd/monitor.keytab"',
                               '"%s"' % pw.name)
         for host in ("hv01", "hv02"):
             block = block.replace("https://%s.example.com:5986" % host,

@@ -114,19 +114,20 @@ static void test_diff(void **state) {
 static void test_apply_order(void **state) {
   stub_reset();
   hv_vm_t *vm = stub_add_vm("G1", "vm1");
-  hvkvp_items_set(&vm->host, "hvkvp.cfg.interval", "60");
-  hvkvp_items_set(&vm->host, "hvkvp.cfg.tags", "a=b");
-  hvkvp_items_set(&vm->host, "hvkvp.cfg.id", "0123456789ab");
+  hvkvp_items_set(&vm->pool[HV_POOL_HOST], "hvkvp.cfg.interval", "60");
+  hvkvp_items_set(&vm->pool[HV_POOL_HOST], "hvkvp.cfg.tags", "a=b");
+  hvkvp_items_set(&vm->pool[HV_POOL_HOST], "hvkvp.cfg.id", "0123456789ab");
   hvp_push_conf_t p = conf(10, "cpu memory", NULL);
   hvkvp_items_t want;
   char id[HVP_CFG_ID_LEN];
   assert_int_equal(hvp_push_desired(&p, "hvkvp", &want, id), 0);
   hvp_push_diff_t d;
-  assert_int_equal(hvp_push_diff(&want, &vm->host, "hvkvp", &d), 4);
+  assert_int_equal(hvp_push_diff(&want, &vm->pool[HV_POOL_HOST], "hvkvp", &d),
+                   4);
   ws_err_t err;
   memset(&err, 0, sizeof(err));
   unsigned ops = 0;
-  hv_host_t *h = hv_host_new(&(hv_opts_t){.url = "x"}, &err);
+  hv_host_t *h = hv_host_new(&(hv_opts_t){.ws = {.url = "x"}}, &err);
   assert_int_equal(hvp_push_apply(h, "G1", &d, "hvkvp", 5, &ops, &err), 0);
   assert_int_equal(ops, 4);
   assert_int_equal(stub_n_ops, 4);
@@ -142,7 +143,8 @@ static void test_apply_order(void **state) {
   assert_string_equal(hvkvp_items_get(&stub_ops[3].items, "hvkvp.cfg.id"), id);
   /* The VM now holds exactly the desired set. */
   hvp_push_diff_free(&d);
-  assert_int_equal(hvp_push_diff(&want, &stub_vms.v[0].host, "hvkvp", &d), 0);
+  assert_int_equal(
+      hvp_push_diff(&want, &stub_vms.v[0].pool[HV_POOL_HOST], "hvkvp", &d), 0);
   hvp_push_diff_free(&d);
 
   /* A diff of 130 removals goes in two calls; a failure stops and says so. */

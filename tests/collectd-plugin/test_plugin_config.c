@@ -58,16 +58,16 @@ static void test_good_block(void **state) {
   hvp_host_conf_t c;
   assert_int_equal(hvp_config_host(h, &c), 0);
   assert_string_equal(c.name, "hv01");
-  assert_string_equal(c.url, "https://hv01.example.com:5986/wsman");
-  assert_string_equal(c.user, "EXAMPLE\\monitor");
-  assert_string_equal(c.password, "s3cret-pw");
-  assert_string_equal(c.auth, "negotiate");
-  assert_string_equal(c.cacert, pwfile);
-  assert_int_equal(c.verify_peer, 0);
-  assert_int_equal(c.verify_host, 0);
-  assert_true(c.timeout == 7.5);
+  assert_string_equal(c.hv.ws.url, "https://hv01.example.com:5986/wsman");
+  assert_string_equal(c.hv.ws.user, "EXAMPLE\\monitor");
+  assert_string_equal(c.hv.ws.password, "s3cret-pw");
+  assert_string_equal(c.hv.ws.auth, "negotiate");
+  assert_string_equal(c.hv.ws.cacert, pwfile);
+  assert_int_equal(c.hv.ws.insecure_peer, 1);
+  assert_int_equal(c.hv.ws.insecure_host, 1);
+  assert_true(c.hv.ws.timeout == 7.5);
   assert_true(c.interval == 30);
-  assert_string_equal(c.ns, "root/virtualization");
+  assert_string_equal(c.hv.ns, "root/virtualization");
   assert_int_equal(c.filter.n_inc, 1);
   assert_int_equal(c.filter.n_exc, 2);
   assert_int_equal(c.n_hn, 2);
@@ -100,12 +100,12 @@ static void test_defaults(void **state) {
   oc_opt_s(h, "Password", "p");
   hvp_host_conf_t c;
   assert_int_equal(hvp_config_host(h, &c), 0);
-  assert_int_equal(c.verify_peer, 1);
-  assert_int_equal(c.verify_host, 1);
-  assert_true(c.timeout == 10);
+  assert_int_equal(c.hv.ws.insecure_peer, 0);
+  assert_int_equal(c.hv.ws.insecure_host, 0);
+  assert_true(c.hv.ws.timeout == 10);
   assert_true(c.interval == 0);
-  assert_null(c.ns);
-  assert_string_equal(c.auth, "basic");
+  assert_null(c.hv.ns);
+  assert_string_equal(c.hv.ws.auth, "basic");
   assert_string_equal(c.prefix, "hvkvp");
   assert_int_equal(c.stale_after, 3);
   assert_int_equal(c.report_intrinsic, 0);
@@ -125,7 +125,7 @@ static void test_defaults(void **state) {
   assert_int_equal(c.n_hn, 2);
   assert_int_equal(c.hn[0], HVP_HN_GUEST);
   assert_int_equal(c.hn[1], HVP_HN_UUID);
-  assert_null(c.user);
+  assert_null(c.hv.ws.user);
   hvp_host_conf_free(&c);
   oc_free(h);
 }
@@ -153,7 +153,7 @@ static const bad_t bads[] = {
     {"StaleAfter", 'n', NULL, 0, "StaleAfter", "0"},
     {"StaleAfter", 'n', NULL, 2.5, "StaleAfter", "2.5"},
     {"URL", 's', "ftp://x/wsman", 0, "URL", "\"ftp://x/wsman\""},
-    {"Namespace", 's', "root\\virt", 0, "Namespace", "root\\virt"},
+    {"Namespace", 's', "root\\virt", 0, "WMI namespace", "root\\virt"},
     {"ReportIntrinsic", 'n', NULL, 1, "ReportIntrinsic", "1"},
     {"PasswordFile", 's', "/nonexistent/hvkvp.pass", 0, "PasswordFile",
      "/nonexistent/hvkvp.pass"},
@@ -167,7 +167,8 @@ static const bad_t bads[] = {
     {"Tags", 'P', "e/nv=a", 0, "Tags", "[A-Za-z0-9_.:-]"},
     {"Collectors", 'P', "cpu;mem", 0, "Collectors", "\"cpu;mem\""},
     {"IncludeVM", 'P', "/(/", 0, "IncludeVM", "\"/(/\""},
-    {"CACert", 's', "/nonexistent/ca.pem", 0, "CACert", "cannot be read"},
+    {"CACert", 's', "/nonexistent/ca.pem", 0, "CA certificate file",
+     "cannot be read"},
 };
 
 static void test_bad_blocks(void **state) {
@@ -242,7 +243,8 @@ static void test_bad_structure(void **state) {
   oc_opt_s(h, "Auth", "basic");
   cap_reset();
   assert_int_equal(hvp_config_host(h, &c), -1);
-  assert_non_null(strstr(cap_log, "\"Auth\" \"basic\" needs"));
+  assert_non_null(
+      strstr(cap_log, "Auth basic with User \"u\" needs a password"));
   oc_free(h);
 
   /* A password with two values: the value is not shown. */

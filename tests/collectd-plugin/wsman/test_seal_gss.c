@@ -200,7 +200,8 @@ static void exchange(pair_t *p, size_t size) {
     free(body);
 
     server_seal(p, soap, &body, &blen);
-    assert_int_equal(hva_unseal(p->c, ct, body, blen, &plain, &plen, &err), 0);
+    assert_int_equal(
+        hva_unseal(p->c, ct, body, blen, &plain, &plen, NULL, 0, &err), 0);
     assert_int_equal(plen, size);
     assert_memory_equal(plain, soap, size);
     assert_int_equal(plain[plen], '\0');
@@ -213,7 +214,8 @@ static void exchange(pair_t *p, size_t size) {
    * spent, as with Windows, so it is the last check.) */
   server_seal(p, soap, &body, &blen);
   body[blen - strlen("--Encrypted Boundary--\r\n") - 1] ^= 0x01;
-  assert_int_equal(hva_unseal(p->c, ct, body, blen, &plain, &plen, &err), -1);
+  assert_int_equal(
+      hva_unseal(p->c, ct, body, blen, &plain, &plen, NULL, 0, &err), -1);
   assert_null(plain);
   assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_non_null(strstr(err.msg, "decryption failure"));

@@ -107,7 +107,7 @@ static int teardown(void **state) {
 
 static void test_dispatch_once_per_gen(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  publish(&vm->guest, "hvkvp", 77, 1, 10.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 77, 1, 10.0, NULL);
   hvp_host_t *h = open_host(NULL);
 
   assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
@@ -131,13 +131,13 @@ static void test_dispatch_once_per_gen(void **state) {
   assert_true(self_value("operations", "messages_ok") == 1);
 
   /* Next generation. */
-  publish(&stub_vms.v[0].guest, "hvkvp", 77, 2, 20.0, NULL);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 77, 2, 20.0, NULL);
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 21, 10), 0);
   assert_true(vm_value("web-01")->values[0].gauge == 20.0);
 
   /* A restarted reporter (new epoch) with a lower gen is accepted. */
-  publish(&stub_vms.v[0].guest, "hvkvp", 78, 1, 30.0, NULL);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 78, 1, 30.0, NULL);
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 31, 10), 0);
   assert_true(vm_value("web-01")->values[0].gauge == 30.0);
@@ -153,11 +153,12 @@ static void guest_hostname(oconfig_item_t *h) {
 static void test_intrinsic_fallback_and_prefix(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "win-01");
   /* A Windows reporter writing to Auto: the items are intrinsic. */
-  publish(&vm->intrinsic, "acme", 5, 1, 42.0, NULL);
-  hvkvp_items_set(&vm->intrinsic, "OSName", "Windows Server 2022");
+  publish(&vm->pool[HV_POOL_INTRINSIC], "acme", 5, 1, 42.0, NULL);
+  hvkvp_items_set(&vm->pool[HV_POOL_INTRINSIC], "OSName",
+                  "Windows Server 2022");
   /* A message under another prefix is not ours. */
   vm = stub_add_vm(G2, "lin-01");
-  publish(&vm->guest, "hvkvp", 6, 1, 1.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 6, 1, 1.0, NULL);
   hvp_host_t *h = open_host(guest_hostname);
   assert_int_equal(hvp_poll(h, T0, 10), 0);
   const cap_vl_t *c = vm_value("guest-5.example.com");
@@ -171,17 +172,18 @@ static void test_intrinsic_fallback_and_prefix(void **state) {
 
 static void test_torn_invalid(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  publish(&vm->guest, "hvkvp", 1, 1, 1.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
   /* Tear it: drop the first chunk the head names. */
   hvkvp_head_t head;
   hvkvp_err_t err;
   assert_int_equal(
-      hvkvp_head_parse(hvkvp_items_get(&vm->guest, "hvkvp.head"), &head, &err),
+      hvkvp_head_parse(hvkvp_items_get(&vm->pool[HV_POOL_GUEST], "hvkvp.head"),
+                       &head, &err),
       0);
   char key[64];
   snprintf(key, sizeof(key), "hvkvp.%c.0", head.slot);
-  char *saved = strdup(hvkvp_items_get(&vm->guest, key));
-  assert_int_equal(hvkvp_items_del(&vm->guest, key), 1);
+  char *saved = strdup(hvkvp_items_get(&vm->pool[HV_POOL_GUEST], key));
+  assert_int_equal(hvkvp_items_del(&vm->pool[HV_POOL_GUEST], key), 1);
 
   hvp_host_t *h = open_host(NULL);
   assert_int_equal(hvp_poll(h, T0, 10), 0);
@@ -193,7 +195,7 @@ static void test_torn_invalid(void **state) {
   assert_non_null(strstr(cap_log, G1));
 
   /* The writer finishes: whole again, dispatched, complaint released. */
-  hvkvp_items_set(&stub_vms.v[0].guest, key, saved);
+  hvkvp_items_set(&stub_vms.v[0].pool[HV_POOL_GUEST], key, saved);
   free(saved);
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
@@ -202,7 +204,8 @@ static void test_torn_invalid(void **state) {
   assert_non_null(strstr(cap_log, "whole again"));
 
   /* Garbage head: invalid, not torn. */
-  hvkvp_items_set(&stub_vms.v[0].guest, "hvkvp.head", "v=1;garbage;;");
+  hvkvp_items_set(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp.head",
+                  "v=1;garbage;;");
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 30, 10), 0);
   assert_int_equal(hvp_poll(h, T0 + 40, 10), 0);
@@ -215,8 +218,8 @@ static void test_torn_invalid(void **state) {
 
 static void test_stale(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  publish(&vm->guest, "hvkvp", 1, 1, 1.0, NULL); /* interval 10 */
-  hvp_host_t *h = open_host(NULL);               /* StaleAfter 3 */
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL); /* interval 10 */
+  hvp_host_t *h = open_host(NULL); /* StaleAfter 3 */
   assert_int_equal(hvp_poll(h, T0, 10), 0);
   assert_true(self_value("count", "vms_stale") == 0);
   cap_reset();
@@ -230,7 +233,7 @@ static void test_stale(void **state) {
   assert_int_equal(hvp_poll(h, T0 + 41, 10), 0);
   assert_true(self_value("count", "vms_stale") == 1);
   assert_int_equal(cap_log_n[LOG_WARNING], 0); /* said once */
-  publish(&stub_vms.v[0].guest, "hvkvp", 1, 2, 2.0, NULL);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 2, 2.0, NULL);
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 51, 10), 0);
   assert_true(self_value("count", "vms_stale") == 0);
@@ -240,7 +243,7 @@ static void test_stale(void **state) {
   /* An absurd message interval does not keep a VM from ever being stale:
    * the poll interval (10 s) is used. */
   pub_interval = 1e9;
-  publish(&stub_vms.v[0].guest, "hvkvp", 2, 1, 2.0, NULL);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 2, 1, 2.0, NULL);
   pub_interval = 10;
   h = open_host(NULL);
   assert_int_equal(hvp_poll(h, T0, 10), 0);
@@ -257,9 +260,9 @@ static void filter_web(oconfig_item_t *h) {
 
 static void test_filter_and_vanish(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  publish(&vm->guest, "hvkvp", 1, 1, 1.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
   vm = stub_add_vm(G2, "db-01");
-  publish(&vm->guest, "hvkvp", 2, 1, 2.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 2, 1, 2.0, NULL);
   hvp_host_t *h = open_host(filter_web);
   assert_int_equal(hvp_poll(h, T0, 10), 0);
   assert_non_null(vm_value("web-01_" G1));
@@ -288,10 +291,10 @@ static void push_all(oconfig_item_t *h) {
 
 static void test_push_and_sync(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  publish(&vm->guest, "hvkvp", 1, 1, 1.0, NULL);
-  hvkvp_items_set(&vm->host, "unrelated.key", "keep");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
+  hvkvp_items_set(&vm->pool[HV_POOL_HOST], "unrelated.key", "keep");
   vm = stub_add_vm(G2, "db-01"); /* no Push block applies */
-  publish(&vm->guest, "hvkvp", 2, 1, 1.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 2, 1, 1.0, NULL);
   hvp_host_t *h = open_host(push_all);
   const char *id = h->push[0].id;
 
@@ -303,13 +306,13 @@ static void test_push_and_sync(void **state) {
   assert_int_equal(stub_ops[0].op, HV_KVP_ADD);
   assert_int_equal(stub_ops[0].items.n, 2);
   assert_int_equal(stub_ops[1].items.n, 1);
-  const hvkvp_items_t *hi = &stub_vms.v[0].host;
+  const hvkvp_items_t *hi = &stub_vms.v[0].pool[HV_POOL_HOST];
   assert_string_equal(hvkvp_items_get(hi, "hvkvp.cfg.interval"), "5");
   assert_string_equal(hvkvp_items_get(hi, "hvkvp.cfg.collectors"),
                       "cpu memory");
   assert_string_equal(hvkvp_items_get(hi, "hvkvp.cfg.id"), id);
   assert_string_equal(hvkvp_items_get(hi, "unrelated.key"), "keep");
-  assert_int_equal(stub_vms.v[1].host.n, 0);
+  assert_int_equal(stub_vms.v[1].pool[HV_POOL_HOST].n, 0);
   assert_true(self_value("operations", "push_ok") == 1);
   assert_true(self_value("count", "vms_in_sync") == 0);
   assert_true(self_value("count", "vms_push_target") == 1);
@@ -320,7 +323,7 @@ static void test_push_and_sync(void **state) {
   assert_true(stub_last_deadline >= 10.0);
 
   /* The guest applies it and echoes the id: in sync; nothing more pushed. */
-  publish(&stub_vms.v[0].guest, "hvkvp", 1, 2, 1.0, id);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 2, 1.0, id);
   stub_ops_clear();
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 10, 10), 0);
@@ -328,15 +331,17 @@ static void test_push_and_sync(void **state) {
   assert_true(self_value("count", "vms_in_sync") == 1);
 
   /* Someone changed a value on the host: modified back. */
-  hvkvp_items_set(&stub_vms.v[0].host, "hvkvp.cfg.interval", "60");
+  hvkvp_items_set(&stub_vms.v[0].pool[HV_POOL_HOST], "hvkvp.cfg.interval",
+                  "60");
   assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
   assert_int_equal(stub_n_ops, 1);
   assert_int_equal(stub_ops[0].op, HV_KVP_MODIFY);
   assert_string_equal(
-      hvkvp_items_get(&stub_vms.v[0].host, "hvkvp.cfg.interval"), "5");
+      hvkvp_items_get(&stub_vms.v[0].pool[HV_POOL_HOST], "hvkvp.cfg.interval"),
+      "5");
 
   /* Failures are reported with the model's message and counted. */
-  hvkvp_items_del(&stub_vms.v[0].host, "hvkvp.cfg.interval");
+  hvkvp_items_del(&stub_vms.v[0].pool[HV_POOL_HOST], "hvkvp.cfg.interval");
   stub_kvp_fail = 1;
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 30, 10), 0);
@@ -383,8 +388,8 @@ static void intrinsic_on(oconfig_item_t *h) {
 
 static void test_report_intrinsic(void **state) {
   hv_vm_t *vm = stub_add_vm(G1, "web-01");
-  hvkvp_items_set(&vm->intrinsic, "OSName", "Debian GNU/Linux\n");
-  hvkvp_items_set(&vm->intrinsic, "OSVersion", "12\x01");
+  hvkvp_items_set(&vm->pool[HV_POOL_INTRINSIC], "OSName", "Debian GNU/Linux\n");
+  hvkvp_items_set(&vm->pool[HV_POOL_INTRINSIC], "OSVersion", "12\x01");
   hvp_host_t *h = open_host(intrinsic_on);
   assert_int_equal(hvp_poll(h, T0, 10), 0);
   assert_int_equal(cap_notif_n, 1);
@@ -392,7 +397,7 @@ static void test_report_intrinsic(void **state) {
   assert_non_null(strstr(cap_notif_meta, "OSName=Debian GNU/Linux;"));
   assert_int_equal(hvp_poll(h, T0 + 10, 10), 0);
   assert_int_equal(cap_notif_n, 1); /* unchanged: not again */
-  hvkvp_items_set(&stub_vms.v[0].intrinsic, "OSVersion", "13");
+  hvkvp_items_set(&stub_vms.v[0].pool[HV_POOL_INTRINSIC], "OSVersion", "13");
   assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
   assert_int_equal(cap_notif_n, 2);
   hvp_host_close(h);

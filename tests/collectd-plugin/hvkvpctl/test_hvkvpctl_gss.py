@@ -3,7 +3,7 @@
 hvkvpctl with Kerberos, NTLM and Negotiate against the Hyper-V simulator
 configured like WinRM's defaults (Basic refused without TLS, unencrypted
 bodies refused): messages are sealed over http:// (MS-WSMV 2.2.9.1), TLS
-alone protects https://. Runs under tests/auth/run_with_realm.py, which
+alone protects https://. Runs under tests/support/run_with_realm.py, which
 starts a real MIT KDC and sets KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME,
 NTLM_USER_FILE and the HVKVP_TEST_* credentials. Nothing is skipped: a
 missing prerequisite fails.
@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "contrib", "hvsim"))
+                                "..", "..", "..", "contrib", "hvsim"))
 import hvsim_client  # noqa: E402
 
 RESULTS = {"passed": 0, "failed": 0}
@@ -34,7 +34,7 @@ def need(name):
     v = os.environ.get(name)
     if not v:
         print("FAILED prerequisite: %s is not set (run under "
-              "tests/auth/run_with_realm.py)" % name)
+              "tests/support/run_with_realm.py)" % name)
         print("0 passed, 1 failed")
         sys.exit(1)
     return v
@@ -86,7 +86,7 @@ def main():
     keytab = need("HVKVP_TEST_CLIENT_KEYTAB")
     need("KRB5CCNAME")
     tool = a.hvkvpctl
-    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(tool)))
+    build_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(tool))))
 
     sim = Sim(a.hvsim, build_dir)
     try:

@@ -16,7 +16,7 @@ import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "contrib", "hvsim"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contrib", "hvsim"))
 import hvsim_gss  # noqa: E402
 from hvsim_gss import gssapi, graw  # noqa: E402
 
@@ -24,7 +24,7 @@ from hvsim_gss import gssapi, graw  # noqa: E402
 def need(name):
     v = os.environ.get(name)
     if not v:
-        raise SystemExit("%s not set: run under tests/auth/run_with_realm.py "
+        raise SystemExit("%s not set: run under tests/support/run_with_realm.py "
                          "with HVKVP_AUTH_CLIENT set" % name)
     return v
 

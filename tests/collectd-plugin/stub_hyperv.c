@@ -34,9 +34,8 @@ static void stub_items_copy(hvkvp_items_t *dst, const hvkvp_items_t *src) {
 }
 
 static void stub_vm_free(hv_vm_t *vm) {
-  hvkvp_items_free(&vm->intrinsic);
-  hvkvp_items_free(&vm->guest);
-  hvkvp_items_free(&vm->host);
+  for (int p = 0; p < HV_POOL__COUNT; p++)
+    hvkvp_items_free(&vm->pool[p]);
 }
 
 void stub_free_vms(void) {
@@ -72,18 +71,17 @@ hv_vm_t *stub_add_vm(const char *guid, const char *name) {
   memset(vm, 0, sizeof(*vm));
   snprintf(vm->guid, sizeof(vm->guid), "%s", guid);
   snprintf(vm->name, sizeof(vm->name), "%s", name);
-  vm->enabled_state = 2;
+  vm->state = HV_STATE_RUNNING;
   vm->has_kvp = 1;
-  hvkvp_items_init(&vm->intrinsic);
-  hvkvp_items_init(&vm->guest);
-  hvkvp_items_init(&vm->host);
+  for (int p = 0; p < HV_POOL__COUNT; p++)
+    hvkvp_items_init(&vm->pool[p]);
   return vm;
 }
 
 hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err) {
   if (stub_host_new_fail) {
     err->kind = WS_ERR_CONFIG;
-    snprintf(err->msg, sizeof(err->msg), "stub: refused URL %s", o->url);
+    snprintf(err->msg, sizeof(err->msg), "stub: refused URL %s", o->ws.url);
     return NULL;
   }
   stub_hosts_live++;
@@ -113,14 +111,14 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
     const hv_vm_t *s = &stub_vms.v[i];
     memcpy(d->guid, s->guid, sizeof(d->guid));
     memcpy(d->name, s->name, sizeof(d->name));
-    d->enabled_state = s->enabled_state;
+    d->state = s->state;
     d->has_kvp = s->has_kvp;
-    stub_items_copy(&d->intrinsic, &s->intrinsic);
-    stub_items_copy(&d->guest, &s->guest);
-    if (want & HV_WANT_HOST)
-      stub_items_copy(&d->host, &s->host);
-    else
-      hvkvp_items_init(&d->host);
+    for (int p = 0; p < HV_POOL__COUNT; p++) {
+      if (want & (1u << p))
+        stub_items_copy(&d->pool[p], &s->pool[p]);
+      else
+        hvkvp_items_init(&d->pool[p]);
+    }
   }
   return 0;
 }
@@ -160,7 +158,7 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
   }
   for (size_t i = 0; i < items->n; i++) {
     const char *k = items->v[i].key;
-    int exists = hvkvp_items_get(&vm->host, k) != NULL;
+    int exists = hvkvp_items_get(&vm->pool[HV_POOL_HOST], k) != NULL;
     if ((op == HV_KVP_ADD && exists) || (op == HV_KVP_MODIFY && !exists)) {
       err->kind = WS_ERR_METHOD;
       err->code = op == HV_KVP_ADD ? 32773 : 32779;
@@ -169,9 +167,9 @@ int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
       return -1;
     }
     if (op == HV_KVP_REMOVE)
-      hvkvp_items_del(&vm->host, k);
+      hvkvp_items_del(&vm->pool[HV_POOL_HOST], k);
     else
-      hvkvp_items_set(&vm->host, k, items->v[i].value);
+      hvkvp_items_set(&vm->pool[HV_POOL_HOST], k, items->v[i].value);
   }
   return 0;
 }
@@ -181,8 +179,4 @@ void hv_host_stats(const hv_host_t *h, wsman_stats_t *st) {
   st->requests = stub_requests;
   st->bytes_in = stub_requests * 1000;
   st->bytes_out = stub_requests * 500;
-}
-
-const char *hv_return_code_str(uint32_t rc) {
-  return "stub";
 }

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "contrib", "hvsim"))
+                                "..", "..", "..", "contrib", "hvsim"))
 import hvsim_client  # noqa: E402
 
 USER = "hvadmin"
@@ -321,7 +321,7 @@ def main():
             return 1
     # the build directory holds protocol/hvkvp-codec, which hvsim uses to
     # frame synthetic messages as real guests do (enc=z64)
-    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(a.hvkvpctl)))
+    build_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(a.hvkvpctl))))
     sim = Sim(a.hvsim, build_dir, "--synthetic", "3", "--items", "8")
     try:
         functional(a.hvkvpctl, sim, "http")

@@ -26,7 +26,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "contrib", "hvsim"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contrib", "hvsim"))
 import hvsim_gss  # noqa: E402
 
 MAX_REQUEST = 1 << 20

@@ -24,7 +24,7 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR") or os.path.abspath(
 BUILD = os.environ.get("HVKVP_BUILD_DIR", "")
 CTL = os.path.join(BUILD, "collectd-plugin", "hvkvpctl", "hvkvpctl")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-sys.path.insert(0, os.path.join(SRC, "tests", "plugin"))
+sys.path.insert(0, os.path.join(SRC, "tests", "collectd-plugin"))
 import hvsim_client  # noqa: E402
 from test_collectd_sim import CollectdRun, csv_rows  # noqa: E402
 
@@ -34,7 +34,7 @@ N_VMS = 3
 def need(name):
     v = os.environ.get(name)
     if not v:
-        raise SystemExit("%s is not set: run under tests/auth/"
+        raise SystemExit("%s is not set: run under tests/support/"
                          "run_with_realm.py" % name)
     return v
 

@@ -193,7 +193,8 @@ static void test_round_trip_and_tamper(void **state) {
     free(body);
     /* server -> client */
     server_seal(f, soap, &body, &blen);
-    assert_int_equal(hva_unseal(f->c, ct, body, blen, &plain, &plen, &err), 0);
+    assert_int_equal(
+        hva_unseal(f->c, ct, body, blen, &plain, &plen, NULL, 0, &err), 0);
     assert_int_equal(plen, strlen(soap));
     assert_memory_equal(plain, soap, plen);
     free(plain);
@@ -205,8 +206,8 @@ static void test_round_trip_and_tamper(void **state) {
   {
     char kct[256];
     assert_int_equal(wseal_content_type(WSEAL_PROTO_KERBEROS, kct, 256), 0);
-    assert_int_equal(hva_unseal(f->c, kct, body, blen, &plain, &plen, &err),
-                     -1);
+    assert_int_equal(
+        hva_unseal(f->c, kct, body, blen, &plain, &plen, NULL, 0, &err), -1);
     assert_int_equal(err.kind, WS_ERR_PARSE);
   }
   free(body);
@@ -214,7 +215,8 @@ static void test_round_trip_and_tamper(void **state) {
   /* Tampered data: decryption failure naming the host. */
   server_seal(f, soap, &body, &blen);
   body[blen - strlen("--Encrypted Boundary--\r\n") - 2] ^= 0x20;
-  assert_int_equal(hva_unseal(f->c, ct, body, blen, &plain, &plen, &err), -1);
+  assert_int_equal(
+      hva_unseal(f->c, ct, body, blen, &plain, &plen, NULL, 0, &err), -1);
   assert_null(plain);
   assert_int_equal(err.kind, WS_ERR_AUTH);
   assert_non_null(strstr(err.msg, "decryption failure"));
