@@ -13,7 +13,7 @@ PKGS=(
   # real components the tests and the demo run
   collectd-core hyperv-daemons wsl curl libxml2-utils openssl python3
   python3-gssapi procps psmisc util-linux
-  influxdb graphite-carbon krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
+  influxdb graphite-carbon graphite-web krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # Windows guest build and run
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 dpkg-dev
 )

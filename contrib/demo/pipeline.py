@@ -4,6 +4,7 @@
       + Linux guests (real hv_kvp_daemon) with a real hvkvp-reporter each
       + Windows guests (Wine registry) with the mingw hvkvp-reporter.exe under Wine
     -> real collectd with hyperv_kvp.so -> csv files, InfluxDB, carbon (sinks.py)
+       (+ graphite-web over carbon with the "graphite-web" sink)
 
 Pipeline.start() brings everything up, close() stops it all (reverse order)
 and leaves no process or mount behind. Every process logs to a file in the
@@ -186,8 +187,11 @@ class Pipeline:
         import sinks as sinkmod
         if "influxdb" in self.sink_kinds:
             self.sinks["influxdb"] = sinkmod.InfluxSink(os.path.join(self.work, "influxdb"))
-        if "graphite" in self.sink_kinds:
+        if "graphite" in self.sink_kinds or "graphite-web" in self.sink_kinds:
             self.sinks["graphite"] = sinkmod.CarbonSink(os.path.join(self.work, "carbon"))
+        if "graphite-web" in self.sink_kinds:
+            self.sinks["graphite-web"] = sinkmod.GraphiteWeb(
+                self.sinks["graphite"], os.path.join(self.work, "graphite-web"))
 
     # ---- collectd ----
     def collectd_conf(self):
@@ -340,7 +344,7 @@ LoadPlugin csv
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
-        for s in self.sinks.values():
+        for s in reversed(list(self.sinks.values())):
             s.close(remove=not self.keep)
         self.sinks = {}
         if not self.keep:

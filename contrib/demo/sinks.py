@@ -2,8 +2,10 @@
 
 InfluxSink runs Debian's InfluxDB 1.x (influxd) in a private directory with its
 collectd listener; CarbonSink runs graphite-carbon's carbon-cache with a
-private config and whisper directory. Both pick free ports, wait until they
-answer, and stop (and clean up) in close().
+private config and whisper directory; GraphiteWeb runs Debian's graphite-web
+(Django's development server) over a CarbonSink's whisper files and cache, so
+Grafana-style render and metrics/find requests can be made. All pick free
+ports, wait until they answer, and stop (and clean up) in close().
 """
 import json
 import os
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -45,8 +48,28 @@ def _stop(proc, timeout=10):
         proc.wait()
 
 
-class InfluxSink:
+class _Daemon:
+    """What the sinks share: a private directory, one process, its log file
+    (LOGNAME in that directory)."""
+    LOGNAME = None
+
+    def logtext(self):
+        try:
+            with open(os.path.join(self.dir, self.LOGNAME)) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def close(self, remove=True):
+        _stop(self.proc)
+        self.log.close()
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class InfluxSink(_Daemon):
     """influxd with a collectd UDP listener on 127.0.0.1 (database "collectd")."""
+    LOGNAME = "influxd.log"
 
     def __init__(self, workdir=None, types_db=TYPES_DB):
         self.dir = workdir or tempfile.mkdtemp(prefix="hvkvp-influx-")
@@ -80,7 +103,7 @@ bind-address = "127.0.0.1:{self.bind_port}"
 [continuous_queries]
   enabled = false
 """)
-        self.log = open(os.path.join(self.dir, "influxd.log"), "w")
+        self.log = open(os.path.join(self.dir, self.LOGNAME), "w")
         self.proc = subprocess.Popen(["influxd", "-config", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         _wait(self._ping, 60, "influxd on 127.0.0.1:%d" % self.http_port)
@@ -128,12 +151,6 @@ bind-address = "127.0.0.1:{self.bind_port}"
                 rows.append(d)
         return rows
 
-    def logtext(self):
-        try:
-            with open(os.path.join(self.dir, "influxd.log")) as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
 
     def collectd_network_block(self):
         return f"""LoadPlugin network
@@ -143,15 +160,10 @@ bind-address = "127.0.0.1:{self.bind_port}"
 </Plugin>
 """
 
-    def close(self, remove=True):
-        _stop(self.proc)
-        self.log.close()
-        if remove:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
-
-class CarbonSink:
+class CarbonSink(_Daemon):
     """carbon-cache with a plaintext line receiver on 127.0.0.1."""
+    LOGNAME = "carbon.out"
 
     def __init__(self, workdir=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="hvkvp-carbon-")
@@ -191,7 +203,7 @@ WHISPER_AUTOFLUSH = True
 """)
         with open(os.path.join(self.dir, "storage-schemas.conf"), "w") as f:
             f.write("[default]\npattern = .*\nretentions = 1s:1h,1m:1d\n")
-        self.log = open(os.path.join(self.dir, "carbon.out"), "w")
+        self.log = open(os.path.join(self.dir, self.LOGNAME), "w")
         self.proc = subprocess.Popen(
             ["carbon-cache", "--config=" + conf, "--nodaemon",
              "--pidfile=" + os.path.join(self.dir, "carbon.pid"),
@@ -208,12 +220,6 @@ WHISPER_AUTOFLUSH = True
         except OSError:
             return False
 
-    def logtext(self):
-        try:
-            with open(os.path.join(self.dir, "carbon.out")) as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
 
     def metrics(self):
         """Dotted metric paths of every whisper file written so far."""
@@ -233,23 +239,90 @@ WHISPER_AUTOFLUSH = True
         (start, end, step), vals = whisper.fetch(fn, now - seconds, now)
         return [(start + i * step, v) for i, v in enumerate(vals) if v is not None]
 
+    # The writer settings of contrib/collectd/collectd-graphite.conf (what the
+    # Graphite dashboard in contrib/grafana assumes); only the prefix differs.
+    WRITER_SETTINGS = (("Protocol", '"tcp"'), ("StoreRates", "true"),
+                       ("SeparateInstances", "false"), ("AlwaysAppendDS", "false"),
+                       ("EscapeCharacter", '"_"'))
+
     def collectd_graphite_block(self, prefix="hvkvp."):
+        opts = "".join("    %s %s\n" % kv for kv in self.WRITER_SETTINGS)
         return f"""LoadPlugin write_graphite
 <Plugin write_graphite>
   <Node "carbon">
     Host "127.0.0.1"
     Port "{self.line_port}"
-    Protocol "tcp"
     Prefix "{prefix}"
-    StoreRates false
-    AlwaysAppendDS false
-    EscapeCharacter "_"
-  </Node>
+{opts}  </Node>
 </Plugin>
 """
 
-    def close(self, remove=True):
-        _stop(self.proc)
-        self.log.close()
-        if remove:
-            shutil.rmtree(self.dir, ignore_errors=True)
+
+class GraphiteWeb(_Daemon):
+    """graphite-web (Debian package) on 127.0.0.1, reading a CarbonSink's
+    whisper directory and asking its carbon-cache for points not yet written.
+    Served by Django's development server, as Debian's README.Debian suggests
+    for trying graphite-web; settings live in a private module in workdir."""
+
+    LOGNAME = "graphite-web.log"
+    SETTINGS_MODULE = "hvkvp_graphite_settings"
+
+    def __init__(self, carbon, workdir=None, python="/usr/bin/python3"):
+        self.dir = workdir or tempfile.mkdtemp(prefix="hvkvp-graphite-web-")
+        os.makedirs(os.path.join(self.dir, "log"), exist_ok=True)
+        self.port = free_port()
+        with open(os.path.join(self.dir, self.SETTINGS_MODULE + ".py"), "w") as f:
+            f.write(f"""# generated by contrib/demo/sinks.py: graphite-web over a private carbon
+SECRET_KEY = "hvkvp-test-only"
+STORAGE_DIR = {self.dir!r}
+WHISPER_DIR = {carbon.whisper_dir!r}
+STANDARD_DIRS = [WHISPER_DIR]
+LOG_DIR = {os.path.join(self.dir, "log")!r}
+INDEX_FILE = {os.path.join(self.dir, "index")!r}
+CARBONLINK_HOSTS = ["127.0.0.1:{carbon.query_port}"]
+DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3",
+                           "NAME": {os.path.join(self.dir, "graphite.db")!r}}}}}
+TAGDB = ""
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+LOG_RENDERING_PERFORMANCE = False
+LOG_CACHE_PERFORMANCE = False
+""")
+        env = dict(os.environ, PYTHONPATH=self.dir,
+                   DJANGO_SETTINGS_MODULE="graphite.settings",
+                   GRAPHITE_SETTINGS_MODULE=self.SETTINGS_MODULE)
+        self.proc = None
+        self.log = open(os.path.join(self.dir, self.LOGNAME), "w")
+        # The find and render views look up the user's profile: they need
+        # the database schema (README.Debian: graphite-manage migrate).
+        r = subprocess.run([python, "-m", "django", "migrate", "--run-syncdb", "-v", "0"],
+                           env=env, cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            self.log.close()
+            raise RuntimeError("graphite-web: migrate failed; log: " + self.logtext())
+        self.proc = subprocess.Popen(
+            [python, "-m", "django", "runserver", "--noreload",
+             "127.0.0.1:%d" % self.port],
+            env=env, cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            _wait(self._answers, 60, "graphite-web on 127.0.0.1:%d" % self.port)
+        except BaseException:
+            self.close(remove=False)
+            raise
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("graphite-web exited; log: " + self.logtext())
+        try:
+            self.get("/metrics/find", query="*")
+            return True
+        except urllib.error.HTTPError as e:
+            raise RuntimeError("graphite-web answers HTTP %d; log: %s" % (e.code, self.logtext()))
+        except OSError:
+            return False
+
+    def get(self, path, **params):
+        """GET path?params from graphite-web; the decoded JSON answer."""
+        url = "http://127.0.0.1:%d%s?%s" % (self.port, path, urllib.parse.urlencode(params))
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return json.loads(r.read().decode())
+

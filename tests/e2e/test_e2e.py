@@ -1,6 +1,8 @@
 """End to end: guests -> simulated Hyper-V host -> real collectd + hyperv_kvp
 -> real InfluxDB and real carbon, then a configuration push that changes the
-guests' behaviour, observed in the sinks.
+guests' behaviour, observed in the sinks; finally every Grafana dashboard in
+contrib/grafana runs, panel by panel, against InfluxDB and graphite-web
+(tests/e2e/grafana.py).
 
 Guests: two Linux VMs (real hv_kvp_daemon + real hvkvp-reporter), one Windows
 VM (hvkvp-reporter.exe under Wine), one synthetic VM whose name holds '.',
@@ -8,6 +10,7 @@ spaces, ';', '*', '[', ']' and non-ASCII (Graphite path injection).
 Prints the measured publish -> sink latency.
 """
 import calendar
+import glob
 import json
 import os
 import re
@@ -23,10 +26,17 @@ BUILD = os.environ.get("HVSIM_BUILD_DIR") or os.path.join(ROOT, "build")
 WIN_BUILD = os.environ.get("HVKVP_WIN_BUILD_DIR") or os.path.join(ROOT, "build-win")
 sys.path.insert(0, os.path.join(ROOT, "contrib", "demo"))
 import pipeline  # noqa: E402
+import sinks  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grafana  # noqa: E402
 
 HOSTILE = "web.01 prod;*[\u00fc]"
 INTERVAL = 2
 PUSH_INTERVAL = 5
+DASHBOARDS = sorted(glob.glob(os.path.join(ROOT, "contrib", "grafana", "*.json")))
+GRAPHITE_PREFIX = "hvkvp"  # the pipeline's write_graphite Prefix, without the dot
+# Panels a kind of guest has no data for, and why.
+NOT_REPORTED = {("Load", "windows"): "the Windows reporter has no load average"}
 
 
 def influx_time(t):
@@ -58,12 +68,14 @@ class EndToEnd(unittest.TestCase):
         cls.cfgfile.close()
         cls.p = pipeline.Pipeline(BUILD, WIN_BUILD, linux=2, windows=1,
                                   sim_config=cls.cfgfile.name, interval=INTERVAL,
-                                  sinks=("csv", "influxdb", "graphite"))
+                                  sinks=("csv", "influxdb", "graphite", "graphite-web"))
         cls.p.start()
+        cls.t_start = time.monotonic()
         cls.real = [v.name for v in cls.p.vms]
         assert sorted(v.kind for v in cls.p.vms) == ["linux", "linux", "windows"], cls.p.vms
         cls.influx = cls.p.sinks["influxdb"]
         cls.carbon = cls.p.sinks["graphite"]
+        cls.web = cls.p.sinks["graphite-web"]
 
     @classmethod
     def tearDownClass(cls):
@@ -174,6 +186,73 @@ class EndToEnd(unittest.TestCase):
                     h, int((t_sync + PUSH_INTERVAL + 1) * 1000)))
             self.assertFalse(ifs and ifs[0].get("count"), (h, ifs))
 
+    # ---- Grafana dashboards (contrib/grafana), after the push above ----
+    def dashboard_files(self, kind):
+        files = [f for f in DASHBOARDS if grafana.datasource_kind(grafana.load(f)) == kind]
+        self.assertTrue(files, "no %s dashboard in contrib/grafana" % kind)
+        return files
+
+    def run_dashboards(self, kind, backend, fixed, vm_names):
+        """Every variable query and every target of every `kind` dashboard;
+        one failure lists every panel that shows nothing."""
+        # A few intervals of data from every VM (when run on its own).
+        time.sleep(max(0.0, self.t_start + 6 * INTERVAL - time.monotonic()))
+        kinds = dict(zip(vm_names, (vm.kind for vm in self.p.vms)))  # same order as self.real
+
+        def exempt(panel, var, value):
+            for (title, kind_), why in NOT_REPORTED.items():
+                if var == "host" and panel["title"].startswith(title) and kinds.get(value) == kind_:
+                    return why
+            return None
+        failures, summary = [], []
+        for path in self.dashboard_files(kind):
+            name = os.path.basename(path)
+            dash = grafana.load(path)
+            t0 = time.monotonic()
+            variables, options, fails = grafana.variable_options(dash, backend, fixed)
+            failures += ["%s: %s" % (name, f) for f in fails]
+            for var, want in (("host", vm_names), ("hvhost", ["hv01"])):
+                if var in variables and not set(want) <= set(options.get(var, [])):
+                    failures.append("%s: variable $%s offers %s, not every one of %s" % (
+                        name, var, options.get(var), want))
+            fails, n_panels, n_targets, runs = grafana.check_dashboard(
+                dash, backend, options, variables, {"host": vm_names, "hvhost": ["hv01"]}, exempt)
+            failures += ["%s: %s" % (name, f) for f in fails]
+            summary.append("%s: %d panels, %d targets, %d queries, %d variables, %.1f s" % (
+                name, n_panels, n_targets, runs, len(options), time.monotonic() - t0))
+        print("\n" + "\n".join(summary))
+        if failures:
+            self.fail("%d dashboard checks show nothing or fail:\n%s" % (
+                len(failures), "\n".join(failures)))
+
+    def test_5_influxdb_dashboards(self):
+        for f in DASHBOARDS:
+            self.assertIn(grafana.datasource_kind(grafana.load(f)), ("influxdb", "graphite"),
+                          "%s: a dashboard for a data source this test does not run" % f)
+        self.p.wait_for(lambda: set(self.real) <= self.influx_hosts("memory_value"), 120,
+                        "every VM in InfluxDB")
+        self.run_dashboards("influxdb", grafana.InfluxBackend(self.influx.http_port), {},
+                            self.real)
+
+    def test_6_graphite_dashboards(self):
+        # The dashboard assumes the writer settings of the shipped example
+        # configuration; the pipeline's carbon writer must use the same.
+        with open(os.path.join(ROOT, "contrib", "collectd", "collectd-graphite.conf")) as f:
+            example = dict(re.findall(r"^\s*(\w+)\s+(.+?)\s*$",
+                                      f.read().split("<Node")[1].split("</Node>")[0], re.M))
+        for k, v in sinks.CarbonSink.WRITER_SETTINGS:
+            self.assertEqual(example.get(k), v, "collectd-graphite.conf: %s" % k)
+        for path in self.dashboard_files("graphite"):
+            prefix = [v for v in grafana.load(path)["templating"]["list"] if v["name"] == "prefix"]
+            self.assertEqual('"%s."' % prefix[0]["query"], example.get("Prefix"),
+                             "%s: $prefix's default is not the example's Prefix" % path)
+        hosts = [graphite_host(n) for n in self.real]
+        self.p.wait_for(lambda: {"%s.%s.memory.memory-used" % (GRAPHITE_PREFIX, h) for h in hosts}
+                        <= set(self.carbon.metrics()), 120, "every VM in carbon")
+        self.run_dashboards("graphite", grafana.GraphiteBackend(self.web.port),
+                            {"prefix": [GRAPHITE_PREFIX]}, hosts)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
