@@ -5,7 +5,8 @@
 -- comes first, text before the first section becomes DESCRIPTION, section
 -- names are upper-cased, code spans naming another documented file become
 -- man page references ("collectd-plugin/hyperv_kvp.md" ->
--- collectd-hyperv_kvp(5)), and a SEE ALSO section lists the related pages.
+-- collectd-hyperv_kvp(5)), a SEE ALSO section lists the related pages,
+-- and text is left-justified.
 -- Metadata (pandoc -M): manname, mandescription, manref (repeatable,
 -- "path=page(section)"), seealso (repeatable, "page(section)").
 
@@ -75,6 +76,9 @@ function Pandoc(doc)
   end
 
   local out = pandoc.List({
+    -- Left-justified text: the narrow table columns cannot be adjusted to
+    -- both margins (groff would warn "cannot adjust line").
+    pandoc.RawBlock("man", ".ad l"),
     pandoc.Header(1, { pandoc.Str("NAME") }),
     pandoc.Para({ pandoc.Str(name), pandoc.Space(), pandoc.Str("-"), pandoc.Space(), pandoc.Str(desc) }),
   })
@@ -98,13 +102,31 @@ function Pandoc(doc)
     -- pandoc lays relative column widths out over 70 ens; with the
     -- paragraph indent and the column gaps that is wider than an
     -- 80-column terminal: keep tables within 60 ens.
+    -- A long path in a narrow column may break after each "/" (\:).
     Table = function(t)
       for i, cs in ipairs(t.colspecs) do
         if type(cs[2]) == "number" then
           t.colspecs[i] = { cs[1], cs[2] * 60 / 70 }
         end
       end
-      return t
+      return pandoc.walk_block(t, {
+        Str = function(s)
+          if #s.text <= 10 or not s.text:find("/") then
+            return nil
+          end
+          local parts = pandoc.List()
+          for piece, slash in s.text:gmatch("([^/]*)(/?)") do
+            if piece ~= "" then
+              parts:insert(pandoc.Str(piece))
+            end
+            if slash ~= "" then
+              parts:insert(pandoc.Str("/"))
+              parts:insert(pandoc.RawInline("man", "\\:"))
+            end
+          end
+          return parts
+        end,
+      })
     end,
     Code = function(c)
       local ref = refs[c.text]
