@@ -128,11 +128,17 @@ exe_dir=$(cd "$(dirname "$EXE")" && pwd)
 # What wixl cannot say: STORE and INTERVAL are public properties passed to
 # the installation (SecureCustomProperties), and the rollback action runs in
 # the rollback script (in-script + rollback + no-impersonate + continue).
-secure=$(msiinfo export "$MSI" Property | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
+msi_value() { # TABLE KEY -> the second column of KEY's row
+  msiinfo export "$MSI" "$1" | tr -d '\r' | awk -F'\t' -v k="$2" '$1 == k { print $2 }'
+}
+secure=$(msi_value Property SecureCustomProperties)
 msibuild "$MSI" \
   -q "UPDATE Property SET Value='${secure:+$secure;}STORE;INTERVAL' WHERE Property='SecureCustomProperties'" \
   -q "UPDATE CustomAction SET Type=3410 WHERE Action='RegisterServiceRollback'" ||
   die "msibuild could not finish $MSI"
+[ "$(msi_value Property SecureCustomProperties)" = "${secure:+$secure;}STORE;INTERVAL" ] &&
+  [ "$(msi_value CustomAction RegisterServiceRollback)" = 3410 ] ||
+  die "msibuild did not change $MSI"
 
 rm -rf "$WORK"
 step "packages in $OUT"
