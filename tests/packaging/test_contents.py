@@ -52,16 +52,19 @@ class Debs(unittest.TestCase):
                       self.reporter], ok=(0, 1, 2))
         self.assertNotIn("O: ", r.stdout)
 
+    def holds(self, deb, want, never, why):
+        """deb has every path of want and none under the prefix never."""
+        files = deb_files(deb)
+        self.assertEqual(sorted(set(want) - files), [], "missing from " + deb)
+        self.assertEqual([f for f in files if f.startswith(never)], [], why)
+
     def test_plugin_package(self):
-        files = deb_files(self.plugin)
-        for f in ("/usr/lib/collectd/hyperv_kvp.so", "/usr/bin/hvkvpctl",
-                  "/usr/share/man/man1/hvkvpctl.1.gz",
-                  "/usr/share/man/man5/collectd-hyperv_kvp.5.gz",
-                  "/usr/share/doc/collectd-hyperv-kvp/examples/hyperv_kvp.conf",
-                  "/usr/share/doc/collectd-hyperv-kvp/copyright"):
-            self.assertIn(f, files)
-        self.assertFalse([f for f in files if f.startswith("/etc/")],
-                         "the plugin package ships no configuration")
+        self.holds(self.plugin, ("/usr/lib/collectd/hyperv_kvp.so", "/usr/bin/hvkvpctl",
+                                 "/usr/share/man/man1/hvkvpctl.1.gz",
+                                 "/usr/share/man/man5/collectd-hyperv_kvp.5.gz",
+                                 "/usr/share/doc/collectd-hyperv-kvp/examples/hyperv_kvp.conf",
+                                 "/usr/share/doc/collectd-hyperv-kvp/copyright"),
+                   "/etc/", "the plugin package ships no configuration")
         dep = deb_field(self.plugin, "Depends")
         self.assertRegex(dep, r"collectd-core \(>= 5\.12")
         self.assertRegex(dep, r"collectd-core \(<< 5\.13")
@@ -72,14 +75,11 @@ class Debs(unittest.TestCase):
         self.assertEqual(sorted(ctrl), ["control", "md5sums"])
 
     def test_reporter_package(self):
-        files = deb_files(self.reporter)
-        for f in ("/usr/sbin/hvkvp-reporter", "/etc/hvkvp/hvkvp-reporter.conf",
-                  "/lib/systemd/system/hvkvp-reporter.service",
-                  "/usr/share/man/man8/hvkvp-reporter.8.gz",
-                  "/usr/share/man/man5/hvkvp-reporter.conf.5.gz"):
-            self.assertIn(f, files)
-        self.assertFalse([f for f in files if f.startswith("/var/lib/hyperv")],
-                         "the pool directory belongs to hyperv-daemons")
+        self.holds(self.reporter, ("/usr/sbin/hvkvp-reporter", "/etc/hvkvp/hvkvp-reporter.conf",
+                                   "/lib/systemd/system/hvkvp-reporter.service",
+                                   "/usr/share/man/man8/hvkvp-reporter.8.gz",
+                                   "/usr/share/man/man5/hvkvp-reporter.conf.5.gz"),
+                   "/var/lib/hyperv", "the pool directory belongs to hyperv-daemons")
         self.assertIn("hyperv-daemons", deb_field(self.reporter, "Depends"))
         ctrl = deb_control_files(self.reporter)
         self.assertEqual(ctrl["conffiles"].split(), ["/etc/hvkvp/hvkvp-reporter.conf"])
