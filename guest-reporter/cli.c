@@ -18,7 +18,7 @@
 typedef struct {
   const char *config;
   int config_given;
-  int once, dry_run, foreground, verbose;
+  int once, dry_run, foreground, verbose, unpublish;
   const char *interval, *prefix, *store, *root;
   unsigned interval_ms; /* hidden test flag */
   unsigned long cycles; /* hidden test flag: stop after N cycles */
@@ -30,6 +30,7 @@ static void cli_usage(FILE *o) {
           "  --config FILE       config file (default %s)\n"
           "  --once              collect and publish one message, then exit\n"
           "  --dry-run           print one message as JSON, write nothing\n"
+          "  --unpublish         remove every item this reporter published\n"
           "  --interval SECONDS  override Interval\n"
           "  --prefix PREFIX     override Prefix\n"
           "  --store SPEC        pool[:DIR] | registry[:Auto|Guest]\n"
@@ -60,6 +61,8 @@ static int cli_parse(int argc, char **argv, cli_flags_t *f) {
       f->once = 1;
     else if (strcmp(a, "--dry-run") == 0)
       f->dry_run = 1;
+    else if (strcmp(a, "--unpublish") == 0)
+      f->unpublish = 1;
     else if (strcmp(a, "--foreground") == 0)
       f->foreground = 1;
     else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
@@ -167,6 +170,30 @@ static uint64_t cli_next_deadline(uint64_t interval_ms) {
   return plat_mono_ms() + (next - now_ms);
 }
 
+/* --unpublish: removes what the reporter published (PREFIX.* in the store)
+ * and exits: 0 done (also when there was nothing), 1 failed. */
+static int cli_unpublish(hvkvp_store_t *store, const rcfg_t *cfg,
+                         const char *open_err) {
+  if (store == NULL) {
+    rlog_error("%s", open_err);
+    return 1;
+  }
+  char err[512];
+  int rc = 0;
+  if (store->unpublish == NULL) {
+    rlog_error("--unpublish: the %s store cannot remove its items",
+               store->kind);
+    rc = 1;
+  } else if (store->unpublish(store, cfg->prefix, err, sizeof(err)) != 0) {
+    rlog_error("--unpublish: %s", err);
+    rc = 1;
+  } else {
+    rlog_info("removed the %s.* items from store %s", cfg->prefix, cfg->store);
+  }
+  store->close(store);
+  return rc;
+}
+
 int reporter_cli_main(int argc, char **argv) {
   cli_flags_t f;
   if (cli_parse(argc, argv, &f) != 0)
@@ -182,6 +209,8 @@ int reporter_cli_main(int argc, char **argv) {
     return 2;
   }
   hvkvp_store_t *store = cli_store(&cfg, err, sizeof(err));
+  if (f.unpublish)
+    return cli_unpublish(store, &cfg, err);
   if (store == NULL) {
     if (!f.dry_run) {
       rlog_error("%s", err);

@@ -23,6 +23,13 @@ struct hvkvp_store {
   /* Host-pushed items under "PREFIX.cfg." (pool 0 / External). */
   int (*read_config)(hvkvp_store_t *s, const char *prefix, hvkvp_items_t *out,
                      char *err, size_t errlen);
+  /* Removes every item under "PREFIX." from the publish location, the head
+   * first, so the host sees no message rather than a torn one (the Windows
+   * MSI runs it at uninstall). NULL for a store that cannot: the pool store
+   * keeps the records of other writers at their offsets, so its own records
+   * would stay as tombstones. */
+  int (*unpublish)(hvkvp_store_t *s, const char *prefix, char *err,
+                   size_t errlen);
   void (*close)(hvkvp_store_t *s);
 };
 

@@ -358,6 +358,24 @@ static int regstore_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
   return regstore_set(rs, h->key, h->value, err, errlen);
 }
 
+static int regstore_unpublish(hvkvp_store_t *s, const char *prefix, char *err,
+                              size_t errlen) {
+  regstore_t *rs = (regstore_t *)s;
+  hvkvp_items_t own;
+  if (regstore_read_own(s, prefix, &own, err, errlen) != 0)
+    return -1;
+  char head[HVKVP_PREFIX_LEN + 8];
+  snprintf(head, sizeof(head), "%s.head", prefix);
+  int rc = 0;
+  /* The head first (pass 0), then the chunks and anything else of ours. */
+  for (int pass = 0; pass < 2 && rc == 0; pass++)
+    for (size_t i = 0; i < own.n && rc == 0; i++)
+      if ((strcmp(own.v[i].key, head) == 0) == (pass == 0))
+        rc = regstore_delete(rs, own.v[i].key, err, errlen);
+  hvkvp_items_free(&own);
+  return rc;
+}
+
 static void regstore_close(hvkvp_store_t *s) {
   regstore_t *rs = (regstore_t *)s;
   if (rs == NULL)
@@ -403,6 +421,7 @@ hvkvp_store_t *store_registry_open(const char *subkey, char *err,
   }
   rs->base.kind = "registry";
   rs->base.read_own = regstore_read_own;
+  rs->base.unpublish = regstore_unpublish;
   rs->base.publish = regstore_publish;
   rs->base.read_config = regstore_read_config;
   rs->base.close = regstore_close;

@@ -7,7 +7,8 @@
 # it pushes a new interval to the guests and shows them applying it.
 # Ctrl-C stops everything. Options go to contrib/demo/hvkvp-demo, e.g.
 #   scripts/demo.sh --sink influxdb     (or --sink graphite)
-#   scripts/demo.sh --intervals 6       (stop by itself)
+#   scripts/demo.sh --intervals 6       (stop by itself, never before the
+#                                        push and every guest's confirmation)
 # HVKVP_BUILD_DIR (default build) and HVKVP_WIN_BUILD_DIR (default build-win)
 # choose the build directories.
 set -euo pipefail

@@ -16,6 +16,8 @@ PKGS=(
   influxdb graphite-carbon graphite-web krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # Windows guest build and run
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 dpkg-dev
+  # packages (scripts/package.sh) and man pages
+  debhelper lintian rpm wixl msitools pandoc fakeroot
 )
 
 missing=()

@@ -84,7 +84,8 @@ class Pipeline:
                  windows=1, synthetic=0, sim_config=None, interval=2.0,
                  push=None, sinks=("csv",), user="hvkvp",
                  password="hvkvp-demo-password", https=False,
-                 reporter_args=(), keep=False):
+                 reporter_args=(), keep=False, plugin_dir=None,
+                 linux_reporter=None):
         self.build = os.path.abspath(build_dir)
         self.win_build = os.path.abspath(win_build_dir or os.path.join(ROOT, "build-win"))
         self.work = workdir or tempfile.mkdtemp(prefix="hvkvp-pipeline-")
@@ -96,6 +97,12 @@ class Pipeline:
         self.user, self.password, self.https = user, password, https
         self.reporter_args = list(reporter_args)
         self.keep = keep
+        # plugin_dir: collectd's PluginDir as is (e.g. /usr/lib/collectd with
+        # an installed hyperv_kvp.so) instead of a private copy of the build's
+        # plugin; linux_reporter(vm) -> argv: how a Linux guest's reporter is
+        # started (default: the build's, with --store pool:<pool>).
+        self.plugin_dir = plugin_dir
+        self.linux_reporter = linux_reporter
         self.procs = []
         self.vms = []
         self.url = None
@@ -165,6 +172,10 @@ class Pipeline:
     def start_reporters(self):
         rep = os.path.join(self.build, "guest-reporter", "hvkvp-reporter")
         for i, vm in enumerate(v for v in self.vms if v.kind == "linux"):
+            if self.linux_reporter:
+                self.procs.append(Proc("reporter-%s" % vm.guid,
+                                       self.linux_reporter(vm), self.work))
+                continue
             conf = os.path.join(self.work, "reporter-%s.conf" % vm.guid)
             with open(conf, "w") as f:
                 f.write("Hostname \"guest-%s\"\n" % re.sub(r"[^A-Za-z0-9-]", "-", vm.name))
@@ -197,11 +208,12 @@ class Pipeline:
     def collectd_conf(self):
         # collectd loads only regular files (no symlinks): copy the stock
         # plugins this configuration uses and ours into a private PluginDir.
-        plugdir = os.path.join(self.work, "collectd-plugins")
-        os.makedirs(plugdir, exist_ok=True)
-        for name in ("logfile", "csv", "network", "write_graphite", "write_log"):
-            shutil.copy(os.path.join(COLLECTD_PLUGINS, name + ".so"), plugdir)
-        shutil.copy(os.path.join(self.build, "collectd-plugin", "hyperv_kvp.so"), plugdir)
+        plugdir = self.plugin_dir or os.path.join(self.work, "collectd-plugins")
+        if not self.plugin_dir:
+            os.makedirs(plugdir, exist_ok=True)
+            for name in ("logfile", "csv", "network", "write_graphite", "write_log"):
+                shutil.copy(os.path.join(COLLECTD_PLUGINS, name + ".so"), plugdir)
+            shutil.copy(os.path.join(self.build, "collectd-plugin", "hyperv_kvp.so"), plugdir)
         pwfile = os.path.join(self.work, "hv.pass")
         with open(pwfile, "w") as f:
             f.write(self.password + "\n")

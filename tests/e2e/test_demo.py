@@ -1,6 +1,7 @@
 """The README's demo command, run non-interactively: scripts/demo.sh for a few
 intervals must show every VM's live values, push a new interval that the
-guests apply, and leave no process behind."""
+guests apply (even when --intervals ends at the push: the demo waits for
+every guest's confirmation), and leave no process behind."""
 import os
 import re
 import subprocess
@@ -36,8 +37,10 @@ class Demo(unittest.TestCase):
         env = dict(os.environ, HVKVP_BUILD_DIR=BUILD, HVKVP_WIN_BUILD_DIR=WIN_BUILD,
                    HVKVP_DEMO_TAG=tag)
         r = subprocess.run(
-            [os.path.join(ROOT, "scripts", "demo.sh"), "--intervals", "7",
-             "--interval", "2", "--push-after", "2", "--push-interval", "3"],
+            # --intervals equal to --push-after: the demo must still show
+            # every guest applying the push before it stops.
+            [os.path.join(ROOT, "scripts", "demo.sh"), "--intervals", "3",
+             "--interval", "2", "--push-after", "3", "--push-interval", "3"],
             env=env, capture_output=True, text=True, timeout=600)
         out = r.stdout
         self.assertEqual(r.returncode, 0, out[-3000:] + r.stderr[-3000:])
@@ -50,7 +53,11 @@ class Demo(unittest.TestCase):
             self.assertRegex(out, r"%s\s+guest interval 3(\.0)?, applied config demo-\d+" % vm,
                              "the pushed config never reached %s:\n%s" % (vm, out[-3000:]))
         self.assertIn("pushing Interval 3", out)
-        self.assertIn("stopped; nothing left running", out)
+        m = re.search(r"every guest applied config (demo-\d+) \(interval 3\)", out)
+        self.assertTrue(m, "the demo stopped before every guest applied the push:\n"
+                        + out[-3000:])
+        self.assertLess(out.index("pushing Interval 3"), m.start())
+        self.assertLess(m.start(), out.index("stopped; nothing left running"))
         time.sleep(1)
         self.assertEqual(tagged_processes(tag), [], "processes left behind by the demo")
 
