@@ -8,6 +8,7 @@
  * read threads poll hosts in parallel. Options: hyperv_kvp.md.
  */
 #include "plugin_config.h"
+#include "plugin_generations.h"
 #include "plugin_poll.h"
 
 #include "collectd/core/daemon/collectd.h"
@@ -114,6 +115,7 @@ static int hkp_shutdown(void) {
   for (size_t i = 0; i < hkp_n_names; i++)
     free(hkp_names[i]);
   hkp_n_names = 0;
+  hvp_gens_clear();
   return 0;
 }
 

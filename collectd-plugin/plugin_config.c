@@ -370,6 +370,16 @@ static int hvp_cf_option(hvp_host_conf_t *c, const oconfig_item_t *o) {
     return rc;
   if (strcasecmp(k, "Interval") == 0)
     return hvp_cf_number(c, o, 0.001, 86400, 0, &c->interval);
+  if (strcasecmp(k, "MaxPollTime") == 0)
+    return hvp_cf_number(c, o, 0.1, 86400, 0, &c->budget.seconds);
+  if (strcasecmp(k, "MaxPollRequests") == 0 ||
+      strcasecmp(k, "MaxPollBytes") == 0) {
+    if (hvp_cf_number(c, o, 1, 1e15, 1, &d) != 0)
+      return -1;
+    *(strcasecmp(k, "MaxPollBytes") == 0 ? &c->budget.bytes
+                                         : &c->budget.requests) = (uint64_t)d;
+    return 0;
+  }
   if (strcasecmp(k, "IncludeVM") == 0)
     return hvp_cf_filter(c, o, &c->filter, 0);
   if (strcasecmp(k, "ExcludeVM") == 0)

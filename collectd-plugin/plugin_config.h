@@ -32,7 +32,8 @@ typedef struct {
    * KerberosPrincipal, VerifyPeer, VerifyHost, Timeout, Namespace: the
    * model's options as they are, handed to hv_host_new */
   hv_opts_t hv;
-  double interval; /* seconds; 0: collectd's global Interval */
+  double interval;       /* seconds; 0: collectd's global Interval */
+  wsman_budget_t budget; /* MaxPollTime/Requests/Bytes; 0: derived */
   hvp_filter_t filter;
   hvp_hn_field_t hn[3];
   size_t n_hn;

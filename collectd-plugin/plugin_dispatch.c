@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HVP_PLUGIN_NAME "hyperv_kvp"
@@ -39,23 +40,44 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
   hvkvp_sanitize(dst, sz, joined, HVKVP_NAME_HOST);
 }
 
-/* 1 the first time `type` is seen (and remembered), 0 after. */
-static int hvp_typelog_first(hvp_typelog_t *tl, const char *type,
-                             const char *block) {
-  for (size_t i = 0; i < tl->n; i++)
-    if (strcmp(tl->names[i], type) == 0)
-      return 0;
-  if (tl->n >= HVP_TYPES_COMPLAINED_MAX) {
-    if (!tl->full_logged) {
-      tl->full_logged = 1;
-      WARNING("hyperv_kvp plugin: Host \"%s\": more than %d bad types; "
-              "further ones are dropped without a message",
-              block, HVP_TYPES_COMPLAINED_MAX);
-    }
-    return 0;
+void hvp_idset_free(hvp_idset_t *s) {
+  free(s->slot);
+  s->slot = NULL;
+  s->cap = 0;
+}
+
+/* Readies the set for n identifiers: a power-of-two table at most half
+ * full, cleared. -1 without memory. */
+static int hvp_idset_reset(hvp_idset_t *s, size_t n) {
+  size_t cap = 64;
+  while (cap < 2 * n)
+    cap *= 2;
+  if (cap > s->cap) {
+    uint64_t *t = realloc(s->slot, cap * sizeof(*t));
+    if (t == NULL)
+      return -1;
+    s->slot = t;
+    s->cap = cap;
   }
-  sstrncpy(tl->names[tl->n++], type, DATA_MAX_NAME_LEN);
-  return 1;
+  memset(s->slot, 0, s->cap * sizeof(*s->slot));
+  return 0;
+}
+
+/* 1 if the identifier of vl was already added (0 is never a key: a hash
+ * of 0 becomes 1). */
+static int hvp_idset_seen(hvp_idset_t *s, const value_list_t *vl) {
+  const char *f[4] = {vl->plugin, vl->plugin_instance, vl->type,
+                      vl->type_instance};
+  uint64_t h = HVKVP_FNV1A64_INIT;
+  for (int i = 0; i < 4; i++)
+    h = hvkvp_fnv1a64(h, f[i], strlen(f[i]) + 1);
+  h = h ? h : 1;
+  size_t k = (size_t)h & (s->cap - 1);
+  for (; s->slot[k] != 0; k = (k + 1) & (s->cap - 1))
+    if (s->slot[k] == h)
+      return 1;
+  s->slot[k] = h;
+  return 0;
 }
 
 static void hvp_convert(const hvkvp_vl_t *in, size_t i, int ds_type,
@@ -127,61 +149,75 @@ static meta_data_t *hvp_tags_meta(const hvkvp_msg_t *m) {
   return md;
 }
 
+double hvp_dispatch_time(const hvkvp_msg_t *m, double now) {
+  double t = m->time;
+  return !isfinite(t) || t <= 0 || fabs(t - now) > 86400.0 ? now : t;
+}
+
+/* Sanitised names into vl; 0, or -1 if a name cannot be used. */
+static int hvp_names(const hvkvp_vl_t *in, value_list_t *vl) {
+  hvkvp_sanitize(vl->plugin, sizeof(vl->plugin), in->plugin, HVKVP_NAME_PLUGIN);
+  hvkvp_sanitize(vl->plugin_instance, sizeof(vl->plugin_instance),
+                 in->plugin_instance, HVKVP_NAME_INSTANCE);
+  hvkvp_sanitize(vl->type, sizeof(vl->type), in->type, HVKVP_NAME_PLUGIN);
+  hvkvp_sanitize(vl->type_instance, sizeof(vl->type_instance),
+                 in->type_instance, HVKVP_NAME_INSTANCE);
+  return vl->plugin[0] == '\0' || vl->type[0] == '\0' || in->n == 0 ||
+                 in->n > HVKVP_MAX_DS
+             ? -1
+             : 0;
+}
+
+static void hvp_bad_type(hvp_dispatch_res_t *res, const char *type, size_t n,
+                         size_t ds) {
+  if (res->bad_types++ == 0) {
+    sstrncpy(res->bad_type, type, sizeof(res->bad_type));
+    res->bad_type_n = n;
+    res->bad_type_ds = ds;
+  }
+}
+
+/* One value list: 1 dispatched, 0 dropped (counted in res). */
+static int hvp_dispatch_vl(const hvkvp_vl_t *in, value_list_t *vl,
+                           hvp_idset_t *ids, hvp_dispatch_res_t *res) {
+  if (hvp_names(in, vl) != 0) {
+    res->bad_names++;
+    return 0;
+  }
+  if (ids->cap > 0 && hvp_idset_seen(ids, vl)) {
+    res->duplicates++;
+    return 0;
+  }
+  const data_set_t *ds = plugin_get_ds(vl->type);
+  if (ds == NULL || ds->ds_num != in->n) {
+    hvp_bad_type(res, vl->type, in->n, ds ? ds->ds_num : 0);
+    return 0;
+  }
+  for (size_t j = 0; j < in->n; j++)
+    hvp_convert(in, j, ds->ds[j].type, &vl->values[j]);
+  vl->values_len = in->n;
+  return plugin_dispatch_values(vl) == 0;
+}
+
 void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      double poll_interval, const char *block,
-                      hvp_typelog_t *tl, hvp_dispatch_res_t *res) {
+                      double poll_interval, hvp_idset_t *ids,
+                      hvp_dispatch_res_t *res) {
   value_t values[HVKVP_MAX_DS];
   value_list_t vl = VALUE_LIST_INIT;
-  double t = m->time;
-  if (!isfinite(t) || t <= 0 || fabs(t - now) > 86400.0)
-    t = now;
   double iv = m->interval;
   if (!isfinite(iv) || iv <= 0 || iv > 86400.0)
     iv = 0;
   if (isfinite(poll_interval) && poll_interval > iv)
     iv = poll_interval;
-  vl.time = DOUBLE_TO_CDTIME_T(t);
+  vl.time = DOUBLE_TO_CDTIME_T(hvp_dispatch_time(m, now));
   vl.interval = iv > 0 ? DOUBLE_TO_CDTIME_T(iv) : 0;
   vl.meta = hvp_tags_meta(m);
   vl.values = values;
   sstrncpy(vl.host, host, sizeof(vl.host));
-
+  if (hvp_idset_reset(ids, m->n_vls) != 0)
+    hvp_idset_free(ids); /* no memory: no duplicate check this time */
   for (size_t i = 0; i < m->n_vls; i++) {
-    const hvkvp_vl_t *in = &m->vls[i];
-    hvkvp_sanitize(vl.plugin, sizeof(vl.plugin), in->plugin, HVKVP_NAME_PLUGIN);
-    hvkvp_sanitize(vl.plugin_instance, sizeof(vl.plugin_instance),
-                   in->plugin_instance, HVKVP_NAME_INSTANCE);
-    hvkvp_sanitize(vl.type, sizeof(vl.type), in->type, HVKVP_NAME_PLUGIN);
-    hvkvp_sanitize(vl.type_instance, sizeof(vl.type_instance),
-                   in->type_instance, HVKVP_NAME_INSTANCE);
-    if (vl.plugin[0] == '\0' || vl.type[0] == '\0' || in->n == 0 ||
-        in->n > HVKVP_MAX_DS) {
-      res->dropped++;
-      continue;
-    }
-    const data_set_t *ds = plugin_get_ds(vl.type);
-    if (ds == NULL) {
-      if (hvp_typelog_first(tl, vl.type, block))
-        ERROR("hyperv_kvp plugin: Host \"%s\": VM host \"%s\" sent type "
-              "\"%s\", which is not in collectd's types.db: its values are "
-              "dropped",
-              block, host, vl.type);
-      res->dropped++;
-      continue;
-    }
-    if (ds->ds_num != in->n) {
-      if (hvp_typelog_first(tl, vl.type, block))
-        ERROR("hyperv_kvp plugin: Host \"%s\": VM host \"%s\" sent type "
-              "\"%s\" with %zu values, but types.db defines %zu: its values "
-              "are dropped",
-              block, host, vl.type, in->n, ds->ds_num);
-      res->dropped++;
-      continue;
-    }
-    for (size_t j = 0; j < in->n; j++)
-      hvp_convert(in, j, ds->ds[j].type, &values[j]);
-    vl.values_len = in->n;
-    if (plugin_dispatch_values(&vl) == 0)
+    if (hvp_dispatch_vl(&m->vls[i], &vl, ids, res))
       res->dispatched++;
     else
       res->dropped++;

@@ -13,21 +13,27 @@
 #include "collectd/core/daemon/plugin.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
-#define HVP_TYPES_COMPLAINED_MAX 64
-
-/* Types already complained about (unknown, or a DS count that differs), so
- * each is logged once per Hyper-V host. */
-typedef struct {
-  size_t n;
-  int full_logged;
-  char names[HVP_TYPES_COMPLAINED_MAX][DATA_MAX_NAME_LEN];
-} hvp_typelog_t;
-
+/* What one message's dispatch did, for the caller's per-VM complaints. */
 typedef struct {
   size_t dispatched; /* value lists handed to collectd */
-  size_t dropped;    /* unknown type, DS count mismatch, empty name */
+  size_t dropped;    /* all the others: */
+  size_t bad_names;  /*   empty plugin or type, no or too many values */
+  size_t bad_types;  /*   not in types.db, or another DS count */
+  size_t duplicates; /*   an identifier already in this message */
+  char bad_type[DATA_MAX_NAME_LEN]; /* the first bad type */
+  size_t bad_type_n, bad_type_ds;   /* its values sent and in types.db (0) */
 } hvp_dispatch_res_t;
+
+/* A reusable table of the identifiers seen in one message (no allocation
+ * per message once it has grown). */
+typedef struct {
+  uint64_t *slot;
+  size_t cap;
+} hvp_idset_t;
+
+void hvp_idset_free(hvp_idset_t *s);
 
 /* Builds the value-list host from HostnameFormat: the fields joined with '_',
  * sanitised (HVKVP_NAME_HOST). A field that is empty (no guest hostname yet)
@@ -36,14 +42,19 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
                      size_t n_hn, const char *name, const char *guid,
                      const char *guest_host);
 
+/* The time a message's values are dispatched with: its own, or now if it is
+ * missing or over a day away from now. */
+double hvp_dispatch_time(const hvkvp_msg_t *m, double now);
+
 /* Dispatches every value list of m with host `host` (already sanitised),
- * the message's time (now if it is missing or over a day away from now) and
- * as interval the larger of the message's and `poll_interval` (values are
- * refreshed no faster than the host is polled). `block` names the Host block
- * in log messages. */
+ * the time hvp_dispatch_time gives and as interval the larger of the
+ * message's and `poll_interval` (values are refreshed no faster than the
+ * host is polled). A value list whose identifier (after sanitising) is
+ * already in the message is dropped, as is one whose type collectd does not
+ * know with that many values. Logs nothing: res says what happened. */
 void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      double poll_interval, const char *block,
-                      hvp_typelog_t *tl, hvp_dispatch_res_t *res);
+                      double poll_interval, hvp_idset_t *ids,
+                      hvp_dispatch_res_t *res);
 
 /* One self metric: plugin "hyperv_kvp", plugin instance = Host block name,
  * host = collectd's own hostname. */

@@ -7,6 +7,7 @@
  * half an interval, and dispatch the plugin's own metrics.
  */
 #include "plugin_poll.h"
+#include "plugin_generations.h"
 
 #include "collectd/core/utils/common/common.h"
 
@@ -56,6 +57,7 @@ void hvp_host_close(void *p) {
   if (h->hv != NULL)
     hv_host_free(h->hv);
   hvp_vmtab_free(&h->vms);
+  hvp_idset_free(&h->ids);
   for (size_t i = 0; i < HVP_PUSH_MAX; i++)
     hvkvp_items_free(&h->push[i].desired);
   if (h->conf != NULL) {
@@ -182,6 +184,8 @@ static void hvp_dispatch_self_all(hvp_host_t *h, const wsman_stats_t *st,
   hvp_dispatch_self(b, "duration", "poll", v, 1, interval);
   v[0].gauge = (gauge_t)h->last.requests;
   hvp_dispatch_self(b, "requests", "poll", v, 1, interval);
+  v[0].gauge = (gauge_t)h->last.isolation;
+  hvp_dispatch_self(b, "requests", "isolation", v, 1, interval);
   v[0].derive = (derive_t)st->requests;
   hvp_dispatch_self(b, "http_requests", "wsman", v, 1, interval);
   v[0].derive = (derive_t)st->bytes_in;
@@ -190,24 +194,222 @@ static void hvp_dispatch_self_all(hvp_host_t *h, const wsman_stats_t *st,
   if (!listed)
     return;
   static const char *const gnames[] = {
-      "vms",         "vms_without_message", "vms_stale",
-      "vms_in_sync", "vms_push_target",     "vms_push_pending"};
-  size_t gvals[] = {h->last.vms,     h->last.no_message,  h->last.stale,
-                    h->last.in_sync, h->last.push_target, h->last.push_pending};
-  for (size_t i = 0; i < 6; i++) {
+      "vms",           "vms_without_message", "vms_stale",
+      "vms_in_sync",   "vms_push_target",     "vms_push_pending",
+      "vms_unreadable"};
+  size_t gvals[] = {h->last.vms,         h->last.no_message,
+                    h->last.stale,       h->last.in_sync,
+                    h->last.push_target, h->last.push_pending,
+                    h->last.unreadable};
+  for (size_t i = 0; i < sizeof(gvals) / sizeof(gvals[0]); i++) {
     v[0].gauge = (gauge_t)gvals[i];
     hvp_dispatch_self(b, "count", gnames[i], v, 1, interval);
   }
   static const char *const dnames[] = {
-      "messages_ok", "messages_torn",     "messages_invalid", "push_ok",
-      "push_failed", "values_dispatched", "values_dropped"};
-  uint64_t dvals[] = {h->msg_ok,        h->msg_torn,    h->msg_invalid,
-                      h->push_ok,       h->push_failed, h->values_dispatched,
-                      h->values_dropped};
-  for (size_t i = 0; i < 7; i++) {
+      "messages_ok",  "messages_torn",     "messages_invalid",
+      "messages_old", "items_refused",     "push_ok",
+      "push_failed",  "values_dispatched", "values_dropped"};
+  uint64_t dvals[] = {h->msg_ok,      h->msg_torn,          h->msg_invalid,
+                      h->msg_old,     h->items_refused,     h->push_ok,
+                      h->push_failed, h->values_dispatched, h->values_dropped};
+  for (size_t i = 0; i < sizeof(dvals) / sizeof(dvals[0]); i++) {
     v[0].derive = (derive_t)dvals[i];
     hvp_dispatch_self(b, "operations", dnames[i], v, 1, interval);
   }
+}
+
+/* What the model could not read of the VM: items the decoder refused (the
+ * first reason), or the whole VM kept aside. Once per VM until it heals. */
+static void hvp_vm_items(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st) {
+  const char *b = h->conf->name;
+  h->items_refused += vm->items_rejected;
+  if (vm->items_rejected > 0)
+    c_complain_once(LOG_WARNING, &st->items_c,
+                    "hyperv_kvp plugin: Host \"%s\": VM \"%s\" (%s): %u KVP "
+                    "item(s) refused; first: %s",
+                    b, vm->name, st->guid, vm->items_rejected,
+                    vm->reject_reason);
+  else
+    c_release(LOG_INFO, &st->items_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: its KVP items are "
+              "all read again",
+              b, st->guid);
+  if (vm->unreadable) {
+    h->last.unreadable++;
+    c_complain_once(LOG_ERR, &st->unreadable_c,
+                    "hyperv_kvp plugin: Host \"%s\": VM \"%s\" (%s) cannot be "
+                    "read: %s; it is left aside (every other VM is read) and "
+                    "tried again later",
+                    b, vm->name, st->guid, vm->unreadable_reason);
+  } else {
+    c_release(LOG_NOTICE, &st->unreadable_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s can be read again", b,
+              st->guid);
+  }
+}
+
+/* The per-VM complaints of one dispatched message. */
+static void hvp_vm_dispatched(hvp_host_t *h, hvp_vm_t *st, const char *host,
+                              const hvp_dispatch_res_t *r) {
+  const char *b = h->conf->name;
+  if (r->bad_types > 0 && r->bad_type_ds == 0)
+    c_complain_once(LOG_ERR, &st->types_c,
+                    "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
+                    "value list(s) of types collectd does not know (first: "
+                    "\"%s\", not in types.db): dropped",
+                    b, st->guid, host, r->bad_types, r->bad_type);
+  else if (r->bad_types > 0)
+    c_complain_once(
+        LOG_ERR, &st->types_c,
+        "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
+        "value list(s) of the wrong size (first: type \"%s\" with %zu "
+        "values, but types.db defines %zu): dropped",
+        b, st->guid, host, r->bad_types, r->bad_type, r->bad_type_n,
+        r->bad_type_ds);
+  else
+    c_release(LOG_INFO, &st->types_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: every type is known "
+              "again",
+              b, st->guid);
+  if (r->duplicates > 0)
+    c_complain_once(LOG_WARNING, &st->dup_c,
+                    "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
+                    "value list(s) repeat an identifier of the same message: "
+                    "dropped",
+                    b, st->guid, host, r->duplicates);
+  else
+    c_release(LOG_INFO, &st->dup_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: no repeated "
+              "identifiers any more",
+              b, st->guid);
+}
+
+/* A new generation seen on this host: the VM is alive. */
+static void hvp_vm_fresh(hvp_host_t *h, hvp_vm_t *st, const hvkvp_msg_t *msg,
+                         double now) {
+  st->have_msg = 1;
+  st->last_new = now;
+  st->msg_interval = msg->interval;
+  st->last_seq = msg->seq;
+  sstrncpy(st->config, msg->config, sizeof(st->config));
+  if (st->stale) {
+    st->stale = 0;
+    c_release(LOG_INFO, &st->stale_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: new messages "
+              "arrive again",
+              h->conf->name, st->guid);
+  }
+}
+
+/* A message that decoded: dispatched once per generation for all Host
+ * blocks, and only if its time is after the VM's last dispatched one. */
+static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                               const hvkvp_msg_t *msg, const hvkvp_head_t *head,
+                               double now, double interval) {
+  const hvp_host_conf_t *c = h->conf;
+  if (!hvkvp_gen_accept(&st->gen, head->epoch, head->gen))
+    return; /* nothing new on this host */
+  hvp_vm_fresh(h, st, msg, now);
+  double t = hvp_dispatch_time(msg, now), last = 0;
+  hvp_gen_verdict_t v =
+      hvp_gens_accept(st->guid, head->epoch, head->gen, t, now, &last);
+  if (v == HVP_GEN_OLD_TIME) {
+    h->msg_old++;
+    c_complain_once(
+        LOG_WARNING, &st->old_c,
+        "hyperv_kvp plugin: Host \"%s\": VM %s: message generation "
+        "%llu has time %.3f, not after the last dispatched %.3f: not "
+        "dispatched",
+        c->name, st->guid, (unsigned long long)head->gen, t, last);
+    return;
+  }
+  if (v != HVP_GEN_NEW)
+    return; /* dispatched already, by another Host block */
+  c_release(LOG_INFO, &st->old_c,
+            "hyperv_kvp plugin: Host \"%s\": VM %s: message times go forward "
+            "again",
+            c->name, st->guid);
+  char host[DATA_MAX_NAME_LEN];
+  hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
+                  msg->host);
+  hvp_dispatch_res_t res;
+  memset(&res, 0, sizeof(res));
+  hvp_dispatch_msg(msg, host, now, interval, &h->ids, &res);
+  hvp_vm_dispatched(h, st, host, &res);
+  h->values_dispatched += res.dispatched;
+  h->values_dropped += res.dropped;
+  h->msg_ok++;
+}
+
+/* The decoder's verdict on the VM's items. */
+static void hvp_vm_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                           int rc, const hvkvp_msg_t *msg,
+                           const hvkvp_head_t *head, const hvkvp_err_t *derr,
+                           double now, double interval) {
+  const char *b = h->conf->name;
+  if (rc == HVKVP_OK) {
+    c_release(LOG_INFO, &st->torn_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are whole "
+              "again",
+              b, st->guid);
+    c_release(LOG_INFO, &st->invalid_c,
+              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are valid "
+              "again",
+              b, st->guid);
+    hvp_vm_new_message(h, vm, st, msg, head, now, interval);
+  } else if (rc == HVKVP_E_NOHEAD) {
+    h->last.no_message++;
+  } else if (hvkvp_err_is_torn((hvkvp_rc_t)rc)) {
+    h->msg_torn++;
+    c_complain(LOG_WARNING, &st->torn_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: torn message skipped "
+               "(%s: %s)",
+               b, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
+  } else {
+    h->msg_invalid++;
+    c_complain(LOG_ERR, &st->invalid_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: invalid message "
+               "dropped (%s: %s)",
+               b, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
+  }
+}
+
+/* No new message for StaleAfter of the VM's intervals (a VM that cannot be
+ * read is counted as such, not as stale). */
+static void hvp_vm_staleness(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                             double now, double interval) {
+  const hvp_host_conf_t *c = h->conf;
+  if (!st->have_msg || vm->unreadable)
+    return;
+  /* A guest's interval is hostile: outside (0, 1 day] the poll's. */
+  double iv = st->msg_interval > 0 && st->msg_interval <= 86400.0
+                  ? st->msg_interval
+                  : interval;
+  double limit = (double)c->stale_after * iv;
+  if (now - st->last_new <= limit)
+    return;
+  h->last.stale++;
+  if (!st->stale) {
+    st->stale = 1;
+    c_complain(LOG_WARNING, &st->stale_c,
+               "hyperv_kvp plugin: Host \"%s\": VM %s: no new message "
+               "for %.0f s (StaleAfter %u x %.0f s)",
+               c->name, st->guid, now - st->last_new, c->stale_after, iv);
+  }
+}
+
+static void hvp_vm_pushes(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                          double budget_end) {
+  const hvp_host_conf_t *c = h->conf;
+  const hvp_push_conf_t *p = hvp_config_push_for(c, vm->name, vm->guid);
+  if (p == NULL)
+    return;
+  const hvp_push_state_t *ps = &h->push[p - c->push];
+  h->last.push_target++;
+  if (hv_vm_running(vm) && !vm->unreadable)
+    hvp_vm_push(h, vm, st, ps, budget_end);
+  if (st->have_msg && strcmp(st->config, ps->id) == 0)
+    h->last.in_sync++;
 }
 
 static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
@@ -221,103 +423,53 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
   }
   st->mark = h->poll_no;
   h->last.vms++;
-
+  hvp_vm_items(h, vm, st);
   hvkvp_msg_t msg;
   hvkvp_head_t head;
   hvkvp_err_t derr;
   hvkvp_msg_init(&msg);
   memset(&head, 0, sizeof(head));
-  int rc = hv_vm_decode(vm, c->prefix, &msg, &head, &derr);
-  char host[DATA_MAX_NAME_LEN];
-  if (rc == HVKVP_OK) {
-    c_release(LOG_INFO, &st->torn_c,
-              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are whole "
-              "again",
-              c->name, st->guid);
-    c_release(LOG_INFO, &st->invalid_c,
-              "hyperv_kvp plugin: Host \"%s\": VM %s: messages are valid "
-              "again",
-              c->name, st->guid);
-    if (hvkvp_gen_accept(&st->gen, head.epoch, head.gen)) {
-      hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
-                      msg.host);
-      hvp_dispatch_res_t res = {0, 0};
-      hvp_dispatch_msg(&msg, host, now, interval, c->name, &h->types, &res);
-      h->values_dispatched += res.dispatched;
-      h->values_dropped += res.dropped;
-      h->msg_ok++;
-      st->have_msg = 1;
-      st->last_new = now;
-      st->msg_interval = msg.interval;
-      st->last_seq = msg.seq;
-      sstrncpy(st->config, msg.config, sizeof(st->config));
-      if (st->stale) {
-        st->stale = 0;
-        c_release(LOG_INFO, &st->stale_c,
-                  "hyperv_kvp plugin: Host \"%s\": VM %s: new messages "
-                  "arrive again",
-                  c->name, st->guid);
-      }
-    }
-  } else if (rc == HVKVP_E_NOHEAD) {
-    h->last.no_message++;
-  } else if (hvkvp_err_is_torn((hvkvp_rc_t)rc)) {
-    h->msg_torn++;
-    c_complain(LOG_WARNING, &st->torn_c,
-               "hyperv_kvp plugin: Host \"%s\": VM %s: torn message skipped "
-               "(%s: %s)",
-               c->name, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr.detail);
-  } else {
-    h->msg_invalid++;
-    c_complain(LOG_ERR, &st->invalid_c,
-               "hyperv_kvp plugin: Host \"%s\": VM %s: invalid message "
-               "dropped (%s: %s)",
-               c->name, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr.detail);
-  }
-
-  if (st->have_msg) {
-    /* A guest's interval is hostile: outside (0, 1 day] the poll's. */
-    double iv = st->msg_interval > 0 && st->msg_interval <= 86400.0
-                    ? st->msg_interval
-                    : interval;
-    double limit = (double)c->stale_after * iv;
-    if (now - st->last_new > limit) {
-      h->last.stale++;
-      if (!st->stale) {
-        st->stale = 1;
-        c_complain(LOG_WARNING, &st->stale_c,
-                   "hyperv_kvp plugin: Host \"%s\": VM %s: no new message "
-                   "for %.0f s (StaleAfter %u x %.0f s)",
-                   c->name, st->guid, now - st->last_new, c->stale_after, iv);
-      }
-    }
-  }
-
+  int rc = vm->unreadable ? HVKVP_E_NOHEAD
+                          : hv_vm_decode(vm, c->prefix, &msg, &head, &derr);
+  hvp_vm_message(h, vm, st, rc, &msg, &head, &derr, now, interval);
+  hvp_vm_staleness(h, vm, st, now, interval);
   if (c->report_intrinsic) {
+    char host[DATA_MAX_NAME_LEN];
     hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
                     rc == HVKVP_OK ? msg.host : "");
     hvp_report_intrinsic(h, vm, st, host, now);
   }
   hvkvp_msg_free(&msg);
+  if (c->n_push > 0)
+    hvp_vm_pushes(h, vm, st, budget_end);
+}
 
-  if (c->n_push > 0) {
-    const hvp_push_conf_t *p = hvp_config_push_for(c, vm->name, vm->guid);
-    if (p != NULL) {
-      const hvp_push_state_t *ps = &h->push[p - c->push];
-      h->last.push_target++;
-      if (hv_vm_running(vm))
-        hvp_vm_push(h, vm, st, ps, budget_end);
-      if (st->have_msg && strcmp(st->config, ps->id) == 0)
-        h->last.in_sync++;
-    }
-  }
+static int hvp_listed_now(const hvp_vm_t *e, const void *arg) {
+  return e->mark == *(const unsigned *)arg;
+}
+
+/* The figures of the poll and its self metrics. */
+static void hvp_poll_end(hvp_host_t *h, const wsman_stats_t *s0, double t0,
+                         double interval, int listed) {
+  wsman_stats_t s1;
+  hv_isolation_t iso;
+  hv_host_budget_end(h->hv);
+  hv_host_stats(h->hv, &s1);
+  hv_host_isolation(h->hv, &iso);
+  h->last.requests = s1.requests - s0->requests;
+  h->last.isolation = iso.requests;
+  h->last.duration = wsman_now() - t0;
+  hvp_dispatch_self_all(h, &s1, interval, listed);
 }
 
 int hvp_poll(hvp_host_t *h, double now, double interval) {
   double t0 = wsman_now();
-  wsman_stats_t s0, s1;
+  wsman_stats_t s0;
   hv_host_stats(h->hv, &s0);
   memset(&h->last, 0, sizeof(h->last));
+  wsman_budget_t budget =
+      hv_poll_budget(&h->conf->budget, interval, h->conf->hv.ws.timeout);
+  hv_host_budget(h->hv, &budget);
 
   unsigned want = HV_WANT_INTRINSIC | HV_WANT_GUEST;
   if (h->conf->n_push > 0)
@@ -325,17 +477,12 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
   hv_vms_t vms = {0, NULL};
   ws_err_t err;
   memset(&err, 0, sizeof(err));
-  int rc = hv_list_vms(h->hv, want, &vms, &err);
-  if (rc != 0) {
+  if (hv_list_vms(h->hv, want, &vms, &err) != 0) {
     c_complain(LOG_ERR, &h->list_c,
                "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s "
                "failed: %s",
                h->conf->name, h->conf->hv.ws.url, err.msg);
-    hv_vms_free(&vms);
-    hv_host_stats(h->hv, &s1);
-    h->last.requests = s1.requests - s0.requests;
-    h->last.duration = wsman_now() - t0;
-    hvp_dispatch_self_all(h, &s1, interval, 0);
+    hvp_poll_end(h, &s0, t0, interval, 0);
     return -1;
   }
   c_release(LOG_NOTICE, &h->list_c,
@@ -347,18 +494,13 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
   double budget_end = t0 + interval / 2;
   for (size_t i = 0; i < vms.n; i++) {
     const hv_vm_t *vm = &vms.v[i];
-    if (vm->guid[0] == '\0')
-      continue;
-    if (!hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
-      continue;
-    hvp_poll_vm(h, vm, now, interval, budget_end);
+    if (vm->guid[0] != '\0' &&
+        hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
+      hvp_poll_vm(h, vm, now, interval, budget_end);
   }
-  hvp_vmtab_sweep(&h->vms, h->poll_no);
+  hvp_vmtab_sweep(&h->vms, hvp_listed_now, &h->poll_no);
+  hvp_gens_sweep(now - (interval * 10 > 3600 ? interval * 10 : 3600));
   hv_vms_free(&vms);
-
-  hv_host_stats(h->hv, &s1);
-  h->last.requests = s1.requests - s0.requests;
-  h->last.duration = wsman_now() - t0;
-  hvp_dispatch_self_all(h, &s1, interval, 1);
+  hvp_poll_end(h, &s0, t0, interval, 1);
   return 0;
 }

@@ -28,7 +28,9 @@ typedef struct {
   size_t in_sync;      /* pushed-to VMs that echo the desired config id */
   size_t push_target;  /* VMs a <Push> block applies to */
   size_t push_pending; /* VMs left for the next poll (time budget spent) */
+  size_t unreadable;   /* VMs whose KVP items could not be read (aside) */
   uint64_t requests;   /* HTTP requests of this poll */
+  uint64_t isolation;  /* of which reading around unreadable VMs */
   double duration;     /* seconds */
 } hvp_poll_figures_t;
 
@@ -36,12 +38,13 @@ typedef struct {
   hvp_host_conf_t *conf; /* owned */
   hv_host_t *hv;
   hvp_vmtab_t vms;
-  hvp_typelog_t types;
+  hvp_idset_t ids; /* identifiers of one message (reused) */
   hvp_push_state_t push[HVP_PUSH_MAX];
   unsigned poll_no;
   c_complain_t list_c;
   /* cumulative counters, dispatched as DERIVE */
-  uint64_t msg_ok, msg_torn, msg_invalid;
+  uint64_t msg_ok, msg_torn, msg_invalid, msg_old;
+  uint64_t items_refused;
   uint64_t push_ok, push_failed;
   uint64_t values_dispatched, values_dropped;
   hvp_poll_figures_t last;
@@ -54,8 +57,9 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf);
 void hvp_host_close(void *h);
 
 /* Polls once. now: unix seconds; interval: this read's interval (seconds),
- * used for staleness of messages without interval and the push time budget
- * (half of it). Returns 0, or -1 if the VMs could not be listed. */
+ * used for staleness of messages without interval, the push time budget
+ * (half of it) and the poll's budget. Returns 0, or -1 if the VMs could not
+ * be listed (within the budget). */
 int hvp_poll(hvp_host_t *h, double now, double interval);
 
 #endif

@@ -79,6 +79,11 @@ hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create) {
   C_COMPLAIN_INIT(&e->invalid_c);
   C_COMPLAIN_INIT(&e->stale_c);
   C_COMPLAIN_INIT(&e->push_c);
+  C_COMPLAIN_INIT(&e->items_c);
+  C_COMPLAIN_INIT(&e->unreadable_c);
+  C_COMPLAIN_INIT(&e->types_c);
+  C_COMPLAIN_INIT(&e->dup_c);
+  C_COMPLAIN_INIT(&e->old_c);
   size_t k = (size_t)(hvp_vm_hash(e->guid) % t->nb);
   e->next = t->b[k];
   t->b[k] = e;
@@ -86,13 +91,15 @@ hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create) {
   return e;
 }
 
-size_t hvp_vmtab_sweep(hvp_vmtab_t *t, unsigned mark) {
+size_t hvp_vmtab_sweep(hvp_vmtab_t *t,
+                       int (*keep)(const hvp_vm_t *e, const void *arg),
+                       const void *arg) {
   size_t freed = 0;
   for (size_t i = 0; i < t->nb; i++) {
     hvp_vm_t **pp = &t->b[i];
     while (*pp != NULL) {
       hvp_vm_t *e = *pp;
-      if (e->mark != mark) {
+      if (!keep(e, arg)) {
         *pp = e->next;
         free(e);
         freed++;

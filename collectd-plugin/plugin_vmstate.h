@@ -17,6 +17,8 @@
 typedef struct hvp_vm_s {
   char guid[64];
   hvkvp_gen_t gen;
+  double gen_time;     /* time of the generation gen names (dispatched) */
+  double seen;         /* local time the entry was last used */
   int have_msg;        /* a message was accepted at least once */
   double last_new;     /* local time a new gen was last accepted */
   double msg_interval; /* interval of that message (seconds) */
@@ -24,7 +26,12 @@ typedef struct hvp_vm_s {
   char config[HVKVP_NAME_LEN]; /* config id the guest last echoed */
   int stale;
   uint64_t intrinsic_hash; /* ReportIntrinsic change detection */
-  c_complain_t torn_c, invalid_c, stale_c, push_c;
+  /* One complaint per VM and kind, released when the VM is healthy again:
+   * torn or invalid messages, staleness, pushes, items the decoder refused,
+   * a VM that cannot be read, value lists of bad types, identifiers
+   * repeated in a message, messages whose time goes back. */
+  c_complain_t torn_c, invalid_c, stale_c, push_c, items_c, unreadable_c,
+      types_c, dup_c, old_c;
   unsigned mark; /* poll number in which the VM was last listed */
   struct hvp_vm_s *next;
 } hvp_vm_t;
@@ -39,7 +46,9 @@ void hvp_vmtab_free(hvp_vmtab_t *t);
 /* The entry for guid (case-insensitive); created if `create`. NULL if absent
  * (or no memory). */
 hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create);
-/* Frees every entry whose mark differs from `mark`; returns how many. */
-size_t hvp_vmtab_sweep(hvp_vmtab_t *t, unsigned mark);
+/* Frees every entry keep() refuses; returns how many. */
+size_t hvp_vmtab_sweep(hvp_vmtab_t *t,
+                       int (*keep)(const hvp_vm_t *e, const void *arg),
+                       const void *arg);
 
 #endif

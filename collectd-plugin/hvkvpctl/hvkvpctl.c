@@ -60,6 +60,15 @@ static void usage(FILE *f) {
       "  --max-envelope-kb N      the server's MaxEnvelopeSizekb (500; 150 on\n"
       "                           Server 2008 R2)\n"
       "  --max-elements N         instances per Enumerate/Pull (512)\n"
+      "  --max-time SECONDS       stop (and release what is open) after this\n"
+      "                           long (default: 60, or the timeout if "
+      "longer)\n"
+      "  --max-requests N         ... after N requests (default 100 per "
+      "second\n"
+      "                           of --max-time)\n"
+      "  --max-bytes N            ... after N bytes sent and received "
+      "(default\n"
+      "                           10 MB per second of --max-time)\n"
       "  --prefix PREFIX          hvkvp item prefix (default hvkvp)\n"
       "  --json                   machine-readable output\n"
       "  -h, --help               this text\n"
@@ -76,6 +85,7 @@ static int exit_for(const ws_err_t *e) {
   case WS_ERR_CONNECT:
   case WS_ERR_TLS:
   case WS_ERR_TIMEOUT:
+  case WS_ERR_BUDGET:
     return EXIT_CONNECT;
   case WS_ERR_AUTH:
     return EXIT_AUTH;
@@ -158,7 +168,8 @@ typedef struct {
   hv_opts_t o;
   const char *prefix;
   int json;
-  unsigned pools; /* items: HV_WANT_* */
+  unsigned pools;        /* items: HV_WANT_* */
+  wsman_budget_t budget; /* --max-time, --max-requests, --max-bytes */
 } ctl_t;
 
 static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, ws_err_t *err) {
@@ -221,8 +232,13 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
         jstr(os);
       else
         printf("null");
-      printf(",\"kvp\":%s,\"items_rejected\":%u,\"message\":",
+      printf(",\"kvp\":%s,\"items_rejected\":%u,\"unreadable\":",
              vm->has_kvp ? "true" : "false", vm->items_rejected);
+      if (vm->unreadable)
+        jstr(vm->unreadable_reason);
+      else
+        printf("null");
+      printf(",\"message\":");
       if (rc == HVKVP_OK)
         printf("{\"present\":true,\"gen\":%llu,\"seq\":%llu,\"time\":%.3f,"
                "\"age\":%.1f}",
@@ -240,7 +256,10 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
       printf("}");
     } else {
       char msgs[128];
-      if (rc == HVKVP_OK)
+      if (vm->unreadable)
+        snprintf(msgs, sizeof(msgs), "unreadable: %.100s",
+                 vm->unreadable_reason);
+      else if (rc == HVKVP_OK)
         snprintf(msgs, sizeof(msgs), "gen %llu, %.0fs old",
                  (unsigned long long)head.gen, now - msg.time);
       else if (rc == HVKVP_E_NOHEAD)
@@ -264,8 +283,15 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
     if (rc == HVKVP_OK)
       hvkvp_msg_free(&msg);
   }
+  hv_isolation_t iso;
+  wsman_stats_t st;
+  hv_host_isolation(h, &iso);
+  hv_host_stats(h, &st);
   if (c->json)
-    printf("]}\n");
+    printf("],\"requests\":%llu,\"isolation\":{\"unreadable\":%u,"
+           "\"requests\":%llu}}\n",
+           (unsigned long long)st.requests, iso.quarantined,
+           (unsigned long long)iso.requests);
   hv_vms_free(&vms);
   return 0;
 }
@@ -554,6 +580,9 @@ enum {
   O_MAXEL,
   O_KEYTAB,
   O_PRINCIPAL,
+  O_MAXTIME,
+  O_MAXREQ,
+  O_MAXBYTES,
 };
 
 static const struct option ctl_longopts[] = {
@@ -575,6 +604,9 @@ static const struct option ctl_longopts[] = {
     {"max-elements", required_argument, NULL, O_MAXEL},
     {"keytab", required_argument, NULL, O_KEYTAB},
     {"principal", required_argument, NULL, O_PRINCIPAL},
+    {"max-time", required_argument, NULL, O_MAXTIME},
+    {"max-requests", required_argument, NULL, O_MAXREQ},
+    {"max-bytes", required_argument, NULL, O_MAXBYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -613,7 +645,33 @@ static int ctl_set(char **dst, const char *v) {
   return *dst != NULL ? 0 : -1;
 }
 
+/* --max-time SECONDS, --max-requests N, --max-bytes N: the whole argument
+ * a positive number. */
+static int ctl_budget(int opt, const char *arg, ctl_t *c) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (end == arg || *end != '\0' || errno != 0 || !(v > 0) || v > 1e15 ||
+      (opt != O_MAXTIME && v != (double)(uint64_t)v)) {
+    fprintf(stderr, "hvkvpctl: --%s must be a positive %s\n",
+            opt == O_MAXTIME  ? "max-time"
+            : opt == O_MAXREQ ? "max-requests"
+                              : "max-bytes",
+            opt == O_MAXTIME ? "number of seconds" : "whole number");
+    return -1;
+  }
+  if (opt == O_MAXTIME)
+    c->budget.seconds = v;
+  else if (opt == O_MAXREQ)
+    c->budget.requests = (uint64_t)v;
+  else
+    c->budget.bytes = (uint64_t)v;
+  return 0;
+}
+
 static int ctl_number(int opt, const char *arg, ctl_t *c) {
+  if (opt == O_MAXTIME || opt == O_MAXREQ || opt == O_MAXBYTES)
+    return ctl_budget(opt, arg, c);
   if (opt == O_TIMEOUT) {
     /* the whole argument is the number: "5x", "nan" or "1e300" would
      * otherwise become 5 s, a NaN or an overflowing curl timeout */
@@ -663,6 +721,9 @@ static int ctl_option(int opt, ctl_t *c, const char **pwfile) {
   case O_TIMEOUT:
   case O_MAXENV:
   case O_MAXEL:
+  case O_MAXTIME:
+  case O_MAXREQ:
+  case O_MAXBYTES:
     return ctl_number(opt, optarg, c);
   case O_NS:
     return ctl_set(&c->o.ns, optarg);
@@ -733,6 +794,9 @@ static int ctl_run(ctl_t *c, const char *cmd, int nargs, char **args) {
   hv_host_t *h = hv_host_new(&c->o, &err);
   if (h == NULL)
     return fail(&err);
+  /* the bounds of a plugin poll of a 60 s interval, unless given */
+  wsman_budget_t b = hv_poll_budget(&c->budget, 60, c->o.ws.timeout);
+  hv_host_budget(h, &b);
   int rc;
   if (strcmp(cmd, "vms") == 0)
     rc = cmd_vms(c, h);

@@ -31,9 +31,22 @@ void hv_host_free(hv_host_t *h) {
   if (h == NULL)
     return;
   wsman_free(h->w);
+  free(h->quar);
   free(h);
 }
 
 void hv_host_stats(const hv_host_t *h, wsman_stats_t *st) {
   wsman_get_stats(h->w, st);
+}
+
+void hv_host_budget(hv_host_t *h, const wsman_budget_t *b) {
+  wsman_budget_start(h->w, b);
+}
+
+void hv_host_budget_end(hv_host_t *h) {
+  wsman_budget_end(h->w);
+}
+
+void hv_host_isolation(const hv_host_t *h, hv_isolation_t *st) {
+  *st = h->iso;
 }

@@ -27,6 +27,13 @@ void hv_opts_free(hv_opts_t *o);
 /* The transport's checks and the namespace's; 0 or -1 (WS_ERR_CONFIG). */
 int hv_opts_check(const hv_opts_t *o, ws_err_t *err);
 
+/* The budget of one poll: what `given` sets (a zero field: derived), the
+ * rest from the poll interval and the request Timeout: time max(interval,
+ * Timeout); 100 requests and 10 MB for each second of it, at least 256
+ * requests and 64 MiB. The plugin and hvkvpctl use the same bounds. */
+wsman_budget_t hv_poll_budget(const wsman_budget_t *given, double interval,
+                              double timeout);
+
 typedef struct hv_host hv_host_t;
 
 typedef struct {
@@ -40,6 +47,12 @@ typedef struct {
    * the first refusal is described in reject_reason. */
   unsigned items_rejected;
   char reject_reason[160];
+  /* Its KVP component could not be read this time, even alone (a guest
+   * whose items make any page that holds them fail: over the envelope, not
+   * XML): its pools are empty and `unreadable` says why. Such a VM is kept
+   * aside (quarantined: not asked for) and tried again after a back-off. */
+  int unreadable;
+  char unreadable_reason[224];
 } hv_vm_t;
 
 typedef struct {
@@ -58,8 +71,27 @@ hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err);
 void hv_host_free(hv_host_t *h);
 void hv_host_stats(const hv_host_t *h, wsman_stats_t *st);
 
+/* The budget of one poll for everything the host does until
+ * hv_host_budget_end (wsman_budget_t: requests, bytes, time). */
+void hv_host_budget(hv_host_t *h, const wsman_budget_t *b);
+void hv_host_budget_end(hv_host_t *h);
+
+/* What the last hv_list_vms did to read around unreadable VMs. */
+typedef struct {
+  unsigned found;       /* VMs newly found unreadable (now quarantined) */
+  unsigned quarantined; /* VMs kept aside, not asked for */
+  unsigned retried;     /* quarantined VMs tried again (due) */
+  uint64_t requests;    /* requests spent isolating and retrying */
+} hv_isolation_t;
+
+void hv_host_isolation(const hv_host_t *h, hv_isolation_t *st);
+
 /* All VMs of the host (not the host itself) with the pools asked for in
- * `want`, in O(1) enumerations whatever the number of VMs. */
+ * `want`, in O(1) enumerations whatever the number of VMs. A page that
+ * cannot be read for what it holds (EncodingLimit, 413, not XML) does not
+ * fail the list: the VMs it would have held are read in smaller groups
+ * down to one VM alone, one pool at a time, and a VM that still cannot be
+ * read is returned with `unreadable` set and quarantined (see hv_vm_t). */
 int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err);
 void hv_vms_free(hv_vms_t *vms);
 

@@ -101,7 +101,7 @@ static kvps_rec_t *kvps_rec(kvps_t *s, hv_pool_t pool, ws_err_t *err) {
     size_t cap = s->cap_recs ? s->cap_recs * 2 : 64;
     kvps_rec_t *r = realloc(s->recs, cap * sizeof(*r));
     if (r == NULL) {
-      ws_err_set(err, WS_ERR_PARSE, "out of memory storing KVP items");
+      ws_err_set(err, WS_ERR_NOMEM, "out of memory storing KVP items");
       return NULL;
     }
     s->recs = r;
@@ -123,7 +123,7 @@ static int kvps_refuse(kvps_t *s, hv_pool_t pool, const char *what,
     return -1;
   r->refused = kvps_keep(s, msg, strlen(msg));
   return r->refused == KVPS_NOMEM
-             ? ws_err_set(err, WS_ERR_PARSE, "out of memory")
+             ? ws_err_set(err, WS_ERR_NOMEM, "out of memory")
              : 0;
 }
 
@@ -148,7 +148,7 @@ static int kvps_item(kvps_t *s, hv_pool_t pool, const wsman_prop_t *p,
   r->value_len = s->scratch.data_len;
   s->n_pool[pool]++;
   if (r->key == KVPS_NOMEM || r->value == KVPS_NOMEM)
-    return ws_err_set(err, WS_ERR_PARSE, "out of memory storing KVP items");
+    return ws_err_set(err, WS_ERR_NOMEM, "out of memory storing KVP items");
   return 0;
 }
 
@@ -160,7 +160,7 @@ static int kvps_begin(void *ctx, ws_err_t *err) {
   memset(s->n_pool, 0, sizeof(s->n_pool));
   /* offset 0 holds "": a record's refused 0 means "not refused" */
   return kvps_keep(s, "", 0) == KVPS_NOMEM
-             ? ws_err_set(err, WS_ERR_PARSE, "out of memory")
+             ? ws_err_set(err, WS_ERR_NOMEM, "out of memory")
              : 0;
 }
 

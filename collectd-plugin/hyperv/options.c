@@ -37,3 +37,19 @@ int hv_opts_check(const hv_opts_t *o, ws_err_t *err) {
                       o->ns);
   return wsman_opts_check(&o->ws, err);
 }
+
+wsman_budget_t hv_poll_budget(const wsman_budget_t *given, double interval,
+                              double timeout) {
+  wsman_budget_t b = *given;
+  if (timeout <= 0)
+    timeout = 10;
+  if (b.seconds <= 0)
+    b.seconds = interval > timeout ? interval : timeout;
+  if (b.requests == 0)
+    b.requests = b.seconds * 100 > 256 ? (uint64_t)(b.seconds * 100) : 256;
+  if (b.bytes == 0)
+    b.bytes = b.seconds * 10e6 > (double)(64ULL << 20)
+                  ? (uint64_t)(b.seconds * 10e6)
+                  : (64ULL << 20);
+  return b;
+}

@@ -7,6 +7,7 @@
 #include "envelope.h"
 #include "host.h"
 #include "hyperv_int.h"
+#include "isolate.h"
 #include "kvp_stream.h"
 #include "page.h"
 
@@ -109,7 +110,7 @@ static hv_vm_t *hv_cs_add(hv_cs_t *l, ws_err_t *err) {
     size_t nc = l->cap ? l->cap * 2 : 64;
     hv_vm_t *v = realloc(l->vms->v, nc * sizeof(*v));
     if (v == NULL) {
-      ws_err_set(err, WS_ERR_PARSE, "out of memory listing VMs");
+      ws_err_set(err, WS_ERR_NOMEM, "out of memory listing VMs");
       return NULL;
     }
     l->vms->v = v;
@@ -145,7 +146,8 @@ static const wsman_sink_t hv_cs_sink = {hv_cs_begin, hv_cs_prop, hv_cs_end,
 /* ---- KVP items joined to their VM ---- */
 typedef struct {
   hv_map_t map;
-  hv_vm_t *vm; /* the VM of the current instance, NULL: not listed */
+  hv_vm_t *vm;         /* the VM of the current instance, NULL: not listed */
+  unsigned char *seen; /* by VM index: its instance was delivered */
   int mark_kvp;
 } hv_join_t;
 
@@ -154,6 +156,8 @@ static int hv_join_instance(void *ctx, const char *guid, ws_err_t *err) {
   j->vm = hv_map_get(&j->map, guid);
   if (j->vm != NULL && j->mark_kvp)
     j->vm->has_kvp = 1;
+  if (j->vm != NULL && j->seen != NULL)
+    j->seen[j->vm - j->map.vms->v] = 1;
   return 0;
 }
 
@@ -175,14 +179,13 @@ static int hv_join_item(void *ctx, const char *guid, const kvps_item_t *it,
   } else if (dst->n >= KVPS_MAX_ITEMS_PER_POOL) {
     /* the same VM in several instances: the cap holds for the sum */
     snprintf(why, sizeof(why),
-             "%s item refused: too big (more than %d items "
-             "in one pool)",
+             "%s item refused: too big (more than %d items in one pool)",
              hv_wmi_props[hv_wmi_pools[it->pool].prop].name,
              KVPS_MAX_ITEMS_PER_POOL);
     hv_join_refuse(vm, why);
   } else if (hvkvp_items_add(dst, it->key, it->key_len, it->value,
                              it->value_len) != 0) {
-    return ws_err_set(err, WS_ERR_PARSE, "out of memory storing KVP items");
+    return ws_err_set(err, WS_ERR_NOMEM, "out of memory storing KVP items");
   }
   return 0;
 }
@@ -194,23 +197,18 @@ static int hv_join_finish(hv_vms_t *vms, ws_err_t *err) {
   for (size_t i = 0; i < vms->n; i++)
     for (int p = 0; p < HV_POOL__COUNT; p++)
       if (hvkvp_items_dedupe(&vms->v[i].pool[p]) != 0)
-        return ws_err_set(err, WS_ERR_PARSE, "out of memory");
+        return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
   return 0;
 }
 
-/* One KVP class streamed into the VMs of the map. */
-static int hv_enum_kvp(hv_host_t *h, hv_class_t c, unsigned want, hv_join_t *j,
-                       ws_err_t *err) {
-  kvps_t *s = kvps_new(c, want, &hv_join_out, j);
-  if (s == NULL)
-    return ws_err_set(err, WS_ERR_PARSE, "out of memory");
-  j->mark_kvp = c == HV_CLASS_KVP;
-  int rc = hv_wmi_enumerate(h->w, h->ns, c, kvps_mask(s), NULL, h->max_elements,
-                            &kvps_sink, s, err);
-  kvps_free(s);
-  return rc;
-}
+/* ---- reading a KVP class into the VMs ---- */
+typedef struct {
+  hv_host_t *h;
+  hv_class_t cls;
+  hv_join_t *j;
+} hv_kvp_read_t;
 
+/* The pools of `want` that class c holds. */
 static unsigned hv_class_pools(hv_class_t c, unsigned want) {
   unsigned m = 0;
   for (int p = 0; p < HV_POOL__COUNT; p++)
@@ -219,32 +217,80 @@ static unsigned hv_class_pools(hv_class_t c, unsigned want) {
   return m;
 }
 
+static int hv_kvp_read(void *ctx, const char *where, unsigned pools,
+                       ws_err_t *err) {
+  hv_kvp_read_t *r = ctx;
+  kvps_t *s = kvps_new(r->cls, pools, &hv_join_out, r->j);
+  if (s == NULL)
+    return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
+  r->j->mark_kvp = r->cls == HV_CLASS_KVP;
+  int rc = hv_wmi_enumerate(r->h->w, r->h->ns, r->cls, kvps_mask(s),
+                            where != NULL && where[0] ? where : NULL,
+                            r->h->max_elements, &kvps_sink, s, err);
+  kvps_free(s);
+  return rc;
+}
+
+static int hv_kvp_seen(void *ctx, size_t i) {
+  const hv_kvp_read_t *r = ctx;
+  return r->j->seen[i];
+}
+
+/* The guests' pools: everything a tenant writes, read around what cannot
+ * be read (isolate.c). */
+static int hv_read_guest_pools(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
+                               unsigned want, ws_err_t *err) {
+  hv_kvp_read_t rd = {h, HV_CLASS_KVP, j};
+  hv_reader_t r = {hv_kvp_read, hv_kvp_seen, &rd, vms,
+                   hv_class_pools(HV_CLASS_KVP, want)};
+  hvsb_t where;
+  hvsb_init(&where);
+  hv_iso_where(h, &where);
+  int rc = hvsb_failed(&where)
+               ? ws_err_set(err, WS_ERR_NOMEM, "out of memory")
+               : hv_kvp_read(&rd, hvsb_str(&where), r.pools, err);
+  hvsb_free(&where);
+  if (rc != 0 && err != NULL && err->content)
+    rc = hv_iso_read_around(h, &r, err);
+  return rc == 0 ? hv_iso_quarantined(h, &r, err) : -1;
+}
+
+/* The host's items (HostExchangeItems): written by us, read as they are. */
+static int hv_read_host_pool(hv_host_t *h, hv_join_t *j, ws_err_t *err) {
+  hv_kvp_read_t rd = {h, HV_CLASS_KVPSD, j};
+  return hv_kvp_read(&rd, NULL, 1u << HV_POOL_HOST, err);
+}
+
 int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
   ws_err_clear(err);
   out->n = 0;
   out->v = NULL;
+  hv_iso_begin(h);
   hv_cs_t l = {.vms = out};
-  hv_join_t j = {{0, NULL, NULL}, NULL, 0};
+  hv_join_t j = {{0, NULL, NULL}, NULL, NULL, 0};
   uint64_t cs = HV_PROP_BIT(HV_CS_NAME) | HV_PROP_BIT(HV_CS_ELEMENTNAME) |
                 HV_PROP_BIT(HV_CS_ENABLEDSTATE);
   if (hv_wmi_enumerate(h->w, h->ns, HV_CLASS_CS, cs, NULL, h->max_elements,
                        &hv_cs_sink, &l, err) != 0)
     goto fail;
-  if (hv_map_build(&j.map, out) != 0) {
-    ws_err_set(err, WS_ERR_PARSE, "out of memory");
+  j.seen = calloc(out->n ? out->n : 1, 1);
+  if (j.seen == NULL || hv_map_build(&j.map, out) != 0) {
+    ws_err_set(err, WS_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  for (int c = 0; c < HV_CLASS__COUNT && out->n > 0; c++) {
-    unsigned pools = hv_class_pools((hv_class_t)c, want);
-    if (pools != 0 && hv_enum_kvp(h, (hv_class_t)c, pools, &j, err) != 0)
-      goto fail;
-  }
+  if (out->n > 0 && hv_class_pools(HV_CLASS_KVP, want) != 0 &&
+      hv_read_guest_pools(h, out, &j, want, err) != 0)
+    goto fail;
+  if (out->n > 0 && (want & HV_WANT_HOST) && hv_read_host_pool(h, &j, err) != 0)
+    goto fail;
   if (hv_join_finish(out, err) != 0)
     goto fail;
   free(j.map.slot);
+  free(j.seen);
   return 0;
 fail:
   free(j.map.slot);
+  free(j.seen);
   hv_vms_free(out);
   return -1;
 }
@@ -283,7 +329,7 @@ int hv_page_decode(hv_page_decoder_t *d, hv_vms_t *vms, const char *buf,
   wsman_page_t pg;
   ws_err_clear(err);
   if (hv_map_build(&d->join.map, vms) != 0)
-    return ws_err_set(err, WS_ERR_PARSE, "out of memory");
+    return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
   int rc = wsman_pager_parse(d->pager, buf, len, max_len, NULL, is_pull,
                              &kvps_sink, d->kvps, &pg, err);
   if (rc == WSMAN_PAGE_FAULT) {

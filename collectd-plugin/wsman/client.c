@@ -20,6 +20,11 @@
 
 struct wsman {
   wsman_http_t *http;
+  /* the budget of the current poll (none when !budget_on) */
+  int budget_on;
+  wsman_budget_t budget;
+  double budget_start;
+  wsman_stats_t budget_base;
   wsman_pager_t *pager;
   size_t max_envelope; /* bytes */
   size_t max_response; /* bytes: 2 x max_envelope */
@@ -74,6 +79,46 @@ void wsman_get_stats(const wsman_t *w, wsman_stats_t *st) {
   wsman_http_stats(w->http, st);
 }
 
+void wsman_budget_start(wsman_t *w, const wsman_budget_t *b) {
+  w->budget_on = 1;
+  w->budget = *b;
+  w->budget_start = wsman_now();
+  wsman_http_stats(w->http, &w->budget_base);
+}
+
+void wsman_budget_end(wsman_t *w) {
+  w->budget_on = 0;
+}
+
+/* The seconds the next request may take (0: no budget), or -1 with err
+ * when the budget is spent. A Release is let through with a second of
+ * grace: it ends what the budget cut short. */
+static double wsman_budget_left(wsman_t *w, int release, ws_err_t *err) {
+  if (!w->budget_on)
+    return 0;
+  wsman_stats_t st;
+  wsman_http_stats(w->http, &st);
+  uint64_t req = st.requests - w->budget_base.requests;
+  uint64_t bytes = st.bytes_in + st.bytes_out - w->budget_base.bytes_in -
+                   w->budget_base.bytes_out;
+  double used = wsman_now() - w->budget_start;
+  double left = w->budget.seconds > 0 ? w->budget.seconds - used : 0;
+  if (release)
+    return w->budget.seconds > 0 && left < 1 ? 1 : left;
+  if ((w->budget.requests && req >= w->budget.requests) ||
+      (w->budget.bytes && bytes >= w->budget.bytes) ||
+      (w->budget.seconds > 0 && left <= 0)) {
+    ws_err_set(err, WS_ERR_BUDGET,
+               "the poll's budget is spent: %llu requests, %.1f MB, %.1f s "
+               "(at most %llu requests, %.1f MB, %.1f s)",
+               (unsigned long long)req, (double)bytes / 1e6, used,
+               (unsigned long long)w->budget.requests,
+               (double)w->budget.bytes / 1e6, w->budget.seconds);
+    return -1;
+  }
+  return left;
+}
+
 /* Starts w->req as a request with these header fields. */
 static void wsman_begin(wsman_t *w, wsman_hdr_t *h, char *mid,
                         const char *action, const char *uri,
@@ -98,8 +143,13 @@ static int wsman_send(wsman_t *w, const char *what, wsman_reply_t *rep,
                       "%s: request could not be built (out of memory or a "
                       "parameter that XML cannot carry)",
                       what);
-  return wsman_http_post(w->http, what, hvsb_str(&w->req), w->req.len, rep,
-                         err);
+  double left = wsman_budget_left(w, strcmp(what, "Release") == 0, err);
+  if (left < 0) {
+    ws_err_prefix(err, "%s not sent", what);
+    return -1;
+  }
+  return wsman_http_post(w->http, what, hvsb_str(&w->req), w->req.len, left,
+                         rep, err);
 }
 
 /* The reply parsed whole; its error (fault, HTTP status, ...) in err. */
@@ -167,8 +217,13 @@ static int wsman_page(wsman_t *w, const char *what, int is_pull,
     }
     return -1;
   }
-  if (rc < 0)
+  if (rc < 0 && err != NULL) {
+    /* a page that cannot be read for what it holds: say so, a narrower
+     * enumeration may read what this one could not */
+    if (err->kind == WS_ERR_PARSE)
+      err->content = 1;
     ws_err_prefix(err, "%s", what);
+  }
   return rc;
 }
 

@@ -250,9 +250,12 @@ void wsman_fault_to_err(const xmlNode *fault, long http_status, ws_err_t *err) {
     hvsb_addf(&b, " [MSFT_WmiError %u (0x%08X)%s%s]", wmicode, wmicode,
               wmimsg[0] ? ": " : "", wmimsg);
   if (err != NULL) {
+    const char *local = strrchr(sub, ':');
     ws_err_set(err, WS_ERR_FAULT, "%s", hvsb_str(&b));
     err->http_status = http_status;
     err->code = have_wmi ? wmicode : have_ws ? wscode : 0;
+    /* the response would not fit the envelope: a smaller one may */
+    err->content = strcmp(local ? local + 1 : sub, "EncodingLimit") == 0;
   }
   hvsb_free(&b);
 }
@@ -296,8 +299,10 @@ int wsman_parse_response(const char *buf, size_t len, size_t max_len,
     else
       ws_err_set(err, WS_ERR_HTTP, "HTTP %ld without a SOAP fault",
                  http_status);
-    if (err)
+    if (err) {
       err->http_status = http_status;
+      err->content = http_status == 413;
+    }
     return -1;
   }
   if (doc == NULL) {

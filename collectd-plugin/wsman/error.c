@@ -13,6 +13,7 @@ int ws_err_set(ws_err_t *err, ws_err_kind_t kind, const char *fmt, ...) {
   err->kind = kind;
   err->http_status = 0;
   err->code = 0;
+  err->content = 0;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -69,6 +70,10 @@ const char *ws_err_kind_str(ws_err_kind_t kind) {
     return "job";
   case WS_ERR_TIMEOUT:
     return "timeout";
+  case WS_ERR_BUDGET:
+    return "budget";
+  case WS_ERR_NOMEM:
+    return "memory";
   }
   return "unknown";
 }

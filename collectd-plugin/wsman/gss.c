@@ -35,7 +35,7 @@ struct hva_ctx {
   hva_mech_t mech;
   char *host;
   char *user;
-  char *password;
+  const char *password; /* borrowed: the caller's one buffer (options.c) */
   char *keytab;
   char *principal;
   char *service;
@@ -201,15 +201,6 @@ static char *hva_dup(const char *s) {
   return s != NULL && *s != '\0' ? strdup(s) : NULL;
 }
 
-static void hva_wipe_free(char *s) {
-  if (s != NULL) {
-    volatile char *p = s;
-    while (*p != '\0')
-      *p++ = '\0';
-    free(s);
-  }
-}
-
 hva_ctx_t *hva_new(const hva_opts_t *o, ws_err_t *err) {
   hva_ctx_t *c;
   if (o == NULL || o->host == NULL || *o->host == '\0') {
@@ -232,7 +223,7 @@ hva_ctx_t *hva_new(const hva_opts_t *o, ws_err_t *err) {
   c->mech = o->mech;
   c->host = strdup(o->host);
   c->user = hva_dup(o->user);
-  c->password = hva_dup(o->password);
+  c->password = o->password != NULL && *o->password ? o->password : NULL;
   c->keytab = hva_dup(o->keytab);
   c->principal = hva_dup(o->principal);
   c->service = strdup(o->service && *o->service ? o->service : "HTTP");
@@ -270,7 +261,6 @@ void hva_free(hva_ctx_t *c) {
   hva_k5_release(c);
   free(c->host);
   free(c->user);
-  hva_wipe_free(c->password);
   free(c->keytab);
   free(c->principal);
   free(c->service);
@@ -459,7 +449,7 @@ static int hva_acquire(hva_ctx_t *c, ws_err_t *err) {
   if (who != NULL && hva_import_user(c, who, &name, err) != 0)
     return -1;
   if (c->password != NULL && who != NULL) {
-    gss_buffer_desc pw = {strlen(c->password), c->password};
+    gss_buffer_desc pw = {strlen(c->password), (void *)c->password};
     major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE,
                                            &mechs, GSS_C_INITIATE, &c->cred,
                                            NULL, NULL);

@@ -41,7 +41,7 @@ typedef struct {
   const char *user;      /* NTLM: DOMAIN\user or user@REALM; Kerberos:
                             principal to use with the password (optional) */
   const char *password;  /* optional: acquire credentials with it; never
-                            logged */
+                            logged nor copied: it must outlive the context */
   const char *keytab;    /* Kerberos client keytab (KerberosKeytab) */
   const char *principal; /* Kerberos client principal (KerberosPrincipal);
                             default: the keytab's first / the ccache's */

@@ -224,7 +224,7 @@ static int http_post_gss(wsman_http_t *h, const char *what, const char *req,
   http_charset(r.ctype, rep->charset, sizeof(rep->charset));
   hva_resp_free(&r);
   if (hvsb_failed(&h->resp))
-    return ws_err_set(err, WS_ERR_PARSE, "%s: out of memory", what);
+    return ws_err_set(err, WS_ERR_NOMEM, "%s: out of memory", what);
   return 0;
 }
 
@@ -232,11 +232,14 @@ static int http_curl_error(wsman_http_t *h, const char *what, CURLcode rc,
                            ws_err_t *err) {
   const char *url = h->o->url;
   const char *detail = h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc);
-  if (h->resp_over)
-    return ws_err_set(err, WS_ERR_PARSE,
-                      "%s: response exceeds %zu bytes (2 x MaxEnvelopeSize); "
-                      "aborted",
-                      what, h->max_response);
+  if (h->resp_over) {
+    ws_err_set(err, WS_ERR_PARSE,
+               "%s: response exceeds %zu bytes (2 x MaxEnvelopeSize); "
+               "aborted",
+               what, h->max_response);
+    err->content = 1;
+    return -1;
+  }
   if (http_is_tls_error(rc))
     return ws_err_set(err, WS_ERR_TLS, "%s: TLS error talking to %s: %s", what,
                       url, detail);
@@ -250,9 +253,21 @@ static int http_curl_error(wsman_http_t *h, const char *what, CURLcode rc,
                     detail);
 }
 
+/* The transfer timeout of one request: the configured Timeout, cut to
+ * what the caller's budget leaves (at least 1 ms). */
+static void http_timeout(wsman_http_t *h, double seconds) {
+  double t = h->o->timeout > 0 ? h->o->timeout : 10;
+  if (seconds > 0 && seconds < t)
+    t = seconds;
+  long ms = (long)(t * 1000);
+  curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+}
+
 int wsman_http_post(wsman_http_t *h, const char *what, const char *req,
-                    size_t len, wsman_reply_t *rep, ws_err_t *err) {
+                    size_t len, double seconds, wsman_reply_t *rep,
+                    ws_err_t *err) {
   memset(rep, 0, sizeof(*rep));
+  http_timeout(h, seconds);
   hvsb_reset(&h->resp);
   h->resp_over = 0;
   h->curl_err[0] = '\0';

@@ -28,9 +28,11 @@ wsman_http_t *wsman_http_new(const wsman_opts_t *o, size_t max_response,
 void wsman_http_free(wsman_http_t *h);
 /* POSTs a SOAP request. 0 when an HTTP response arrived (any status), -1
  * with err (connection, TLS, authentication, response over the cap). `what`
- * names the request in messages. */
+ * names the request in messages. The transfer may take `seconds` at most
+ * (0: the configured Timeout; never more than it). */
 int wsman_http_post(wsman_http_t *h, const char *what, const char *req,
-                    size_t len, wsman_reply_t *rep, ws_err_t *err);
+                    size_t len, double seconds, wsman_reply_t *rep,
+                    ws_err_t *err);
 void wsman_http_stats(const wsman_http_t *h, wsman_stats_t *st);
 /* The URL, the user and the auth scheme, for messages. */
 const char *wsman_http_url(const wsman_http_t *h);

@@ -252,7 +252,7 @@ static int pg_reset(wsman_pager_t *p, const wsman_sink_t *sink,
   if (p->tcap < need) {
     char *t = realloc(p->text, need);
     if (t == NULL)
-      return ws_err_set(err, WS_ERR_PARSE, "out of memory");
+      return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
     p->text = t;
     p->tcap = need;
   }

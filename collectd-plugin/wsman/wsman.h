@@ -56,9 +56,22 @@ typedef struct {
   uint64_t bytes_in, bytes_out;
 } wsman_stats_t;
 
+/* The most one poll may spend: a request that would go past it is not
+ * sent and fails with WS_ERR_BUDGET (an open enumeration is released
+ * first); every request's transfer timeout is cut to the time left. A
+ * zero field sets no bound. */
+typedef struct {
+  double seconds;
+  uint64_t requests;
+  uint64_t bytes; /* sent and received */
+} wsman_budget_t;
+
 wsman_t *wsman_new(const wsman_opts_t *o, ws_err_t *err);
 void wsman_free(wsman_t *w);
 void wsman_get_stats(const wsman_t *w, wsman_stats_t *st);
+/* Starts counting a budget from now; wsman_budget_end lifts it. */
+void wsman_budget_start(wsman_t *w, const wsman_budget_t *b);
+void wsman_budget_end(wsman_t *w);
 
 /* Enumerates resource_uri (with a WQL filter when wql is not NULL: then
  * resource_uri is the namespace URI ending in "*"), max_elements instances per

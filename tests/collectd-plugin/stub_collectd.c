@@ -193,9 +193,23 @@ void c_complain(int level, c_complain_t *c, const char *format, ...) {
   va_end(ap);
 }
 
+/* Like collectd's: once, until released. */
+void c_complain_once(int level, c_complain_t *c, const char *format, ...) {
+  cap_complain_n++;
+  if (c->complained_once)
+    return;
+  c->complained_once = true;
+  c->interval = 1;
+  va_list ap;
+  va_start(ap, format);
+  cap_vlog(level, format, ap);
+  va_end(ap);
+}
+
 void c_do_release(int level, c_complain_t *c, const char *format, ...) {
   cap_release_n++;
   c->interval = 0;
+  c->complained_once = false;
   va_list ap;
   va_start(ap, format);
   cap_vlog(level, format, ap);

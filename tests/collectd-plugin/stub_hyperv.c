@@ -26,6 +26,8 @@ double stub_last_deadline;
 uint64_t stub_requests;
 int stub_host_new_fail;
 int stub_hosts_live;
+wsman_budget_t stub_last_budget;
+uint64_t stub_isolation_requests;
 
 static void stub_items_copy(hvkvp_items_t *dst, const hvkvp_items_t *src) {
   hvkvp_items_init(dst);
@@ -60,6 +62,7 @@ void stub_reset(void) {
   stub_requests = 0;
   stub_host_new_fail = 0;
   stub_last_want = 0;
+  stub_isolation_requests = 0;
 }
 
 hv_vm_t *stub_add_vm(const char *guid, const char *name) {
@@ -109,10 +112,7 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
   for (size_t i = 0; i < stub_vms.n; i++) {
     hv_vm_t *d = &out->v[i];
     const hv_vm_t *s = &stub_vms.v[i];
-    memcpy(d->guid, s->guid, sizeof(d->guid));
-    memcpy(d->name, s->name, sizeof(d->name));
-    d->state = s->state;
-    d->has_kvp = s->has_kvp;
+    *d = *s; /* names, state, refusals, unreadable; pools copied below */
     for (int p = 0; p < HV_POOL__COUNT; p++) {
       if (want & (1u << p))
         stub_items_copy(&d->pool[p], &s->pool[p]);
@@ -179,4 +179,15 @@ void hv_host_stats(const hv_host_t *h, wsman_stats_t *st) {
   st->requests = stub_requests;
   st->bytes_in = stub_requests * 1000;
   st->bytes_out = stub_requests * 500;
+}
+
+void hv_host_budget(hv_host_t *h, const wsman_budget_t *b) {
+  stub_last_budget = *b;
+}
+
+void hv_host_budget_end(hv_host_t *h) {}
+
+void hv_host_isolation(const hv_host_t *h, hv_isolation_t *st) {
+  memset(st, 0, sizeof(*st));
+  st->requests = stub_isolation_requests;
 }

@@ -61,6 +61,8 @@ extern double stub_last_deadline;
 extern uint64_t stub_requests;
 extern int stub_host_new_fail;
 extern int stub_hosts_live;
+extern wsman_budget_t stub_last_budget;  /* the last poll budget set */
+extern uint64_t stub_isolation_requests; /* what hv_host_isolation says */
 
 void stub_reset(void);
 void stub_ops_clear(void); /* frees the recorded operations */

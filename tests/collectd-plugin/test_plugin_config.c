@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -89,6 +90,28 @@ static void test_good_block(void **state) {
   assert_false(hvp_filter_match(&c.filter, "db-01", NULL));
   assert_int_equal(cap_log_n[LOG_ERR], 0);
   hvp_host_conf_free(&c);
+  oc_free(h);
+
+  /* A password file group or others can read is refused, naming its mode;
+   * a password over the limit is refused, not cut. */
+  chmod(pwfile, 0640);
+  h = host_block("hv01");
+  oc_opt_s(h, "URL", "https://hv01.example.com:5986/wsman");
+  oc_opt_s(h, "User", "u");
+  oc_opt_s(h, "PasswordFile", pwfile);
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, pwfile));
+  assert_non_null(strstr(cap_log, "mode 0640"));
+  assert_null(strstr(cap_log, "s3cret"));
+  chmod(pwfile, 0600);
+  FILE *f = fopen(pwfile, "w");
+  for (int i = 0; i < 1100; i++)
+    fputc('p', f);
+  fclose(f);
+  cap_reset();
+  assert_int_equal(hvp_config_host(h, &c), -1);
+  assert_non_null(strstr(cap_log, "longer than 1024 bytes"));
   oc_free(h);
   unlink(pwfile);
 }

@@ -8,6 +8,7 @@
  * with stock types, ReportIntrinsic notifications.
  */
 #include "ocfg.h"
+#include "plugin_generations.h"
 #include "plugin_poll.h"
 #include "stubs.h"
 
@@ -26,6 +27,7 @@
 #define G2 "22222222-AAAA-4BBB-8CCC-000000000002"
 
 static double pub_interval = 10; /* interval of the published messages */
+static double pub_time = T0;     /* time of the next published message */
 
 /* Frames a message (cpu percent value = `value`, config id `cfg`) and puts
  * its items into *items, replacing what was there. */
@@ -35,7 +37,8 @@ static void publish(hvkvp_items_t *items, const char *prefix, uint64_t epoch,
   hvkvp_msg_init(&m);
   snprintf(m.host, sizeof(m.host), "guest-%llu.example.com",
            (unsigned long long)epoch);
-  m.time = T0;
+  m.time = pub_time;
+  pub_time += 1; /* a reporter's clock goes forward */
   m.interval = pub_interval;
   m.seq = gen;
   snprintf(m.config, sizeof(m.config), "%s", cfg ? cfg : "");
@@ -95,6 +98,8 @@ static double self_value(const char *type, const char *tinst) {
 static int setup(void **state) {
   stub_reset();
   cap_reset();
+  hvp_gens_clear(); /* plugin-wide: each test starts with new VMs */
+  pub_time = T0;
   return 0;
 }
 
@@ -270,7 +275,9 @@ static void test_filter_and_vanish(void **state) {
   assert_true(self_value("count", "vms") == 1);
   assert_int_equal(h->vms.n, 1);
 
-  /* The VM goes away: its state is freed; it comes back: dispatched anew. */
+  /* The VM goes away: its state is freed. It comes back: the generation
+   * dispatched before is not dispatched twice (the plugin remembers it for
+   * every Host block), its next one is. */
   hv_vms_t keep = stub_vms;
   stub_vms.n = 0;
   assert_int_equal(hvp_poll(h, T0 + 10, 10), 0);
@@ -278,6 +285,10 @@ static void test_filter_and_vanish(void **state) {
   stub_vms = keep;
   cap_reset();
   assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
+  assert_null(vm_value("web-01_" G1));
+  assert_int_equal(h->vms.n, 1);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 2, 3.0, NULL);
+  assert_int_equal(hvp_poll(h, T0 + 30, 10), 0);
   assert_non_null(vm_value("web-01_" G1));
   hvp_host_close(h);
 }
@@ -403,6 +414,95 @@ static void test_report_intrinsic(void **state) {
   hvp_host_close(h);
 }
 
+/* A generation whose time is not after the VM's last dispatched one is not
+ * dispatched (collectd would call every value too old): counted and said
+ * once; a later time is dispatched again. */
+static void test_time_goes_back(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 7, 1, 1.0, NULL);
+  hvp_host_t *h = open_host(NULL);
+  assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
+  assert_non_null(vm_value("web-01"));
+  for (uint64_t gen = 2; gen <= 4; gen++) {
+    pub_time = T0 - 3600; /* an hour back (a new epoch would be too) */
+    publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 7, gen, 2.0, NULL);
+    cap_reset();
+    assert_int_equal(hvp_poll(h, T0 + 10.0 * (double)gen, 10), 0);
+    assert_null(vm_value("web-01"));
+    assert_true(self_value("operations", "messages_old") == (double)gen - 1);
+  }
+  assert_int_equal(cap_complain_n, 1); /* one line for the three */
+  pub_time = T0 + 100;
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 7, 5, 5.0, NULL);
+  cap_reset();
+  assert_int_equal(hvp_poll(h, T0 + 60, 10), 0);
+  assert_true(vm_value("web-01")->values[0].gauge == 5.0);
+  assert_int_equal(cap_release_n, 1);
+  hvp_host_close(h);
+}
+
+/* A VM seen through two Host blocks (live migration between two polled
+ * hosts) is dispatched once per generation, by whichever sees it first. */
+static void test_vm_on_two_hosts(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 9, 1, 1.0, NULL);
+  hvp_host_t *a = open_host(NULL), *b = open_host(NULL);
+  assert_int_equal(hvp_poll(a, T0 + 1, 10), 0);
+  assert_int_equal(cap_count_host("web-01"), 1);
+  cap_reset();
+  assert_int_equal(hvp_poll(b, T0 + 2, 10), 0);
+  assert_int_equal(cap_count_host("web-01"), 0);
+  assert_int_equal(cap_log_n[LOG_WARNING], 0); /* quietly: not "too old" */
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 9, 2, 2.0, NULL);
+  cap_reset();
+  assert_int_equal(hvp_poll(b, T0 + 11, 10), 0);
+  assert_int_equal(cap_count_host("web-01"), 1);
+  cap_reset();
+  assert_int_equal(hvp_poll(a, T0 + 12, 10), 0);
+  assert_int_equal(cap_count_host("web-01"), 0);
+  /* neither block calls it stale: both saw its new generations */
+  assert_int_equal(hvp_poll(a, T0 + 25, 10), 0);
+  assert_true(self_value("count", "vms_stale") == 0);
+  hvp_host_close(a);
+  hvp_host_close(b);
+}
+
+/* A VM the model could not read (kept aside) is counted and said once with
+ * its reason until it can be read again; refused items likewise; a bad type
+ * is said once per VM and said again after the VM was clean. */
+static void test_unreadable_and_complaints(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "evil");
+  vm->unreadable = 1;
+  snprintf(vm->unreadable_reason, sizeof(vm->unreadable_reason),
+           "GuestExchangeItems: EncodingLimit");
+  vm = stub_add_vm(G2, "web-02");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 3, 1, 1.0, NULL);
+  stub_vms.v[1].items_rejected = 2;
+  snprintf(stub_vms.v[1].reject_reason, sizeof(stub_vms.v[1].reject_reason),
+           "GuestExchangeItems item refused: too big");
+  stub_isolation_requests = 7;
+  hvp_host_t *h = open_host(NULL);
+  cap_reset();
+  assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
+  assert_true(self_value("count", "vms_unreadable") == 1);
+  assert_true(self_value("requests", "isolation") == 7);
+  assert_true(self_value("operations", "items_refused") == 2);
+  assert_non_null(strstr(cap_log, "VM \"evil\" (" G1 ") cannot be read: "
+                                  "GuestExchangeItems: EncodingLimit"));
+  assert_non_null(strstr(cap_log, "2 KVP item(s) refused; first: "
+                                  "GuestExchangeItems item refused: too big"));
+  assert_non_null(vm_value("web-02"));
+  int lines = cap_log_n[LOG_ERR] + cap_log_n[LOG_WARNING];
+  assert_int_equal(hvp_poll(h, T0 + 11, 10), 0);
+  assert_int_equal(cap_log_n[LOG_ERR] + cap_log_n[LOG_WARNING], lines);
+  stub_vms.v[0].unreadable = 0;
+  stub_vms.v[1].items_rejected = 0;
+  assert_int_equal(hvp_poll(h, T0 + 21, 10), 0);
+  assert_true(self_value("count", "vms_unreadable") == 0);
+  assert_non_null(strstr(cap_log, "can be read again"));
+  hvp_host_close(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_dispatch_once_per_gen, setup,
@@ -415,6 +515,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_push_and_sync, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(test_report_intrinsic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_time_goes_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_vm_on_two_hosts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unreadable_and_complaints, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static cimx_item_t a, b;
-  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
+  ws_err_t why = {.kind = WS_ERR_NONE};
   if (cimx_decode((const char *)data, size, &a, &why) != CIMX_OK)
     return 0;
   if (strlen(a.name) != a.name_len || strlen(a.data) != a.data_len)

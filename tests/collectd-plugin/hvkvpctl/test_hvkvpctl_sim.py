@@ -12,8 +12,10 @@ import argparse
 import json
 import math
 import os
+import shutil
 import ssl
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -309,6 +311,43 @@ def round_trips(tool, hvsim, build_dir):
         sim.stop()
 
 
+def secrets(tool, sim):
+    """Credentials come only from a private file or the environment, and are
+    never echoed."""
+    secret = "Not-On-The-Command-Line-42"
+    for opt in (["--password", secret], ["--password=" + secret],
+                ["--pass", secret]):
+        p = ctl(tool, sim, "vms", password=None, extra=opt)
+        check(p.returncode == 1 and "unknown option --pass" in p.stderr
+              and secret not in p.stderr + p.stdout,
+              "secrets: %s is refused (no prefix of --password-file), the "
+              "value not echoed" % opt[0].split("=")[0], p.stderr)
+    d = tempfile.mkdtemp()
+    try:
+        pw = os.path.join(d, "pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        os.chmod(pw, 0o644)
+        p = ctl(tool, sim, "vms", password=None, extra=["--password-file", pw])
+        check(p.returncode == 1 and pw in p.stderr and "0644" in p.stderr
+              and PASSWORD not in p.stderr,
+              "secrets: a password file others can read is refused, naming "
+              "the file and its mode", p.stderr)
+        os.chmod(pw, 0o600)
+        p = ctl(tool, sim, "vms", password=None, extra=["--password-file", pw])
+        check(p.returncode == 0, "secrets: a mode 0600 password file works",
+              p.stderr)
+        with open(pw, "w") as f:
+            f.write("x" * 2000 + "\n")
+        p = ctl(tool, sim, "vms", password=None, extra=["--password-file", pw])
+        check(p.returncode == 1 and "longer than 1024" in p.stderr
+              and "xxxx" not in p.stderr,
+              "secrets: a password over the limit is refused, not cut",
+              p.stderr)
+    finally:
+        shutil.rmtree(d)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hvkvpctl", required=True)
@@ -326,6 +365,7 @@ def main():
     try:
         functional(a.hvkvpctl, sim, "http")
         faults(a.hvkvpctl, sim)
+        secrets(a.hvkvpctl, sim)
     finally:
         sim.stop()
     https(a.hvkvpctl, a.hvsim, build_dir)

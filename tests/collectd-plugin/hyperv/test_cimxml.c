@@ -21,7 +21,7 @@
 #define TAIL "</INSTANCE>"
 
 static cimx_rc_t dec(const char *s, cimx_item_t *it) {
-  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
+  ws_err_t why = {.kind = WS_ERR_NONE};
   return cimx_decode(s, strlen(s), it, &why);
 }
 
@@ -85,7 +85,7 @@ static void test_missing_data_is_empty(void **state) {
 
 static void test_rejections(void **state) {
   cimx_item_t it;
-  ws_err_t why = {WS_ERR_NONE, 0, 0, ""};
+  ws_err_t why = {.kind = WS_ERR_NONE};
   assert_int_equal(
       dec("<INSTANCE CLASSNAME=\"Msvm_Other\">" PROP("Name", "k") TAIL, &it),
       CIMX_E_CLASS);

@@ -1,0 +1,33 @@
+/*
+ * plugin_generations.h - which generation of which VM the plugin has
+ * dispatched, for all its Host blocks at once: a VM seen by two polled
+ * Hyper-V hosts (live migration) is dispatched once per generation, and a
+ * generation whose time is not after the last one dispatched for that VM is
+ * not dispatched at all (collectd would refuse every value as too old). The
+ * read callbacks of several Host blocks run in parallel threads: a mutex
+ * guards the table.
+ */
+#ifndef HVKVP_PLUGIN_GENERATIONS_H
+#define HVKVP_PLUGIN_GENERATIONS_H
+
+#include <stdint.h>
+
+typedef enum {
+  HVP_GEN_NEW,      /* dispatch it (recorded as the VM's last) */
+  HVP_GEN_SEEN,     /* dispatched already, by this or another Host block */
+  HVP_GEN_OLD_TIME, /* a new generation whose time is not after the last
+                       dispatched one: not dispatched */
+  HVP_GEN_NOMEM,
+} hvp_gen_verdict_t;
+
+/* The verdict on generation (epoch, gen) of VM `guid` with time `t`
+ * (seconds; last_time receives the VM's last dispatched time). */
+hvp_gen_verdict_t hvp_gens_accept(const char *guid, uint64_t epoch,
+                                  uint64_t gen, double t, double now,
+                                  double *last_time);
+/* Forgets VMs no Host block has asked about since `before`. */
+void hvp_gens_sweep(double before);
+/* Forgets everything (shutdown, tests). */
+void hvp_gens_clear(void);
+
+#endif
