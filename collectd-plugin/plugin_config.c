@@ -327,6 +327,7 @@ static int hvp_cf_connection(hvp_host_conf_t *c, const oconfig_item_t *o,
   wsman_opts_t *ws = &c->hv.ws;
   const char *k = o->key;
   int b = 1;
+  double d;
   if (strcasecmp(k, "URL") == 0)
     *rc = hvp_cf_string(c, o, &ws->url, 2048);
   else if (strcasecmp(k, "User") == 0)
@@ -357,7 +358,10 @@ static int hvp_cf_connection(hvp_host_conf_t *c, const oconfig_item_t *o,
     *rc = hvp_cf_number(c, o, 0.001, 600, 0, &ws->timeout);
   else if (strcasecmp(k, "Namespace") == 0)
     *rc = hvp_cf_string(c, o, &c->hv.ns, 128);
-  else
+  else if (strcasecmp(k, "MaxEnvelopeSize") == 0) {
+    if ((*rc = hvp_cf_number(c, o, 32, 65536, 1, &d)) == 0)
+      ws->max_envelope_kb = (unsigned)d;
+  } else
     return 0;
   return 1;
 }

@@ -43,6 +43,10 @@ static void test_good_block(void **state) {
   oc_opt_n(h, "Timeout", 7.5);
   oc_opt_n(h, "Interval", 30);
   oc_opt_s(h, "Namespace", "root/virtualization");
+  oc_opt_n(h, "MaxEnvelopeSize", 150);
+  oc_opt_n(h, "MaxPollTime", 20);
+  oc_opt_n(h, "MaxPollRequests", 500);
+  oc_opt_n(h, "MaxPollBytes", 1e8);
   oc_opt_s(h, "IncludeVM", "/^web-/");
   oc_str(oc_opt_s(h, "ExcludeVM", "web-test"), "/-old$/");
   oc_opt_s(h, "HostnameFormat", "name uuid");
@@ -69,6 +73,10 @@ static void test_good_block(void **state) {
   assert_true(c.hv.ws.timeout == 7.5);
   assert_true(c.interval == 30);
   assert_string_equal(c.hv.ns, "root/virtualization");
+  assert_int_equal(c.hv.ws.max_envelope_kb, 150);
+  assert_true(c.budget.seconds == 20);
+  assert_int_equal(c.budget.requests, 500);
+  assert_int_equal(c.budget.bytes, 100000000);
   assert_int_equal(c.filter.n_inc, 1);
   assert_int_equal(c.filter.n_exc, 2);
   assert_int_equal(c.n_hn, 2);
@@ -192,6 +200,10 @@ static const bad_t bads[] = {
     {"IncludeVM", 'P', "/(/", 0, "IncludeVM", "\"/(/\""},
     {"CACert", 's', "/nonexistent/ca.pem", 0, "CA certificate file",
      "cannot be read"},
+    {"MaxEnvelopeSize", 'n', NULL, 16, "MaxEnvelopeSize", "16"},
+    {"MaxPollTime", 'n', NULL, 0, "MaxPollTime", "0"},
+    {"MaxPollRequests", 'n', NULL, 2.5, "MaxPollRequests", "2.5"},
+    {"MaxPollBytes", 's', "lots", 0, "MaxPollBytes", "\"lots\""},
 };
 
 static void test_bad_blocks(void **state) {
