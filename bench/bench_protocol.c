@@ -1,7 +1,8 @@
 /*
  * bench_protocol.c - protocol codec throughput and density: encode
  * (JSON + deflate + base64 + chunking) and decode (CRC + base64 + capped
- * inflate + capped JSON parse) of a typical Linux message of ~150 value
+ * inflate + capped JSON parse, one decoder reused as a host does) for each
+ * encoding (zd1, z64, json) of a typical Linux message of ~150 value
  * lists (schemas/examples/linux_typical.json), in messages/s and MB/s of
  * JSON, and metrics per KVP item (value lists / chunks; goal >= 20).
  * Times are process CPU time (robust on a loaded machine). Prints
@@ -60,7 +61,8 @@ static void run(const hvkvp_msg_t *m, hvkvp_enc_t enc, double seconds) {
   size_t jlen, i, n_ds = 0;
   long iters = 0;
   double t0, te, td;
-  const char *name = enc == HVKVP_ENC_Z64 ? "z64" : "json";
+  const char *name = hvkvp_enc_name(enc);
+  hvkvp_decoder_t *dec = hvkvp_decoder_new();
 
   hvkvp_msg_to_json(m, &json, &jlen);
   free(json);
@@ -88,7 +90,7 @@ static void run(const hvkvp_msg_t *m, hvkvp_enc_t enc, double seconds) {
   iters = 0;
   t0 = cpu_now();
   do {
-    if (hvkvp_decode(&items, NULL, &back, NULL, &err) != 0) {
+    if (hvkvp_decoder_run(dec, &items, NULL, &back, NULL, NULL, &err) != 0) {
       fprintf(stderr, "bench_protocol: decode: %s\n", err.detail);
       exit(1);
     }
@@ -110,6 +112,7 @@ static void run(const hvkvp_msg_t *m, hvkvp_enc_t enc, double seconds) {
          name, 1.0 / td, (double)jlen / td / 1e6, td * 1e6);
   hvkvp_items_free(&items);
   hvkvp_frame_free(&f);
+  hvkvp_decoder_free(dec);
 }
 
 int main(int argc, char **argv) {
@@ -131,6 +134,7 @@ int main(int argc, char **argv) {
   }
   free(text);
   printf("bench_protocol: %s\n", path);
+  run(&m, HVKVP_ENC_ZD1, seconds);
   run(&m, HVKVP_ENC_Z64, seconds);
   run(&m, HVKVP_ENC_JSON, seconds);
   hvkvp_msg_free(&m);

@@ -2,10 +2,11 @@
  * codec_main.c - hvkvp-codec: the protocol library as a line-oriented
  * coprocess for the simulator and tests (native builds only).
  *
- *   hvkvp-codec encode [--prefix P] [--enc z64|json] [--max-chunks N]
+ *   hvkvp-codec encode [--prefix P] [--enc zd1|z64|json] [--max-chunks N]
  *     in:  {"msg": {...}, "epoch": E, "gen": G, "current": {key: value}}
- *     out: {"put": [[key, value], ...], "del": [key, ...], "trimmed": N}
- *          (head last) or {"error": "NAME", "detail": "..."}
+ *     out: {"put": [[key, value], ...], "del": [key, ...],
+ *           "after": [key, ...], "trimmed": N} (head last in put; after:
+ *          deleted once the head is set) or {"error": "NAME", "detail": ...}
  *   hvkvp-codec decode [--prefix P]
  *     in:  {key: value, ...}
  *     out: {"ok": true, "epoch": E, "gen": G, "slot": "A", "msg": {...}} or
@@ -40,7 +41,8 @@ typedef struct {
 } opts_t;
 
 static void usage(void) {
-  fprintf(stderr, "usage: hvkvp-codec encode [--prefix P] [--enc z64|json] "
+  fprintf(stderr, "usage: hvkvp-codec encode [--prefix P] "
+                  "[--enc zd1|z64|json] "
                   "[--max-chunks N]\n"
                   "       hvkvp-codec decode [--prefix P]\n"
                   "       hvkvp-codec cfg [--prefix P]\n"
@@ -161,6 +163,19 @@ static void out_error(hvkvp_buf_t *o, mode_t_ mode, const hvkvp_err_t *err) {
   hvkvp_buf_puts(o, "}");
 }
 
+/* ,"name":["key",...] */
+static void put_keys(hvkvp_buf_t *o, const char *name, char *const *keys,
+                     size_t n) {
+  hvkvp_buf_puts(o, "],\"");
+  hvkvp_buf_puts(o, name);
+  hvkvp_buf_puts(o, "\":[");
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      hvkvp_buf_puts(o, ",");
+    hvkvp_json_put_string(o, keys[i], strlen(keys[i]));
+  }
+}
+
 static int do_encode(const opts_t *op, yajl_val root, hvkvp_buf_t *o,
                      hvkvp_err_t *err) {
   yajl_val mv = obj_get(root, "msg"), cur = obj_get(root, "current");
@@ -218,12 +233,8 @@ static int do_encode(const opts_t *op, yajl_val root, hvkvp_buf_t *o,
     hvkvp_json_put_string(o, f.put.v[i].value, strlen(f.put.v[i].value));
     hvkvp_buf_puts(o, "]");
   }
-  hvkvp_buf_puts(o, "],\"del\":[");
-  for (i = 0; i < f.n_del; i++) {
-    if (i)
-      hvkvp_buf_puts(o, ",");
-    hvkvp_json_put_string(o, f.del[i], strlen(f.del[i]));
-  }
+  put_keys(o, "del", f.del, f.n_del);
+  put_keys(o, "after", f.after, f.n_after);
   snprintf(num, sizeof(num), "%" PRIu32, f.trimmed);
   hvkvp_buf_puts(o, "],\"trimmed\":");
   hvkvp_buf_puts(o, num);
@@ -346,6 +357,7 @@ int main(int argc, char **argv) {
   int i;
   hvkvp_err_t err;
   memset(&op, 0, sizeof(op));
+  op.enc = HVKVP_ENC_DEFAULT;
   op.prefix = HVKVP_DEFAULT_PREFIX;
   if (argc < 2) {
     usage();
@@ -365,12 +377,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--enc") == 0 && i + 1 < argc &&
                op.mode == MODE_ENCODE) {
       const char *e = argv[++i];
-      if (strcmp(e, "z64") == 0)
-        op.enc = HVKVP_ENC_Z64;
-      else if (strcmp(e, "json") == 0)
-        op.enc = HVKVP_ENC_JSON;
-      else {
-        fprintf(stderr, "hvkvp-codec: --enc must be z64 or json, not %s\n", e);
+      if (hvkvp_enc_parse(e, strlen(e), &op.enc) != 0) {
+        fprintf(stderr, "hvkvp-codec: --enc must be zd1, z64 or json, not %s\n",
+                e);
         return 2;
       }
     } else if (strcmp(argv[i], "--max-chunks") == 0 && i + 1 < argc &&

@@ -119,27 +119,40 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
                            "head crc is not 8 hex digits");
     h->crc = (h->crc << 4) | d;
   }
-  if (vlen[HK_ENC] == 3 && memcmp(val[HK_ENC], "z64", 3) == 0)
-    h->enc = HVKVP_ENC_Z64;
-  else if (vlen[HK_ENC] == 4 && memcmp(val[HK_ENC], "json", 4) == 0)
-    h->enc = HVKVP_ENC_JSON;
-  else
+  if (hvkvp_enc_parse(val[HK_ENC], vlen[HK_ENC], &h->enc) != 0)
     return hvkvp_err_set(
-        err, HVKVP_E_HEAD_SYNTAX, "head enc=\"%.*s\" is not z64 or json",
+        err, HVKVP_E_HEAD_SYNTAX, "head enc=\"%.*s\" is not zd1, z64 or json",
         (int)(vlen[HK_ENC] > 20 ? 20 : vlen[HK_ENC]), val[HK_ENC]);
   return 0;
+}
+
+static const char *const enc_names[] = {"z64", "json", "zd1"};
+
+const char *hvkvp_enc_name(hvkvp_enc_t enc) {
+  return (unsigned)enc < sizeof(enc_names) / sizeof(enc_names[0])
+             ? enc_names[enc]
+             : NULL;
+}
+
+int hvkvp_enc_parse(const char *s, size_t n, hvkvp_enc_t *enc) {
+  for (size_t i = 0; i < sizeof(enc_names) / sizeof(enc_names[0]); i++)
+    if (strlen(enc_names[i]) == n && memcmp(enc_names[i], s, n) == 0) {
+      *enc = (hvkvp_enc_t)i;
+      return 0;
+    }
+  return -1;
 }
 
 int hvkvp_head_format(const hvkvp_head_t *h, char *buf, size_t bufsz) {
   int n;
   if (h == NULL || buf == NULL || (h->slot != 'A' && h->slot != 'B') ||
-      (h->enc != HVKVP_ENC_Z64 && h->enc != HVKVP_ENC_JSON))
+      hvkvp_enc_name(h->enc) == NULL)
     return HVKVP_E_ARG;
   n = snprintf(buf, bufsz,
                "v=%d;epoch=%" PRIu64 ";slot=%c;gen=%" PRIu64
                ";n=%zu;len=%zu;crc=%08" PRIx32 ";enc=%s",
                HVKVP_VERSION, h->epoch, h->slot, h->gen, h->n, h->len, h->crc,
-               h->enc == HVKVP_ENC_Z64 ? "z64" : "json");
+               hvkvp_enc_name(h->enc));
   if (n < 0 || (size_t)n >= bufsz)
     return HVKVP_E_ARG;
   return 0;
@@ -157,6 +170,11 @@ void hvkvp_frame_free(hvkvp_frame_t *f) {
   free(f->del);
   f->del = NULL;
   f->n_del = 0;
+  for (i = 0; i < f->n_after; i++)
+    free(f->after[i]);
+  free(f->after);
+  f->after = NULL;
+  f->n_after = 0;
 }
 
 /* Chunk text of a JSON payload (NUL-terminated, malloc'd) per encoding. */
@@ -181,9 +199,16 @@ static int make_text(const hvkvp_buf_t *json, hvkvp_enc_t enc, char **text,
   if (z == NULL)
     return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
   memset(&zs, 0, sizeof(zs));
-  if (deflateInit(&zs, 6) != Z_OK) {
+  if (deflateInit(&zs, enc == HVKVP_ENC_ZD1 ? 9 : 6) != Z_OK) {
     free(z);
     return hvkvp_err_set(err, HVKVP_E_NOMEM, "deflateInit failed");
+  }
+  if (enc == HVKVP_ENC_ZD1 &&
+      deflateSetDictionary(&zs, hvkvp_zd1_dict, (uInt)hvkvp_zd1_dict_len) !=
+          Z_OK) {
+    deflateEnd(&zs);
+    free(z);
+    return hvkvp_err_set(err, HVKVP_E_NOMEM, "deflateSetDictionary failed");
   }
   zs.next_in = (Bytef *)json->data;
   zs.avail_in = (uInt)json->len;
@@ -238,17 +263,18 @@ static int try_k(const hvkvp_msg_t *m, size_t k, uint32_t trimmed,
   return 0;
 }
 
-static int add_del(hvkvp_frame_t *f, const char *key) {
-  char **d = realloc(f->del, (f->n_del + 1) * sizeof(*d));
-  size_t n = strlen(key);
+/* Appends a copy of key to a list of keys. 0 or -1. */
+static int add_key(char ***list, size_t *n, const char *key) {
+  char **d = realloc(*list, (*n + 1) * sizeof(*d));
+  size_t len = strlen(key);
   if (d == NULL)
     return -1;
-  f->del = d;
-  d[f->n_del] = malloc(n + 1);
-  if (d[f->n_del] == NULL)
+  *list = d;
+  d[*n] = malloc(len + 1);
+  if (d[*n] == NULL)
     return -1;
-  memcpy(d[f->n_del], key, n + 1);
-  f->n_del++;
+  memcpy(d[*n], key, len + 1);
+  (*n)++;
   return 0;
 }
 
@@ -274,7 +300,7 @@ int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
   if ((rc = hvkvp_prefix_check(prefix, err)) != 0)
     return rc;
   pl = strlen(prefix);
-  if (o->enc != HVKVP_ENC_Z64 && o->enc != HVKVP_ENC_JSON)
+  if (hvkvp_enc_name(o->enc) == NULL)
     return hvkvp_err_set(err, HVKVP_E_ARG, "unknown encoding %d", (int)o->enc);
   max_chunks = o->max_chunks ? o->max_chunks : HVKVP_MAX_CHUNKS;
   if (max_chunks > HVKVP_MAX_CHUNKS)
@@ -378,7 +404,8 @@ int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
   }
 
   /* Stale keys: everything under "PREFIX." except the head, the new slot's
-   * chunks and the live chunks of the slot the current head points to. */
+   * chunks and the live chunks of the slot the current head points to;
+   * those go once the new head is set. */
   for (i = 0; current != NULL && i < current->n; i++) {
     const char *ck = current->v[i].key;
     char slot;
@@ -387,13 +414,14 @@ int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
       continue;
     if (strcmp(ck + pl + 1, "head") == 0)
       continue;
+    int live = 0;
     if (hvkvp_chunk_key_parse(ck, prefix, &slot, &idx)) {
       if (slot == f->head.slot && idx < f->head.n)
         continue;
-      if (have_cur && slot == cur.slot && idx < cur.n)
-        continue;
+      live = have_cur && slot == cur.slot && idx < cur.n;
     }
-    if (add_del(f, ck) != 0) {
+    if (live ? add_key(&f->after, &f->n_after, ck) != 0
+             : add_key(&f->del, &f->n_del, ck) != 0) {
       hvkvp_frame_free(f);
       return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory");
     }

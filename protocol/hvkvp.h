@@ -124,6 +124,31 @@ int hvkvp_msg_to_json(const hvkvp_msg_t *m, char **out, size_t *len);
 int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
                         hvkvp_err_t *err);
 
+/* Where the reader puts one value list: four names of HVKVP_NAME_LEN bytes,
+ * HVKVP_MAX_DS types and values; dsnames NULL: checked, not kept. */
+typedef struct {
+  char *plugin, *plugin_instance, *type, *type_instance;
+  hvkvp_ds_type_t *dstypes;
+  hvkvp_value_t *values;
+  char (*dsnames)[HVKVP_NAME_LEN];
+} hvkvp_vl_dst_t;
+
+/* A reader that keeps value lists itself (e.g. straight in the structures
+ * it dispatches): begin gives the storage of the next value list (0, or -1
+ * without memory); end says it is complete and valid, with n data sources.
+ * The message is valid only once the whole call returns 0: on an error the
+ * caller drops what it was given. */
+typedef struct {
+  int (*begin)(void *ctx, hvkvp_vl_dst_t *dst);
+  void (*end)(void *ctx, size_t n);
+  void *ctx;
+} hvkvp_vl_sink_t;
+
+/* hvkvp_msg_from_json with the value lists going to sink (NULL: into
+ * out->vls); out gets the other fields. */
+int hvkvp_msg_from_json_sink(const char *json, size_t len, hvkvp_msg_t *out,
+                             const hvkvp_vl_sink_t *sink, hvkvp_err_t *err);
+
 /* ---- KVP items ---- */
 typedef struct {
   char *key;
@@ -149,7 +174,24 @@ int hvkvp_items_dedupe(hvkvp_items_t *it);
 int hvkvp_items_del(hvkvp_items_t *it, const char *key); /* 1 if removed */
 
 /* ---- framing ---- */
-typedef enum { HVKVP_ENC_Z64 = 0, HVKVP_ENC_JSON = 1 } hvkvp_enc_t;
+typedef enum {
+  HVKVP_ENC_Z64 = 0,  /* zlib, base64 */
+  HVKVP_ENC_JSON = 1, /* the JSON itself */
+  HVKVP_ENC_ZD1 = 2,  /* zlib with the preset dictionary zd1, base64 */
+} hvkvp_enc_t;
+
+/* What writers use unless told otherwise (PROTOCOL.md section 12). */
+#define HVKVP_ENC_DEFAULT HVKVP_ENC_ZD1
+
+/* The zd1 preset dictionary (PROTOCOL.md section 4; schemas/zd1.dict,
+ * compiled in by CMake). */
+extern const unsigned char hvkvp_zd1_dict[];
+extern const size_t hvkvp_zd1_dict_len;
+
+/* "z64", "json", "zd1"; NULL for another value. */
+const char *hvkvp_enc_name(hvkvp_enc_t enc);
+/* s[0..n) as an encoding name: 0, or -1 if it is none. */
+int hvkvp_enc_parse(const char *s, size_t n, hvkvp_enc_t *enc);
 
 typedef struct {
   int v;
@@ -175,12 +217,16 @@ typedef struct {
 } hvkvp_encode_opts_t;
 
 /* What the writer must do, in this order: set every item of `put` except
- * the head (the chunks of the new slot), delete every key of `del`, then set
- * the head (`put`'s last item, key PREFIX.head). */
+ * the head (the chunks of the new slot), delete every key of `del`, set the
+ * head (`put`'s last item, key PREFIX.head), then delete every key of
+ * `after` (the chunks of the slot the head named before: no reader needs
+ * them once the new head is set). */
 typedef struct {
   hvkvp_items_t put;
   size_t n_del;
   char **del;
+  size_t n_after;
+  char **after;
   hvkvp_head_t head;
   uint32_t trimmed; /* value lists dropped so that the message fits */
 } hvkvp_frame_t;
@@ -209,6 +255,24 @@ int hvkvp_encode(const hvkvp_msg_t *m, const hvkvp_encode_opts_t *o,
  * by the callee) and, if head_out, the parsed head. */
 int hvkvp_decode(const hvkvp_items_t *items, const char *prefix,
                  hvkvp_msg_t *out, hvkvp_head_t *head_out, hvkvp_err_t *err);
+
+/* The head under `prefix`, parsed, without reading the chunks (a reader
+ * that has dispatched this generation already stops here): 0, NOHEAD, ARG
+ * (bad prefix) or the errors of hvkvp_head_parse. */
+int hvkvp_head_of(const hvkvp_items_t *items, const char *prefix,
+                  hvkvp_head_t *h, hvkvp_err_t *err);
+
+/* A decoder keeps its buffers and inflate state between messages, so a
+ * reader of many messages allocates nothing in the steady state. */
+typedef struct hvkvp_decoder hvkvp_decoder_t;
+hvkvp_decoder_t *hvkvp_decoder_new(void); /* NULL without memory */
+void hvkvp_decoder_free(hvkvp_decoder_t *d);
+/* hvkvp_decode with d's buffers; the value lists go to sink (NULL: into
+ * out->vls). */
+int hvkvp_decoder_run(hvkvp_decoder_t *d, const hvkvp_items_t *items,
+                      const char *prefix, hvkvp_msg_t *out,
+                      hvkvp_head_t *head_out, const hvkvp_vl_sink_t *sink,
+                      hvkvp_err_t *err);
 
 /* ---- generation tracking (reader side) ---- */
 typedef struct {

@@ -35,6 +35,7 @@ enum {
 static const char *const top_keys[] = {
     "v",      "host",         "time",    "interval", "seq",
     "config", "config_error", "trimmed", "tags",     "values"};
+static const unsigned char top_lens[] = {1, 4, 4, 8, 3, 6, 12, 7, 4, 6};
 #define TOP_REQUIRED                                                           \
   ((1u << TK_V) | (1u << TK_HOST) | (1u << TK_TIME) | (1u << TK_INTERVAL) |    \
    (1u << TK_SEQ) | (1u << TK_CONFIG) | (1u << TK_VALUES))
@@ -52,12 +53,14 @@ enum {
 static const char *const vl_keys[] = {
     "values",          "dstypes", "dsnames",      "plugin",
     "plugin_instance", "type",    "type_instance"};
+static const unsigned char vl_lens[] = {6, 7, 7, 6, 15, 4, 13};
 #define VL_REQUIRED                                                            \
   ((1u << VK_VALUES) | (1u << VK_DSTYPES) | (1u << VK_DSNAMES) |               \
    (1u << VK_PLUGIN) | (1u << VK_TYPE))
 
 typedef struct {
   hvkvp_msg_t *m;
+  const hvkvp_vl_sink_t *sink;
   hvkvp_err_t *err;
   int rc;         /* first error we raised (parser then cancels) */
   int depth;      /* current container nesting */
@@ -66,8 +69,9 @@ typedef struct {
   int key;       /* key id awaiting its value in S_TOP / S_VL */
   unsigned seen; /* top-level keys seen */
   char tag_key[HVKVP_NAME_LEN];
-  /* current value list */
-  hvkvp_vl_t *vl;
+  /* current value list: where the sink wants it */
+  size_t n_vls; /* value lists begun */
+  hvkvp_vl_dst_t dst;
   unsigned vl_seen;
   int arr; /* which array of the value list S_VL_ARR fills */
   size_t n_vals, n_types, n_names;
@@ -91,25 +95,44 @@ static int fail(rd_t *r, hvkvp_rc_t code, const char *fmt, ...) {
 }
 
 static size_t vl_index(const rd_t *r) {
-  return r->m->n_vls ? r->m->n_vls - 1 : 0;
+  return r->n_vls ? r->n_vls - 1 : 0;
 }
 
-static int lookup(const char *const *names, int n, const unsigned char *k,
-                  size_t len) {
-  int i;
-  for (i = 0; i < n; i++)
-    if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
+/* Where an error inside the current value list is ("values[3].type",
+ * "values[3].dsnames[1]"); built only when something failed. */
+static const char *vl_what(const rd_t *r, char *buf, size_t sz) {
+  if (r->st == S_VL_ARR) {
+    const size_t *cnt = r->arr == VK_VALUES    ? &r->n_vals
+                        : r->arr == VK_DSTYPES ? &r->n_types
+                                               : &r->n_names;
+    snprintf(buf, sz, "values[%zu].%s[%zu]", vl_index(r), vl_keys[r->arr],
+             *cnt);
+  } else {
+    snprintf(buf, sz, "values[%zu].%s", vl_index(r), vl_keys[r->key]);
+  }
+  return buf;
+}
+
+static int lookup(const char *const *names, const unsigned char *lens, int n,
+                  const unsigned char *k, size_t len) {
+  for (int i = 0; i < n; i++)
+    if (lens[i] == len && memcmp(names[i], k, len) == 0)
       return i;
   return n;
 }
 
-/* 1 if s[0..len) is strict UTF-8 (yajl passes e.g. "\udc00" through as a
- * UTF-8-encoded surrogate, which we refuse). */
-static int utf8_ok(const unsigned char *s, size_t len) {
+/* 1 if s[0..len) fits in dstsz with its NUL, holds no NUL and is strict
+ * UTF-8 (yajl passes e.g. "\udc00" through as a UTF-8-encoded surrogate,
+ * which we refuse). ASCII, the usual case, takes one pass. */
+static int str_ok(const unsigned char *s, size_t len, size_t dstsz) {
   size_t i = 0;
+  if (len >= dstsz)
+    return 0;
+  while (i < len && s[i] != 0 && s[i] < 0x80)
+    i++;
   while (i < len) {
     uint32_t cp;
-    size_t l = hvkvp_utf8_decode(s + i, len - i, &cp);
+    size_t l = s[i] != 0 ? hvkvp_utf8_decode(s + i, len - i, &cp) : 0;
     if (l == 0)
       return 0;
     i += l;
@@ -117,19 +140,40 @@ static int utf8_ok(const unsigned char *s, size_t len) {
   return 1;
 }
 
-/* Copies a JSON string into a fixed field: SCHEMA if too long or has NUL. */
-static int put_str(rd_t *r, char *dst, size_t dstsz, const unsigned char *s,
-                   size_t len, const char *what) {
+/* The SCHEMA error for a string str_ok refused. */
+static int str_fail(rd_t *r, const char *what, const unsigned char *s,
+                    size_t len, size_t dstsz) {
   if (len >= dstsz)
     return fail(r, HVKVP_E_SCHEMA, "%s is %zu bytes long, at most %zu allowed",
                 what, len, dstsz - 1);
   if (memchr(s, '\0', len) != NULL)
     return fail(r, HVKVP_E_SCHEMA, "%s contains a NUL character", what);
-  if (!utf8_ok(s, len))
-    return fail(r, HVKVP_E_SCHEMA,
-                "%s is not valid UTF-8 (an unpaired surrogate escape?)", what);
-  memcpy(dst, s, len);
-  dst[len] = '\0';
+  return fail(r, HVKVP_E_SCHEMA,
+              "%s is not valid UTF-8 (an unpaired surrogate escape?)", what);
+}
+
+/* Copies a JSON string into a fixed field: SCHEMA if too long or has NUL.
+ * dst NULL: checked only. */
+static int put_str(rd_t *r, char *dst, size_t dstsz, const unsigned char *s,
+                   size_t len, const char *what) {
+  if (!str_ok(s, len, dstsz))
+    return str_fail(r, what, s, len, dstsz);
+  if (dst != NULL) {
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+  }
+  return 1;
+}
+
+/* put_str for a string of the current value list. */
+static int put_vl_str(rd_t *r, char *dst, const unsigned char *s, size_t len) {
+  char what[64];
+  if (!str_ok(s, len, HVKVP_NAME_LEN))
+    return str_fail(r, vl_what(r, what, sizeof(what)), s, len, HVKVP_NAME_LEN);
+  if (dst != NULL) {
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+  }
   return 1;
 }
 
@@ -266,7 +310,6 @@ static int top_value(rd_t *r, int kind, const char *s, size_t len) {
 }
 
 static int vl_value(rd_t *r, int kind, const char *s, size_t len) {
-  size_t i = vl_index(r);
   char what[64];
   int key = r->key;
   if (key == VK_UNKNOWN) {
@@ -274,84 +317,95 @@ static int vl_value(rd_t *r, int kind, const char *s, size_t len) {
       r->skip_depth = r->depth;
     return 1;
   }
-  snprintf(what, sizeof(what), "values[%zu].%s", i, vl_keys[key]);
   if (key <= VK_DSNAMES) {
     if (kind != J_ARR)
-      return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected an array", what,
-                  type_word(kind));
+      return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected an array",
+                  vl_what(r, what, sizeof(what)), type_word(kind));
     r->arr = key;
     r->st = S_VL_ARR;
     return 1;
   }
   if (kind != J_STR)
-    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string", what,
-                type_word(kind));
-  switch (key) {
-  case VK_PLUGIN:
-    return put_str(r, r->vl->plugin, HVKVP_NAME_LEN, (const unsigned char *)s,
-                   len, what);
-  case VK_PINST:
-    return put_str(r, r->vl->plugin_instance, HVKVP_NAME_LEN,
-                   (const unsigned char *)s, len, what);
-  case VK_TYPE:
-    return put_str(r, r->vl->type, HVKVP_NAME_LEN, (const unsigned char *)s,
-                   len, what);
-  default:
-    return put_str(r, r->vl->type_instance, HVKVP_NAME_LEN,
-                   (const unsigned char *)s, len, what);
-  }
+    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string",
+                vl_what(r, what, sizeof(what)), type_word(kind));
+  char *dst = key == VK_PLUGIN  ? r->dst.plugin
+              : key == VK_PINST ? r->dst.plugin_instance
+              : key == VK_TYPE  ? r->dst.type
+                                : r->dst.type_instance;
+  return put_vl_str(r, dst, (const unsigned char *)s, len);
 }
 
+static const char *const ds_words[] = {"gauge", "derive", "counter",
+                                       "absolute"};
+static const unsigned char ds_lens[] = {5, 6, 7, 8};
+
 static int arr_elem(rd_t *r, int kind, const char *s, size_t len) {
-  size_t i = vl_index(r);
   size_t *cnt = r->arr == VK_VALUES    ? &r->n_vals
                 : r->arr == VK_DSTYPES ? &r->n_types
                                        : &r->n_names;
   char what[64];
-  snprintf(what, sizeof(what), "values[%zu].%s[%zu]", i, vl_keys[r->arr], *cnt);
   if (*cnt >= HVKVP_MAX_DS)
     return fail(r, HVKVP_E_SCHEMA,
-                "values[%zu].%s has more than %d elements (data sources)", i,
-                vl_keys[r->arr], HVKVP_MAX_DS);
+                "values[%zu].%s has more than %d elements (data sources)",
+                vl_index(r), vl_keys[r->arr], HVKVP_MAX_DS);
   if (r->arr == VK_VALUES) {
     if (kind == J_NULL) {
       r->vals[*cnt][0] = '\0';
-    } else if (kind == J_NUM) {
-      if (len == 0)
-        return fail(r, HVKVP_E_SCHEMA, "%s is an empty number", what);
-      if (!num_text(r, r->vals[*cnt], s, len, what))
-        return 0;
-    } else {
+    } else if (kind != J_NUM) {
       return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a number or null",
-                  what, type_word(kind));
+                  vl_what(r, what, sizeof(what)), type_word(kind));
+    } else if (len == 0) {
+      return fail(r, HVKVP_E_SCHEMA, "%s is an empty number",
+                  vl_what(r, what, sizeof(what)));
+    } else if (len < NUMTEXT) {
+      memcpy(r->vals[*cnt], s, len);
+      r->vals[*cnt][len] = '\0';
+    } else {
+      return num_text(r, r->vals[*cnt], s, len, vl_what(r, what, sizeof(what)));
     }
   } else if (kind != J_STR) {
-    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string", what,
-                type_word(kind));
+    return fail(r, HVKVP_E_SCHEMA, "%s is %s, expected a string",
+                vl_what(r, what, sizeof(what)), type_word(kind));
   } else if (r->arr == VK_DSTYPES) {
-    static const char *const names[] = {"gauge", "derive", "counter",
-                                        "absolute"};
-    int t = lookup(names, 4, (const unsigned char *)s, len);
+    int t = lookup(ds_words, ds_lens, 4, (const unsigned char *)s, len);
     if (t == 4)
       return fail(r, HVKVP_E_SCHEMA,
-                  "%s is not gauge, derive, counter or absolute", what);
-    r->vl->dstypes[*cnt] = (hvkvp_ds_type_t)t;
+                  "%s is not gauge, derive, counter or absolute",
+                  vl_what(r, what, sizeof(what)));
+    r->dst.dstypes[*cnt] = (hvkvp_ds_type_t)t;
   } else {
     if (len == 0)
-      return fail(r, HVKVP_E_SCHEMA, "%s is empty", what);
-    if (!put_str(r, r->vl->dsnames[*cnt], HVKVP_NAME_LEN,
-                 (const unsigned char *)s, len, what))
+      return fail(r, HVKVP_E_SCHEMA, "%s is empty",
+                  vl_what(r, what, sizeof(what)));
+    if (!put_vl_str(r, r->dst.dsnames ? r->dst.dsnames[*cnt] : NULL,
+                    (const unsigned char *)s, len))
       return 0;
   }
   (*cnt)++;
   return 1;
 }
 
+/* One number text as a value of type t; 0, or -1 if it is not one. */
+static int parse_value(const char *t, hvkvp_ds_type_t type, hvkvp_value_t *v) {
+  switch (type) {
+  case HVKVP_DS_GAUGE:
+    if (t[0] != '\0')
+      return parse_double(t, &v->gauge);
+    v->gauge = NAN;
+    return 0;
+  case HVKVP_DS_DERIVE:
+    return t[0] == '\0' ? -1 : parse_i64(t, &v->derive);
+  case HVKVP_DS_COUNTER:
+    return hvkvp_parse_u64(t, strlen(t), &v->counter);
+  default:
+    return hvkvp_parse_u64(t, strlen(t), &v->absolute);
+  }
+}
+
 /* Completes the current value list: required keys, equal array lengths,
- * values converted per data source type. */
+ * values converted per data source type; then the sink has it. */
 static int vl_finish(rd_t *r) {
-  size_t i = vl_index(r), d;
-  hvkvp_vl_t *vl = r->vl;
+  size_t i = vl_index(r), d, n = r->n_vals;
   if ((r->vl_seen & VL_REQUIRED) != VL_REQUIRED) {
     int k;
     for (k = 0; k < VK_UNKNOWN; k++)
@@ -360,46 +414,44 @@ static int vl_finish(rd_t *r) {
     return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no \"%s\"", i,
                 k < VK_UNKNOWN ? vl_keys[k] : "?");
   }
-  if (r->n_vals == 0)
+  if (n == 0)
     return fail(r, HVKVP_E_SCHEMA, "values[%zu] has no data sources", i);
-  if (r->n_vals != r->n_types || r->n_vals != r->n_names)
+  if (n != r->n_types || n != r->n_names)
     return fail(r, HVKVP_E_SCHEMA,
                 "values[%zu]: values, dstypes and dsnames have %zu, %zu and "
                 "%zu elements (must be equal)",
-                i, r->n_vals, r->n_types, r->n_names);
-  if (vl->plugin[0] == '\0' || vl->type[0] == '\0')
+                i, n, r->n_types, r->n_names);
+  if (r->dst.plugin[0] == '\0' || r->dst.type[0] == '\0')
     return fail(r, HVKVP_E_SCHEMA, "values[%zu]: plugin or type is empty", i);
-  vl->n = r->n_vals;
-  for (d = 0; d < vl->n; d++) {
+  for (d = 0; d < n; d++) {
     const char *t = r->vals[d];
-    int bad = 0;
-    switch (vl->dstypes[d]) {
-    case HVKVP_DS_GAUGE:
-      if (t[0] == '\0')
-        vl->values[d].gauge = NAN;
-      else
-        bad = parse_double(t, &vl->values[d].gauge) != 0;
-      break;
-    case HVKVP_DS_DERIVE:
-      bad = t[0] == '\0' || parse_i64(t, &vl->values[d].derive) != 0;
-      break;
-    case HVKVP_DS_COUNTER:
-      bad = hvkvp_parse_u64(t, strlen(t), &vl->values[d].counter) != 0;
-      break;
-    default:
-      bad = hvkvp_parse_u64(t, strlen(t), &vl->values[d].absolute) != 0;
-      break;
-    }
-    if (bad)
+    hvkvp_ds_type_t type = r->dst.dstypes[d];
+    if (parse_value(t, type, &r->dst.values[d]) != 0)
       return fail(r, HVKVP_E_SCHEMA,
                   "values[%zu].values[%zu] \"%s\" is not a valid %s value", i,
                   d, t[0] ? t : "null",
-                  vl->dstypes[d] == HVKVP_DS_GAUGE    ? "gauge"
-                  : vl->dstypes[d] == HVKVP_DS_DERIVE ? "derive (int64)"
-                                                      : "counter (uint64)");
+                  type == HVKVP_DS_GAUGE    ? "gauge"
+                  : type == HVKVP_DS_DERIVE ? "derive (int64)"
+                                            : "counter (uint64)");
   }
+  r->sink->end(r->sink->ctx, n);
   r->st = S_VLS;
-  r->vl = NULL;
+  return 1;
+}
+
+/* A value list opens: the sink says where it goes. */
+static int vl_begin(rd_t *r) {
+  if (r->n_vls >= HVKVP_MAX_VALUE_LISTS)
+    return fail(r, HVKVP_E_TOO_BIG, "more than %d value lists",
+                HVKVP_MAX_VALUE_LISTS);
+  if (r->sink->begin(r->sink->ctx, &r->dst) != 0)
+    return fail(r, HVKVP_E_NOMEM, "out of memory adding a value list");
+  r->n_vls++;
+  r->dst.plugin_instance[0] = r->dst.type_instance[0] = '\0';
+  r->dst.plugin[0] = r->dst.type[0] = '\0';
+  r->vl_seen = 0;
+  r->n_vals = r->n_types = r->n_names = 0;
+  r->st = S_VL;
   return 1;
 }
 
@@ -425,17 +477,8 @@ static int on_value(rd_t *r, int kind, const char *s, size_t len) {
   case S_VLS:
     if (kind != J_MAP)
       return fail(r, HVKVP_E_SCHEMA, "values[%zu] is %s, expected an object",
-                  r->m->n_vls, type_word(kind));
-    if (r->m->n_vls >= HVKVP_MAX_VALUE_LISTS)
-      return fail(r, HVKVP_E_TOO_BIG, "more than %d value lists",
-                  HVKVP_MAX_VALUE_LISTS);
-    r->vl = hvkvp_msg_add(r->m);
-    if (r->vl == NULL)
-      return fail(r, HVKVP_E_NOMEM, "out of memory adding a value list");
-    r->vl_seen = 0;
-    r->n_vals = r->n_types = r->n_names = 0;
-    r->st = S_VL;
-    return 1;
+                  r->n_vls, type_word(kind));
+    return vl_begin(r);
   case S_VL:
     return vl_value(r, kind, s, len);
   case S_VL_ARR:
@@ -517,7 +560,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len) {
   if (r->skip_depth > 0)
     return 1;
   if (r->st == S_TOP) {
-    r->key = lookup(top_keys, TK_UNKNOWN, k, len);
+    r->key = lookup(top_keys, top_lens, TK_UNKNOWN, k, len);
     if (r->key != TK_UNKNOWN) {
       if (r->seen & (1u << r->key))
         return fail(r, HVKVP_E_SCHEMA, "key \"%s\" appears twice",
@@ -527,7 +570,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len) {
     return 1;
   }
   if (r->st == S_VL) {
-    r->key = lookup(vl_keys, VK_UNKNOWN, k, len);
+    r->key = lookup(vl_keys, vl_lens, VK_UNKNOWN, k, len);
     if (r->key != VK_UNKNOWN) {
       if (r->vl_seen & (1u << r->key))
         return fail(r, HVKVP_E_SCHEMA, "values[%zu]: key \"%s\" appears twice",
@@ -546,8 +589,7 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len) {
   for (j = 0; j < r->m->n_tags; j++)
     if (strcmp(r->m->tags[j].key, r->tag_key) == 0)
       return fail(r, HVKVP_E_SCHEMA, "tag \"%s\" appears twice", r->tag_key);
-  snprintf(r->m->tags[r->m->n_tags].key, sizeof(r->m->tags[0].key), "%s",
-           r->tag_key);
+  memcpy(r->m->tags[r->m->n_tags].key, r->tag_key, len + 1);
   r->m->tags[r->m->n_tags].value[0] = '\0';
   r->m->n_tags++;
   return 1;
@@ -557,11 +599,44 @@ static const yajl_callbacks callbacks = {
     cb_null,      cb_bool,    NULL,   NULL,           cb_number, cb_string,
     cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end};
 
-int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
-                        hvkvp_err_t *err) {
+/* The default sink: value lists appended to the message itself. */
+static int msg_begin(void *ctx, hvkvp_vl_dst_t *dst) {
+  hvkvp_vl_t *vl = hvkvp_msg_add(ctx);
+  if (vl == NULL)
+    return -1;
+  dst->plugin = vl->plugin;
+  dst->plugin_instance = vl->plugin_instance;
+  dst->type = vl->type;
+  dst->type_instance = vl->type_instance;
+  dst->dstypes = vl->dstypes;
+  dst->values = vl->values;
+  dst->dsnames = vl->dsnames;
+  return 0;
+}
+
+static void msg_end(void *ctx, size_t n) {
+  hvkvp_msg_t *m = ctx;
+  m->vls[m->n_vls - 1].n = n;
+}
+
+/* yajl's own error for a payload that is not JSON. */
+static int json_syntax(rd_t *r, yajl_handle h) {
+  unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+  size_t off = yajl_get_bytes_consumed(h);
+  char *nl = msg != NULL ? strchr((char *)msg, '\n') : NULL;
+  if (nl != NULL)
+    *nl = '\0';
+  hvkvp_err_set(r->err, HVKVP_E_JSON, "invalid JSON near byte %zu: %s", off,
+                msg != NULL ? (const char *)msg : "parse error");
+  if (msg != NULL)
+    yajl_free_error(h, msg);
+  return r->rc = HVKVP_E_JSON;
+}
+
+int hvkvp_msg_from_json_sink(const char *json, size_t len, hvkvp_msg_t *out,
+                             const hvkvp_vl_sink_t *sink, hvkvp_err_t *err) {
   rd_t r;
-  yajl_handle h;
-  yajl_status st;
+  hvkvp_vl_sink_t own = {msg_begin, msg_end, out};
   if (out == NULL || (json == NULL && len > 0))
     return hvkvp_err_set(err, HVKVP_E_ARG, "NULL message or JSON");
   hvkvp_msg_init(out);
@@ -571,26 +646,17 @@ int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
                          HVKVP_MAX_DECODED);
   memset(&r, 0, sizeof(r));
   r.m = out;
+  r.sink = sink != NULL ? sink : &own;
   r.err = err;
   r.st = S_START;
-  h = yajl_alloc(&callbacks, NULL, &r);
+  yajl_handle h = yajl_alloc(&callbacks, NULL, &r);
   if (h == NULL)
     return hvkvp_err_set(err, HVKVP_E_NOMEM, "out of memory (yajl_alloc)");
-  st = yajl_parse(h, (const unsigned char *)json, len);
+  yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
   if (st == yajl_status_ok)
     st = yajl_complete_parse(h);
-  if (st != yajl_status_ok && r.rc == 0) {
-    unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-    size_t off = yajl_get_bytes_consumed(h);
-    char *nl = msg != NULL ? strchr((char *)msg, '\n') : NULL;
-    if (nl != NULL)
-      *nl = '\0';
-    hvkvp_err_set(err, HVKVP_E_JSON, "invalid JSON near byte %zu: %s", off,
-                  msg != NULL ? (const char *)msg : "parse error");
-    if (msg != NULL)
-      yajl_free_error(h, msg);
-    r.rc = HVKVP_E_JSON;
-  }
+  if (st != yajl_status_ok && r.rc == 0)
+    json_syntax(&r, h);
   yajl_free(h);
   if (r.rc == 0 && r.st != S_END)
     r.rc = hvkvp_err_set(err, HVKVP_E_JSON, "JSON payload is incomplete");
@@ -604,4 +670,9 @@ int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
     err->detail[0] = '\0';
   }
   return 0;
+}
+
+int hvkvp_msg_from_json(const char *json, size_t len, hvkvp_msg_t *out,
+                        hvkvp_err_t *err) {
+  return hvkvp_msg_from_json_sink(json, len, out, NULL, err);
 }

@@ -1,5 +1,5 @@
 """Synthetic guests of the Hyper-V simulator: their GuestExchangeItems carry
-a valid hvkvp message framed by the real `hvkvp-codec encode` (enc=z64),
+a valid hvkvp message framed by the real `hvkvp-codec encode` (enc=zd1, the writers' default),
 which `hvkvp-codec decode` accepts, with about 150 collectd value lists, a
 gen that advances every --interval, and padding up to --items."""
 
@@ -84,7 +84,7 @@ class SyntheticTest(unittest.TestCase):
         self.assertEqual(hosts, {"synth-%04d" % i for i in range(1, 6)})
         its, _ = self.c.enumerate_all(KVP)
         self.assertTrue(guest_items(its[0])["hvkvp.head"].endswith(
-            ";enc=z64"))
+            ";enc=zd1"))
 
     def test_pushed_interval_and_config_id_are_applied(self):
         its, _ = self.c.enumerate_all(

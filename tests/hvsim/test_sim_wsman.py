@@ -437,7 +437,7 @@ class WsmanTest(unittest.TestCase):
             return items_of(items[0], "GuestExchangeItems")["hvkvp.head"][0]
         first = head()
         self.assertRegex(first, r"^v=1;epoch=\d+;slot=[AB];gen=\d+;n=\d+;"
-                                r"len=\d+;crc=[0-9a-f]+;enc=(z64|json)$")
+                                r"len=\d+;crc=[0-9a-f]+;enc=(zd1|z64|json)$")
         deadline = time.monotonic() + 10
         while head() == first:
             self.assertLess(time.monotonic(), deadline)

@@ -7,7 +7,7 @@ error, so the schema cannot silently outgrow the checker). Checks:
   1. every schemas/examples/*.json validates;
   2. mutated examples (missing key, bad dstype, v=2, 17 data sources, ...)
      do NOT validate (the validator is not vacuous);
-  3. each example encoded by hvkvp-codec (z64 and json), then decoded by
+  3. each example encoded by hvkvp-codec (zd1, z64 and json), then decoded by
      hvkvp-codec, equals the example and validates; the enc=json chunk text
      (the wire payload itself) is printable ASCII and validates;
   4. hvkvp-codec answers line by line as a coprocess (flushes per line) and
@@ -246,11 +246,12 @@ class Codec:
 
 
 def check_codec(codec, schema, name, example):
-    for enc in ("z64", "json"):
+    for enc in ("zd1", "z64", "json"):
         encoder = Codec(codec, "encode", "--enc", enc)
         decoder = Codec(codec, "decode")
         current = {}
-        # two generations so the second lands in slot B with a del list
+        # two generations so the second lands in slot B with a del list;
+        # once its head is set, the first's chunks go (one slot at rest)
         for gen in (1, 2):
             out = encoder.ask({"msg": example, "epoch": 2**64 - 1, "gen": gen,
                                "current": current})
@@ -264,6 +265,14 @@ def check_codec(codec, schema, name, example):
                 current[k] = v
             for k in out["del"]:
                 current.pop(k, None)
+            for k in out["after"]:
+                current.pop(k, None)
+            others = [k for k in current if k.startswith("hvkvp.") and
+                      k != "hvkvp.head" and not k.startswith(
+                          "hvkvp.%s." % ("A" if gen == 1 else "B"))]
+            if others:
+                fail("%s gen %d: keys of the other slot left: %s"
+                     % (name, gen, others))
             head = dict(kv.split("=", 1) for kv in current["hvkvp.head"]
                         .split(";"))
             if head["slot"] != ("A" if gen == 1 else "B"):

@@ -51,6 +51,30 @@ static void put_z64(hvkvp_items_t *it, const void *raw, size_t n) {
   free(z);
 }
 
+/* Frames raw bytes as zd1 (or z64 with dict set): deflate with a preset
+ * dictionary of dict[0..dlen), base64. */
+static void put_zdict(hvkvp_items_t *it, const void *raw, size_t n,
+                      const void *dict, size_t dlen, hvkvp_enc_t enc) {
+  z_stream zs;
+  unsigned char z[8192];
+  memset(&zs, 0, sizeof(zs));
+  assert_int_equal(deflateInit(&zs, 9), Z_OK);
+  if (dict != NULL)
+    assert_int_equal(deflateSetDictionary(&zs, dict, (uInt)dlen), Z_OK);
+  zs.next_in = (Bytef *)raw;
+  zs.avail_in = (uInt)n;
+  zs.next_out = z;
+  zs.avail_out = sizeof(z);
+  assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  size_t zl = zs.total_out;
+  deflateEnd(&zs);
+  char *b = malloc(hvkvp_b64_encoded_len(zl) + 1);
+  assert_non_null(b);
+  hvkvp_b64_encode(z, zl, b);
+  put_text(it, b, strlen(b), enc);
+  free(b);
+}
+
 static int decode_rc(const hvkvp_items_t *it, hvkvp_err_t *err) {
   hvkvp_msg_t m;
   int rc = hvkvp_decode(it, NULL, &m, NULL, err);
@@ -79,6 +103,153 @@ static void t_ok_both_encodings(void **state) {
   hvkvp_items_free(&it);
   put_z64(&it, GOOD_JSON, strlen(GOOD_JSON));
   expect(&it, HVKVP_OK, NULL);
+  hvkvp_items_free(&it);
+}
+
+/* zd1: the stream must use exactly the zd1 dictionary; z64 must use none. */
+static void t_zd1(void **state) {
+  hvkvp_items_t it;
+  hvkvp_items_init(&it);
+  put_zdict(&it, GOOD_JSON, strlen(GOOD_JSON), hvkvp_zd1_dict,
+            hvkvp_zd1_dict_len, HVKVP_ENC_ZD1);
+  expect(&it, HVKVP_OK, NULL);
+  hvkvp_items_free(&it);
+  put_zdict(&it, GOOD_JSON, strlen(GOOD_JSON), NULL, 0, HVKVP_ENC_ZD1);
+  expect(&it, HVKVP_E_INFLATE, "does not use the zd1 dictionary");
+  hvkvp_items_free(&it);
+  put_zdict(&it, GOOD_JSON, strlen(GOOD_JSON), "{\"v\":1,\"host\"", 11,
+            HVKVP_ENC_ZD1);
+  expect(&it, HVKVP_E_INFLATE, "other than zd1's");
+  hvkvp_items_free(&it);
+  put_zdict(&it, GOOD_JSON, strlen(GOOD_JSON), hvkvp_zd1_dict,
+            hvkvp_zd1_dict_len, HVKVP_ENC_Z64);
+  expect(&it, HVKVP_E_INFLATE, "enc=z64 has none");
+  hvkvp_items_free(&it);
+  /* the head names it; an old reader's refusal is a clean HEAD_SYNTAX */
+  hvkvp_head_t h;
+  assert_int_equal(
+      hvkvp_head_parse("v=1;epoch=1;slot=A;gen=1;n=1;len=4;crc=00000000;"
+                       "enc=zd1",
+                       &h, NULL),
+      0);
+  assert_int_equal(h.enc, HVKVP_ENC_ZD1);
+  assert_string_equal(hvkvp_enc_name(HVKVP_ENC_ZD1), "zd1");
+  assert_null(hvkvp_enc_name((hvkvp_enc_t)3));
+}
+
+/* One decoder for many messages: a failure in between leaves nothing
+ * behind, and buffers grown for a large message serve smaller ones. */
+static void t_decoder_reuse(void **state) {
+  hvkvp_decoder_t *d = hvkvp_decoder_new();
+  hvkvp_items_t good, bad;
+  hvkvp_msg_t m;
+  hvkvp_head_t h;
+  hvkvp_err_t err;
+  assert_non_null(d);
+  hvkvp_items_init(&good);
+  hvkvp_items_init(&bad);
+  put_z64(&good, GOOD_JSON, strlen(GOOD_JSON));
+  put_z64(&bad, "{\"v\":1", 7);
+  for (int round = 0; round < 3; round++) {
+    assert_int_equal(hvkvp_decoder_run(d, &good, NULL, &m, &h, NULL, &err), 0);
+    assert_string_equal(m.host, "h");
+    assert_int_equal(h.gen, 17);
+    hvkvp_msg_free(&m);
+    assert_int_equal(hvkvp_decoder_run(d, &bad, NULL, &m, NULL, NULL, &err),
+                     HVKVP_E_JSON);
+    assert_int_equal(m.n_vls, 0);
+  }
+  hvkvp_items_free(&good);
+  hvkvp_items_free(&bad);
+  hvkvp_decoder_free(d);
+}
+
+/* A sink gets every value list in its own storage, dsnames only checked
+ * when it keeps none; the message's own list stays empty. */
+typedef struct {
+  char names[4][4][HVKVP_NAME_LEN];
+  hvkvp_ds_type_t types[4][HVKVP_MAX_DS];
+  hvkvp_value_t values[4][HVKVP_MAX_DS];
+  size_t n[4], begun, ended;
+} sink_store_t;
+
+static int sink_begin(void *ctx, hvkvp_vl_dst_t *dst) {
+  sink_store_t *s = ctx;
+  if (s->begun == 4)
+    return -1;
+  size_t i = s->begun++;
+  dst->plugin = s->names[i][0];
+  dst->plugin_instance = s->names[i][1];
+  dst->type = s->names[i][2];
+  dst->type_instance = s->names[i][3];
+  dst->dstypes = s->types[i];
+  dst->values = s->values[i];
+  dst->dsnames = NULL;
+  return 0;
+}
+
+static void sink_end(void *ctx, size_t n) {
+  sink_store_t *s = ctx;
+  s->n[s->ended++] = n;
+}
+
+static void t_sink(void **state) {
+  static const char json[] =
+      "{\"v\":1,\"host\":\"h\",\"time\":1,\"interval\":10,\"seq\":1,"
+      "\"config\":\"\",\"values\":[{\"values\":[1.5,-2],\"dstypes\":"
+      "[\"gauge\",\"derive\"],\"dsnames\":[\"a\",\"b\"],\"plugin\":\"p\","
+      "\"type\":\"t\",\"type_instance\":\"x\"},{\"values\":[7],"
+      "\"dstypes\":[\"counter\"],\"dsnames\":[\"value\"],\"plugin\":\"q\","
+      "\"plugin_instance\":\"0\",\"type\":\"u\"}]}";
+  sink_store_t st;
+  memset(&st, 0, sizeof(st));
+  hvkvp_vl_sink_t sink = {sink_begin, sink_end, &st};
+  hvkvp_msg_t m;
+  hvkvp_err_t err;
+  assert_int_equal(
+      hvkvp_msg_from_json_sink(json, strlen(json), &m, &sink, &err), 0);
+  assert_int_equal(m.n_vls, 0);
+  assert_int_equal(st.ended, 2);
+  assert_string_equal(st.names[0][0], "p");
+  assert_string_equal(st.names[0][1], "");
+  assert_string_equal(st.names[0][3], "x");
+  assert_int_equal(st.n[0], 2);
+  assert_true(st.values[0][0].gauge == 1.5);
+  assert_int_equal(st.values[0][1].derive, -2);
+  assert_string_equal(st.names[1][1], "0");
+  assert_string_equal(st.names[1][3], "");
+  assert_int_equal(st.types[1][0], HVKVP_DS_COUNTER);
+  assert_int_equal(st.values[1][0].counter, 7);
+  /* a dsname is checked even when it is not kept */
+  memset(&st, 0, sizeof(st));
+  static const char bad[] =
+      "{\"v\":1,\"host\":\"h\",\"time\":1,\"interval\":10,\"seq\":1,"
+      "\"config\":\"\",\"values\":[{\"values\":[1],\"dstypes\":"
+      "[\"gauge\"],\"dsnames\":[\"a\\u0000\"],\"plugin\":\"p\","
+      "\"type\":\"t\"}]}";
+  assert_int_equal(hvkvp_msg_from_json_sink(bad, strlen(bad), &m, &sink, &err),
+                   HVKVP_E_SCHEMA);
+  assert_non_null(strstr(err.detail, "values[0].dsnames[0] contains a NUL"));
+  /* a sink without memory */
+  st.begun = 4;
+  assert_int_equal(
+      hvkvp_msg_from_json_sink(json, strlen(json), &m, &sink, &err),
+      HVKVP_E_NOMEM);
+}
+
+/* The head alone, for a reader that already has this generation. */
+static void t_head_of(void **state) {
+  hvkvp_items_t it;
+  hvkvp_head_t h;
+  hvkvp_err_t err;
+  hvkvp_items_init(&it);
+  assert_int_equal(hvkvp_head_of(&it, NULL, &h, &err), HVKVP_E_NOHEAD);
+  put_text(&it, "x", 1, HVKVP_ENC_JSON);
+  assert_int_equal(hvkvp_items_del(&it, "hvkvp.A.0"), 1);
+  assert_int_equal(hvkvp_head_of(&it, NULL, &h, &err), 0);
+  assert_int_equal(h.gen, 17);
+  assert_int_equal(h.epoch, 9);
+  assert_int_equal(hvkvp_head_of(&it, "bad prefix", &h, &err), HVKVP_E_ARG);
   hvkvp_items_free(&it);
 }
 
@@ -325,6 +496,10 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_ok_both_encodings),
       cmocka_unit_test(t_nohead),
+      cmocka_unit_test(t_zd1),
+      cmocka_unit_test(t_decoder_reuse),
+      cmocka_unit_test(t_sink),
+      cmocka_unit_test(t_head_of),
       cmocka_unit_test(t_head_errors),
       cmocka_unit_test(t_missing_chunk),
       cmocka_unit_test(t_length),

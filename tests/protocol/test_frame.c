@@ -1,6 +1,7 @@
 /*
  * test_frame.c - framing as KVP items: slot alternation over 1000
- * generations with the stale-key list checked against the store, readers
+ * generations with the stale-key and superseded-slot lists checked against
+ * the store (one slot at rest, a crash before the last step), readers
  * at every intermediate write step, trimming (rule, count, TOO_BIG), torn
  * snapshots (chunks of two generations), gen ordering and foreign keys.
  */
@@ -88,6 +89,21 @@ static void t_slot_alternation_1000(void **state) {
                     f.put.v[f.put.n - 1].value);
     expect_decodes(&store, gen, want_slot, n_vls);
     assert_int_equal(own_keys(&store), 1 + f.head.n + (gen > 1 ? prev.n : 0));
+    /* after: exactly the chunks the old head named */
+    assert_int_equal(f.n_after, gen > 1 ? prev.n : 0);
+    for (i = 0; i < f.n_after; i++) {
+      char k[64];
+      snprintf(k, sizeof(k), "hvkvp.%c.%zu", prev.slot, i);
+      assert_string_equal(f.after[i], k);
+    }
+    /* step 4: they go (except where a writer "crashes" before it: the
+     * next write must then tidy up as usual); one slot is left */
+    if (gen % 7 != 0) {
+      for (i = 0; i < f.n_after; i++)
+        assert_int_equal(hvkvp_items_del(&store, f.after[i]), 1);
+      assert_int_equal(own_keys(&store), 1 + f.head.n);
+    }
+    expect_decodes(&store, gen, want_slot, n_vls);
     assert_non_null(hvkvp_items_get(&store, "cloud-init.report"));
     assert_non_null(hvkvp_items_get(&store, "hvkvpx.A.0"));
     assert_null(hvkvp_items_get(&store, "hvkvp.junk"));

@@ -121,6 +121,8 @@ void tp_publish(hvkvp_items_t *store, const hvkvp_msg_t *m, uint64_t epoch,
   assert_int_equal(hvkvp_items_set(store, f.put.v[f.put.n - 1].key,
                                    f.put.v[f.put.n - 1].value),
                    0);
+  for (i = 0; i < f.n_after; i++)
+    assert_int_equal(hvkvp_items_del(store, f.after[i]), 1);
   if (frame_out != NULL)
     *frame_out = f;
   else
