@@ -40,90 +40,125 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
   hvkvp_sanitize(dst, sz, joined, HVKVP_NAME_HOST);
 }
 
-void hvp_idset_free(hvp_idset_t *s) {
-  free(s->slot);
-  s->slot = NULL;
-  s->cap = 0;
+void hvp_batch_free(hvp_batch_t *b) {
+  free(b->vl);
+  free(b->types);
+  free(b->vals);
+  free(b->ids);
+  memset(b, 0, sizeof(*b));
 }
 
-/* Readies the set for n identifiers: a power-of-two table at most half
- * full, cleared. -1 without memory. */
-static int hvp_idset_reset(hvp_idset_t *s, size_t n) {
+/* Room for one more value list. -1 without memory. */
+static int hvp_batch_grow(hvp_batch_t *b) {
+  size_t cap = b->cap ? b->cap * 2 : 64;
+  if (cap > HVKVP_MAX_VALUE_LISTS)
+    cap = HVKVP_MAX_VALUE_LISTS;
+  value_list_t *vl = realloc(b->vl, cap * sizeof(*vl));
+  if (vl == NULL)
+    return -1;
+  b->vl = vl;
+  hvkvp_ds_type_t(*t)[HVKVP_MAX_DS] = realloc(b->types, cap * sizeof(*t));
+  if (t == NULL)
+    return -1;
+  b->types = t;
+  hvkvp_value_t(*v)[HVKVP_MAX_DS] = realloc(b->vals, cap * sizeof(*v));
+  if (v == NULL)
+    return -1;
+  b->vals = v;
+  b->cap = cap;
+  return 0;
+}
+
+static int hvp_batch_begin(void *ctx, hvkvp_vl_dst_t *dst) {
+  hvp_batch_t *b = ctx;
+  if (b->n == b->cap && (b->n >= HVKVP_MAX_VALUE_LISTS || hvp_batch_grow(b)))
+    return -1;
+  value_list_t *vl = &b->vl[b->n];
+  dst->plugin = vl->plugin;
+  dst->plugin_instance = vl->plugin_instance;
+  dst->type = vl->type;
+  dst->type_instance = vl->type_instance;
+  dst->dstypes = b->types[b->n];
+  dst->values = b->vals[b->n];
+  dst->dsnames = NULL; /* types.db names the data sources */
+  return 0;
+}
+
+static void hvp_batch_end(void *ctx, size_t n) {
+  hvp_batch_t *b = ctx;
+  b->vl[b->n++].values_len = n;
+}
+
+hvkvp_vl_sink_t hvp_batch_sink(hvp_batch_t *b) {
+  b->n = 0;
+  return (hvkvp_vl_sink_t){hvp_batch_begin, hvp_batch_end, b};
+}
+
+/* Readies the identifier set for n identifiers: a power-of-two table at
+ * most half full, cleared. -1 without memory. */
+static int hvp_ids_reset(hvp_batch_t *b, size_t n) {
   size_t cap = 64;
   while (cap < 2 * n)
     cap *= 2;
-  if (cap > s->cap) {
-    uint64_t *t = realloc(s->slot, cap * sizeof(*t));
+  if (cap > b->ids_cap) {
+    uint64_t *t = realloc(b->ids, cap * sizeof(*t));
     if (t == NULL)
       return -1;
-    s->slot = t;
-    s->cap = cap;
+    b->ids = t;
+    b->ids_cap = cap;
   }
-  memset(s->slot, 0, s->cap * sizeof(*s->slot));
+  memset(b->ids, 0, b->ids_cap * sizeof(*b->ids));
   return 0;
 }
 
 /* 1 if the identifier of vl was already added (0 is never a key: a hash
  * of 0 becomes 1). */
-static int hvp_idset_seen(hvp_idset_t *s, const value_list_t *vl) {
+static int hvp_ids_seen(hvp_batch_t *b, const value_list_t *vl) {
   const char *f[4] = {vl->plugin, vl->plugin_instance, vl->type,
                       vl->type_instance};
   uint64_t h = HVKVP_FNV1A64_INIT;
   for (int i = 0; i < 4; i++)
     h = hvkvp_fnv1a64(h, f[i], strlen(f[i]) + 1);
   h = h ? h : 1;
-  size_t k = (size_t)h & (s->cap - 1);
-  for (; s->slot[k] != 0; k = (k + 1) & (s->cap - 1))
-    if (s->slot[k] == h)
+  size_t k = (size_t)h & (b->ids_cap - 1);
+  for (; b->ids[k] != 0; k = (k + 1) & (b->ids_cap - 1))
+    if (b->ids[k] == h)
       return 1;
-  s->slot[k] = h;
+  b->ids[k] = h;
   return 0;
 }
 
-static void hvp_convert(const hvkvp_vl_t *in, size_t i, int ds_type,
-                        value_t *out) {
-  hvkvp_ds_type_t t = in->dstypes[i];
-  hvkvp_value_t v = in->values[i];
-  double d;
-  switch (t) {
-  case HVKVP_DS_GAUGE:
-    d = v.gauge;
-    break;
-  case HVKVP_DS_DERIVE:
-    d = (double)v.derive;
-    break;
-  case HVKVP_DS_COUNTER:
-    d = (double)v.counter;
-    break;
-  default:
-    d = (double)v.absolute;
-    break;
-  }
+/* One value as the data source type types.db gives. */
+static value_t hvp_convert(hvkvp_ds_type_t t, hvkvp_value_t v, int ds_type) {
+  value_t out;
+  double d = t == HVKVP_DS_GAUGE    ? v.gauge
+             : t == HVKVP_DS_DERIVE ? (double)v.derive
+                                    : (double)v.counter;
+  int finite = isfinite(d);
   switch (ds_type) {
   case DS_TYPE_GAUGE:
-    out->gauge = (t == HVKVP_DS_GAUGE) ? v.gauge : d;
+    out.gauge = d;
     break;
   case DS_TYPE_DERIVE:
-    if (t == HVKVP_DS_DERIVE)
-      out->derive = v.derive;
-    else if (t == HVKVP_DS_GAUGE)
-      out->derive = isfinite(d) && fabs(d) < 9.2e18 ? (derive_t)d : 0;
+    if (t == HVKVP_DS_GAUGE)
+      out.derive = finite && fabs(d) < 9.2e18 ? (derive_t)d : 0;
     else
-      out->derive = (derive_t)v.counter;
+      out.derive = t == HVKVP_DS_DERIVE ? v.derive : (derive_t)v.counter;
     break;
   case DS_TYPE_COUNTER:
     if (t == HVKVP_DS_GAUGE)
-      out->counter = isfinite(d) && d >= 0 && d < 1.8e19 ? (counter_t)d : 0;
+      out.counter = finite && d >= 0 && d < 1.8e19 ? (counter_t)d : 0;
     else
-      out->counter = (counter_t)v.counter; /* same bits for the integers */
+      out.counter = (counter_t)v.counter; /* same bits for the integers */
     break;
   default: /* DS_TYPE_ABSOLUTE */
     if (t == HVKVP_DS_GAUGE)
-      out->absolute = isfinite(d) && d >= 0 && d < 1.8e19 ? (absolute_t)d : 0;
+      out.absolute = finite && d >= 0 && d < 1.8e19 ? (absolute_t)d : 0;
     else
-      out->absolute = (absolute_t)v.absolute;
+      out.absolute = (absolute_t)v.absolute;
     break;
   }
+  return out;
 }
 
 /* Meta data from the message's tags: keys sanitised, values limited to
@@ -154,16 +189,16 @@ double hvp_dispatch_time(const hvkvp_msg_t *m, double now) {
   return !isfinite(t) || t <= 0 || fabs(t - now) > 86400.0 ? now : t;
 }
 
-/* Sanitised names into vl; 0, or -1 if a name cannot be used. */
-static int hvp_names(const hvkvp_vl_t *in, value_list_t *vl) {
-  hvkvp_sanitize(vl->plugin, sizeof(vl->plugin), in->plugin, HVKVP_NAME_PLUGIN);
+/* Names sanitised in place; 0, or -1 if a name cannot be used. */
+static int hvp_names(value_list_t *vl) {
+  hvkvp_sanitize(vl->plugin, sizeof(vl->plugin), vl->plugin, HVKVP_NAME_PLUGIN);
   hvkvp_sanitize(vl->plugin_instance, sizeof(vl->plugin_instance),
-                 in->plugin_instance, HVKVP_NAME_INSTANCE);
-  hvkvp_sanitize(vl->type, sizeof(vl->type), in->type, HVKVP_NAME_PLUGIN);
+                 vl->plugin_instance, HVKVP_NAME_INSTANCE);
+  hvkvp_sanitize(vl->type, sizeof(vl->type), vl->type, HVKVP_NAME_PLUGIN);
   hvkvp_sanitize(vl->type_instance, sizeof(vl->type_instance),
-                 in->type_instance, HVKVP_NAME_INSTANCE);
-  return vl->plugin[0] == '\0' || vl->type[0] == '\0' || in->n == 0 ||
-                 in->n > HVKVP_MAX_DS
+                 vl->type_instance, HVKVP_NAME_INSTANCE);
+  return vl->plugin[0] == '\0' || vl->type[0] == '\0' || vl->values_len == 0 ||
+                 vl->values_len > HVKVP_MAX_DS
              ? -1
              : 0;
 }
@@ -177,53 +212,59 @@ static void hvp_bad_type(hvp_dispatch_res_t *res, const char *type, size_t n,
   }
 }
 
-/* One value list: 1 dispatched, 0 dropped (counted in res). */
-static int hvp_dispatch_vl(const hvkvp_vl_t *in, value_list_t *vl,
-                           hvp_idset_t *ids, hvp_dispatch_res_t *res) {
-  if (hvp_names(in, vl) != 0) {
+/* Value list i of b: 1 dispatched, 0 dropped (counted in res). */
+static int hvp_dispatch_vl(hvp_batch_t *b, size_t i, int check_ids,
+                           hvp_dispatch_res_t *res) {
+  value_list_t *vl = &b->vl[i];
+  size_t n = vl->values_len;
+  if (hvp_names(vl) != 0) {
     res->bad_names++;
     return 0;
   }
-  if (ids->cap > 0 && hvp_idset_seen(ids, vl)) {
+  if (check_ids && hvp_ids_seen(b, vl)) {
     res->duplicates++;
     return 0;
   }
   const data_set_t *ds = plugin_get_ds(vl->type);
-  if (ds == NULL || ds->ds_num != in->n) {
-    hvp_bad_type(res, vl->type, in->n, ds ? ds->ds_num : 0);
+  if (ds == NULL || ds->ds_num != n) {
+    hvp_bad_type(res, vl->type, n, ds ? ds->ds_num : 0);
     return 0;
   }
-  for (size_t j = 0; j < in->n; j++)
-    hvp_convert(in, j, ds->ds[j].type, &vl->values[j]);
-  vl->values_len = in->n;
-  return plugin_dispatch_values(vl) == 0;
+  value_t values[HVKVP_MAX_DS];
+  for (size_t j = 0; j < n; j++)
+    values[j] = hvp_convert(b->types[i][j], b->vals[i][j], ds->ds[j].type);
+  vl->values = values;
+  int rc = plugin_dispatch_values(vl);
+  vl->values = NULL;
+  return rc == 0;
 }
 
-void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      double poll_interval, hvp_idset_t *ids,
+void hvp_dispatch_msg(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
+                      double now, double poll_interval,
                       hvp_dispatch_res_t *res) {
-  value_t values[HVKVP_MAX_DS];
-  value_list_t vl = VALUE_LIST_INIT;
   double iv = m->interval;
   if (!isfinite(iv) || iv <= 0 || iv > 86400.0)
     iv = 0;
   if (isfinite(poll_interval) && poll_interval > iv)
     iv = poll_interval;
-  vl.time = DOUBLE_TO_CDTIME_T(hvp_dispatch_time(m, now));
-  vl.interval = iv > 0 ? DOUBLE_TO_CDTIME_T(iv) : 0;
-  vl.meta = hvp_tags_meta(m);
-  vl.values = values;
-  sstrncpy(vl.host, host, sizeof(vl.host));
-  if (hvp_idset_reset(ids, m->n_vls) != 0)
-    hvp_idset_free(ids); /* no memory: no duplicate check this time */
-  for (size_t i = 0; i < m->n_vls; i++) {
-    if (hvp_dispatch_vl(&m->vls[i], &vl, ids, res))
+  cdtime_t time = DOUBLE_TO_CDTIME_T(hvp_dispatch_time(m, now));
+  cdtime_t interval = iv > 0 ? DOUBLE_TO_CDTIME_T(iv) : 0;
+  meta_data_t *meta = hvp_tags_meta(m);
+  /* no memory for the table: no duplicate check this time */
+  int check_ids = hvp_ids_reset(b, b->n) == 0;
+  for (size_t i = 0; i < b->n; i++) {
+    value_list_t *vl = &b->vl[i];
+    sstrncpy(vl->host, host, sizeof(vl->host));
+    vl->time = time;
+    vl->interval = interval;
+    vl->meta = meta;
+    if (hvp_dispatch_vl(b, i, check_ids, res))
       res->dispatched++;
     else
       res->dropped++;
   }
-  if (vl.meta != NULL)
-    meta_data_destroy(vl.meta);
+  if (meta != NULL)
+    meta_data_destroy(meta);
 }
 
 int hvp_dispatch_self(const char *block, const char *type, const char *tinst,

@@ -26,14 +26,23 @@ typedef struct {
   size_t bad_type_n, bad_type_ds;   /* its values sent and in types.db (0) */
 } hvp_dispatch_res_t;
 
-/* A reusable table of the identifiers seen in one message (no allocation
- * per message once it has grown). */
+/* The value lists of one message as collectd takes them: the decoder
+ * writes their names straight into value_list_t (hvp_batch_sink), their
+ * types and values beside; with the identifiers seen while dispatching.
+ * Reused from one message to the next: no allocation per message once it
+ * has grown. */
 typedef struct {
-  uint64_t *slot;
-  size_t cap;
-} hvp_idset_t;
+  value_list_t *vl;
+  hvkvp_ds_type_t (*types)[HVKVP_MAX_DS];
+  hvkvp_value_t (*vals)[HVKVP_MAX_DS];
+  size_t n, cap;
+  uint64_t *ids; /* identifier hashes, open addressing */
+  size_t ids_cap;
+} hvp_batch_t;
 
-void hvp_idset_free(hvp_idset_t *s);
+void hvp_batch_free(hvp_batch_t *b);
+/* Empties b and returns the sink that fills it (hvkvp_decoder_run). */
+hvkvp_vl_sink_t hvp_batch_sink(hvp_batch_t *b);
 
 /* Builds the value-list host from HostnameFormat: the fields joined with '_',
  * sanitised (HVKVP_NAME_HOST). A field that is empty (no guest hostname yet)
@@ -46,14 +55,15 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
  * missing or over a day away from now. */
 double hvp_dispatch_time(const hvkvp_msg_t *m, double now);
 
-/* Dispatches every value list of m with host `host` (already sanitised),
+/* Dispatches every value list of b (decoded from m) with host `host`
+ * (already sanitised),
  * the time hvp_dispatch_time gives and as interval the larger of the
  * message's and `poll_interval` (values are refreshed no faster than the
  * host is polled). A value list whose identifier (after sanitising) is
  * already in the message is dropped, as is one whose type collectd does not
  * know with that many values. Logs nothing: res says what happened. */
-void hvp_dispatch_msg(const hvkvp_msg_t *m, const char *host, double now,
-                      double poll_interval, hvp_idset_t *ids,
+void hvp_dispatch_msg(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
+                      double now, double poll_interval,
                       hvp_dispatch_res_t *res);
 
 /* One self metric: plugin "hyperv_kvp", plugin instance = Host block name,

@@ -26,6 +26,12 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
   }
   h->conf = conf;
   hvp_vmtab_init(&h->vms);
+  h->dec = hvkvp_decoder_new();
+  if (h->dec == NULL) {
+    ERROR("hyperv_kvp plugin: Host \"%s\": out of memory", conf->name);
+    hvp_host_close(h);
+    return NULL;
+  }
   C_COMPLAIN_INIT(&h->list_c);
   for (size_t i = 0; i < HVP_PUSH_MAX; i++)
     hvkvp_items_init(&h->push[i].desired);
@@ -57,7 +63,8 @@ void hvp_host_close(void *p) {
   if (h->hv != NULL)
     hv_host_free(h->hv);
   hvp_vmtab_free(&h->vms);
-  hvp_idset_free(&h->ids);
+  hvp_batch_free(&h->batch);
+  hvkvp_decoder_free(h->dec);
   for (size_t i = 0; i < HVP_PUSH_MAX; i++)
     hvkvp_items_free(&h->push[i].desired);
   if (h->conf != NULL) {
@@ -288,6 +295,7 @@ static void hvp_vm_dispatched(hvp_host_t *h, hvp_vm_t *st, const char *host,
 static void hvp_vm_fresh(hvp_host_t *h, hvp_vm_t *st, const hvkvp_msg_t *msg,
                          double now) {
   st->have_msg = 1;
+  sstrncpy(st->guest_host, msg->host, sizeof(st->guest_host));
   st->last_new = now;
   st->msg_interval = msg->interval;
   st->last_seq = msg->seq;
@@ -334,19 +342,47 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
                   msg->host);
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
-  hvp_dispatch_msg(msg, host, now, interval, &h->ids, &res);
+  hvp_dispatch_msg(msg, &h->batch, host, now, interval, &res);
   hvp_vm_dispatched(h, st, host, &res);
   h->values_dispatched += res.dispatched;
   h->values_dropped += res.dropped;
   h->msg_ok++;
 }
 
+/* The VM's message where its generation is new: decoded, its value lists
+ * in h->batch (0, *fresh set); 0 with *fresh clear when that generation was
+ * taken already (nothing else is read); else the decoder's error (NOHEAD:
+ * no message in the pools read). */
+static int hvp_vm_decode(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                         hvkvp_msg_t *msg, hvkvp_head_t *head, int *fresh,
+                         hvkvp_err_t *err) {
+  const char *prefix = h->conf->prefix;
+  hv_pool_t which = HV_POOL_GUEST;
+  memset(err, 0, sizeof(*err));
+  *fresh = 0;
+  const hvkvp_items_t *pool =
+      vm->unreadable ? NULL : hv_vm_message_pool(vm, prefix, &which);
+  if (pool == NULL) {
+    st->msg_in_guest = 0;
+    return err->code = HVKVP_E_NOHEAD;
+  }
+  st->msg_in_guest = which == HV_POOL_GUEST;
+  int rc = hvkvp_head_of(pool, prefix, head, err);
+  if (rc != 0 || !hvkvp_gen_is_new(&st->gen, head->epoch, head->gen))
+    return rc;
+  *fresh = 1;
+  hvkvp_vl_sink_t sink = hvp_batch_sink(&h->batch);
+  return hvkvp_decoder_run(h->dec, pool, prefix, msg, NULL, &sink, err);
+}
+
 /* The decoder's verdict on the VM's items. */
 static void hvp_vm_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
-                           int rc, const hvkvp_msg_t *msg,
+                           int rc, int fresh, const hvkvp_msg_t *msg,
                            const hvkvp_head_t *head, const hvkvp_err_t *derr,
                            double now, double interval) {
   const char *b = h->conf->name;
+  if (rc == HVKVP_OK && !fresh)
+    return; /* this generation was taken already */
   if (rc == HVKVP_OK) {
     c_release(LOG_INFO, &st->torn_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: messages are whole "
@@ -427,16 +463,16 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
   hvkvp_msg_t msg;
   hvkvp_head_t head;
   hvkvp_err_t derr;
+  int fresh;
   hvkvp_msg_init(&msg);
   memset(&head, 0, sizeof(head));
-  int rc = vm->unreadable ? HVKVP_E_NOHEAD
-                          : hv_vm_decode(vm, c->prefix, &msg, &head, &derr);
-  hvp_vm_message(h, vm, st, rc, &msg, &head, &derr, now, interval);
+  int rc = hvp_vm_decode(h, vm, st, &msg, &head, &fresh, &derr);
+  hvp_vm_message(h, vm, st, rc, fresh, &msg, &head, &derr, now, interval);
   hvp_vm_staleness(h, vm, st, now, interval);
-  if (c->report_intrinsic) {
+  if (c->report_intrinsic && (vm->pools_read & HV_WANT_INTRINSIC)) {
     char host[DATA_MAX_NAME_LEN];
     hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
-                    rc == HVKVP_OK ? msg.host : "");
+                    st->guest_host);
     hvp_report_intrinsic(h, vm, st, host, now);
   }
   hvkvp_msg_free(&msg);
@@ -446,6 +482,22 @@ static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
 
 static int hvp_listed_now(const hvp_vm_t *e, const void *arg) {
   return e->mark == *(const unsigned *)arg;
+}
+
+/* Polls between two reads of every VM's intrinsic pool for ReportIntrinsic
+ * (the OS facts change rarely; the first poll reads them all). */
+#define HVP_INTRINSIC_EVERY 30
+
+/* A VM whose intrinsic pool (GuestIntrinsicExchangeItems, 10 items of
+ * Hyper-V's own, about 6.7 KB on the wire) this poll reads: one not seen
+ * before, and one whose message was not in its guest pool last time (a
+ * Windows reporter writing to "Auto", or no reporter yet). */
+static int hvp_wants_intrinsic(void *ctx, const hv_vm_t *vm) {
+  hvp_host_t *h = ctx;
+  if (!hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
+    return 0;
+  const hvp_vm_t *st = hvp_vmtab_get(&h->vms, vm->guid, 0);
+  return st == NULL || !st->msg_in_guest;
 }
 
 /* The figures of the poll and its self metrics. */
@@ -471,13 +523,18 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
       hv_poll_budget(&h->conf->budget, interval, h->conf->hv.ws.timeout);
   hv_host_budget(h->hv, &budget);
 
-  unsigned want = HV_WANT_INTRINSIC | HV_WANT_GUEST;
+  /* every VM's OS facts now and then (ReportIntrinsic); otherwise the
+   * intrinsic pool only where a message may be (hvp_wants_intrinsic) */
+  unsigned want = HV_WANT_GUEST;
+  if (h->conf->report_intrinsic && h->poll_no % HVP_INTRINSIC_EVERY == 0)
+    want |= HV_WANT_INTRINSIC;
   if (h->conf->n_push > 0)
     want |= HV_WANT_HOST;
+  hv_pick_t extra = {HV_POOL_INTRINSIC, hvp_wants_intrinsic, h};
   hv_vms_t vms = {0, NULL};
   ws_err_t err;
   memset(&err, 0, sizeof(err));
-  if (hv_list_vms(h->hv, want, &vms, &err) != 0) {
+  if (hv_list_vms_pick(h->hv, want, &extra, &vms, &err) != 0) {
     c_complain(LOG_ERR, &h->list_c,
                "hyperv_kvp plugin: Host \"%s\": listing the VMs of %s "
                "failed: %s",

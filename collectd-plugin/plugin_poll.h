@@ -38,7 +38,8 @@ typedef struct {
   hvp_host_conf_t *conf; /* owned */
   hv_host_t *hv;
   hvp_vmtab_t vms;
-  hvp_idset_t ids; /* identifiers of one message (reused) */
+  hvkvp_decoder_t *dec; /* one for every VM (buffers kept) */
+  hvp_batch_t batch;    /* one message's value lists (reused) */
   hvp_push_state_t push[HVP_PUSH_MAX];
   unsigned poll_no;
   c_complain_t list_c;

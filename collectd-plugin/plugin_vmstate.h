@@ -23,7 +23,9 @@ typedef struct hvp_vm_s {
   double last_new;     /* local time a new gen was last accepted */
   double msg_interval; /* interval of that message (seconds) */
   uint64_t last_seq;
-  char config[HVKVP_NAME_LEN]; /* config id the guest last echoed */
+  char config[HVKVP_NAME_LEN];     /* config id the guest last echoed */
+  char guest_host[HVKVP_HOST_LEN]; /* host name in its last message */
+  int msg_in_guest; /* its message was in GuestExchangeItems last time */
   int stale;
   uint64_t intrinsic_hash; /* ReportIntrinsic change detection */
   /* One complaint per VM and kind, released when the VM is healthy again:

@@ -284,6 +284,8 @@ typedef struct {
 /* 1 if (epoch, gen) should be dispatched now (first seen, a new epoch, or a
  * higher gen in the same epoch) and records it; 0 otherwise. */
 int hvkvp_gen_accept(hvkvp_gen_t *t, uint64_t epoch, uint64_t gen);
+/* The same test without recording: 1 if hvkvp_gen_accept would accept. */
+int hvkvp_gen_is_new(const hvkvp_gen_t *t, uint64_t epoch, uint64_t gen);
 
 /* ---- name sanitising for collectd and Graphite ---- */
 typedef enum {

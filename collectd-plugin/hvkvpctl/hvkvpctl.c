@@ -59,7 +59,8 @@ static void usage(FILE *f) {
       "  --ns NAMESPACE           WMI namespace (root/virtualization/v2)\n"
       "  --max-envelope-kb N      the server's MaxEnvelopeSizekb (500; 150 on\n"
       "                           Server 2008 R2)\n"
-      "  --max-elements N         instances per Enumerate/Pull (512)\n"
+      "  --max-elements N         instances per Enumerate/Pull at most\n"
+      "                           (32000: pages filled up to the envelope)\n"
       "  --max-time SECONDS       stop (and release what is open) after this\n"
       "                           long (default: 60, or the timeout if "
       "longer)\n"
@@ -202,6 +203,14 @@ static hv_vm_t *find_vm(hv_vms_t *vms, const char *key, ws_err_t *err) {
 
 /* ---- commands ---- */
 
+/* The VM's hvkvp message, from whichever pool holds its head. */
+static int vm_decode(const ctl_t *c, const hv_vm_t *vm, hvkvp_msg_t *m,
+                     hvkvp_head_t *head, hvkvp_err_t *e) {
+  const hvkvp_items_t *pool = hv_vm_message_pool(vm, c->prefix, NULL);
+  return hvkvp_decode(pool != NULL ? pool : &vm->pool[HV_POOL_GUEST], c->prefix,
+                      m, head, e);
+}
+
 static int cmd_vms(ctl_t *c, hv_host_t *h) {
   hv_vms_t vms;
   ws_err_t err;
@@ -219,7 +228,7 @@ static int cmd_vms(ctl_t *c, hv_host_t *h) {
     hvkvp_msg_t msg;
     hvkvp_head_t head;
     hvkvp_err_t e;
-    int rc = hv_vm_decode(vm, c->prefix, &msg, &head, &e);
+    int rc = vm_decode(c, vm, &msg, &head, &e);
     if (c->json) {
       printf("%s{\"guid\":", i ? "," : "");
       jstr(vm->guid);
@@ -402,7 +411,7 @@ static int cmd_messages(ctl_t *c, hv_host_t *h, const char *key) {
   hvkvp_msg_t m;
   hvkvp_head_t head;
   hvkvp_err_t e;
-  int drc = hv_vm_decode(vm, c->prefix, &m, &head, &e);
+  int drc = vm_decode(c, vm, &m, &head, &e);
   if (drc != HVKVP_OK) {
     fprintf(stderr, "hvkvpctl: decode error: VM %s (%s): %s: %s\n", vm->guid,
             vm->name, hvkvp_strerror((hvkvp_rc_t)drc), e.detail);

@@ -18,7 +18,7 @@ hv_host_t *hv_host_new(const hv_opts_t *o, ws_err_t *err) {
   }
   h->o = o;
   h->ns = o->ns != NULL ? o->ns : HV_WMI_DEFAULT_NS;
-  h->max_elements = o->max_elements ? o->max_elements : 512;
+  h->max_elements = o->max_elements ? o->max_elements : 32000;
   h->w = wsman_new(&o->ws, err);
   if (h->w == NULL) {
     free(h);

@@ -20,7 +20,9 @@
 typedef struct {
   wsman_opts_t ws;
   char *ns;              /* WMI namespace; NULL: root/virtualization/v2 */
-  unsigned max_elements; /* instances per Enumerate/Pull; 0: 512 */
+  unsigned max_elements; /* instances per Enumerate/Pull at most; 0: 32000
+                            (WinRM's MaxBatchItems): pages are filled up to
+                            the envelope size, by bytes */
 } hv_opts_t;
 
 void hv_opts_free(hv_opts_t *o);
@@ -37,10 +39,11 @@ wsman_budget_t hv_poll_budget(const wsman_budget_t *given, double interval,
 typedef struct hv_host hv_host_t;
 
 typedef struct {
-  char guid[64];  /* Msvm_ComputerSystem.Name */
-  char name[256]; /* ElementName */
-  uint32_t state; /* EnabledState: HV_STATE_RUNNING, ... */
-  int has_kvp;    /* a Msvm_KvpExchangeComponent was joined */
+  char guid[64];       /* Msvm_ComputerSystem.Name */
+  char name[256];      /* ElementName */
+  uint32_t state;      /* EnabledState: HV_STATE_RUNNING, ... */
+  int has_kvp;         /* a Msvm_KvpExchangeComponent was joined */
+  unsigned pools_read; /* 1 << hv_pool_t: the pools this list read */
   hvkvp_items_t pool[HV_POOL__COUNT]; /* by hv_pool_t: Name -> Data */
   /* Embedded item instances refused while decoding (cimxml.h rules: wrong
    * class, no Name, duplicate property, over the size caps, bad encoding);
@@ -93,6 +96,26 @@ void hv_host_isolation(const hv_host_t *h, hv_isolation_t *st);
  * down to one VM alone, one pool at a time, and a VM that still cannot be
  * read is returned with `unreadable` set and quarantined (see hv_vm_t). */
 int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err);
+
+/* VMs named in one WQL WHERE (... = 'a' OR ... = 'b'): its length stays
+ * far under what WinRM takes. */
+#define HV_GROUP_MAX 48
+
+/* Which VMs need a pool beyond `want` (e.g. the intrinsic pool of the VMs
+ * whose message lives there): pick(ctx, vm) once a VM is listed (guid, name,
+ * state set, no items yet). */
+typedef struct {
+  hv_pool_t pool;
+  int (*pick)(void *ctx, const hv_vm_t *vm);
+  void *ctx;
+} hv_pick_t;
+
+/* hv_list_vms, and `extra->pool` of the VMs extra->pick selects: in the
+ * same enumeration when many are picked, else read for those alone (WHERE
+ * of at most HV_GROUP_MAX VMs per enumeration). pools_read says what each
+ * VM got. */
+int hv_list_vms_pick(hv_host_t *h, unsigned want, const hv_pick_t *extra,
+                     hv_vms_t *out, ws_err_t *err);
 void hv_vms_free(hv_vms_t *vms);
 
 /* 1 if the VM runs (EnabledState Enabled). */
@@ -104,11 +127,12 @@ int hv_vm_running(const hv_vm_t *vm);
 int hv_kvp_items(hv_host_t *h, const char *vm_guid, hv_kvp_op_t op,
                  const hvkvp_items_t *items, double deadline_s, ws_err_t *err);
 
-/* Decodes a VM's hvkvp message under `prefix`: from GuestExchangeItems (Linux
- * pool 1, Windows "Guest"), or, when those hold no head, from
- * GuestIntrinsicExchangeItems (a Windows reporter writing to "Auto"). Same
- * contract as hvkvp_decode. */
-int hv_vm_decode(const hv_vm_t *vm, const char *prefix, hvkvp_msg_t *msg,
-                 hvkvp_head_t *head, hvkvp_err_t *err);
+/* The pool holding a VM's hvkvp message under `prefix` (its PREFIX.head):
+ * GuestExchangeItems (Linux pool 1, Windows "Guest") first, then
+ * GuestIntrinsicExchangeItems (a Windows reporter writing to "Auto"); NULL
+ * if neither (of the pools read) has one. *which (if not NULL) gets the
+ * pool. Decode it with hvkvp_decode / hvkvp_decoder_run. */
+const hvkvp_items_t *hv_vm_message_pool(const hv_vm_t *vm, const char *prefix,
+                                        hv_pool_t *which);
 
 #endif

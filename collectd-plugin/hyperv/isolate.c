@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HV_ISO_GROUP 48       /* VMs in one WHERE ... OR ... (WQL length) */
 #define HV_ISO_EXCLUDE_MAX 32 /* quarantined VMs left out by WHERE ... AND */
 #define HV_ISO_BACKOFF_MAX 32 /* lists between two tries: 2, 4 ... 32 */
 
@@ -31,14 +30,17 @@ static hv_quarantine_t *hv_iso_find(hv_host_t *h, const char *guid) {
   return NULL;
 }
 
+int hv_iso_is_quarantined(const hv_host_t *h, const char *guid) {
+  return hv_iso_find((hv_host_t *)h, guid) != NULL;
+}
+
 void hv_iso_where(const hv_host_t *h, hvsb_t *where) {
   for (size_t i = 0; i < h->n_quar && i < HV_ISO_EXCLUDE_MAX; i++)
     hvsb_addf(where, "%s%s <> '%s'", i ? " AND " : "", hv_iso_key(),
               h->quar[i].guid);
 }
 
-static void hv_iso_group(hvsb_t *b, const hv_vms_t *vms, const size_t *idx,
-                         size_t n) {
+void hv_iso_group(hvsb_t *b, const hv_vms_t *vms, const size_t *idx, size_t n) {
   hvsb_reset(b);
   for (size_t i = 0; i < n; i++)
     hvsb_addf(b, "%s%s = '%s'", i ? " OR " : "", hv_iso_key(),
@@ -149,9 +151,9 @@ int hv_iso_read_around(hv_host_t *h, const hv_reader_t *r, ws_err_t *err) {
       idx[n++] = i;
   hvsb_init(&where);
   int rc = 0;
-  for (size_t from = 0; from < n && rc == 0; from += HV_ISO_GROUP)
+  for (size_t from = 0; from < n && rc == 0; from += HV_GROUP_MAX)
     rc = hv_iso_bisect(h, r, idx + from,
-                       n - from < HV_ISO_GROUP ? n - from : HV_ISO_GROUP,
+                       n - from < HV_GROUP_MAX ? n - from : HV_GROUP_MAX,
                        &where, err);
   hvsb_free(&where);
   free(idx);

@@ -24,8 +24,13 @@ typedef struct {
   unsigned pools; /* the pools asked for */
 } hv_reader_t;
 
+/* The WHERE clause that selects the VMs idx[0..n) of vms (n at most
+ * HV_GROUP_MAX). */
+void hv_iso_group(hvsb_t *b, const hv_vms_t *vms, const size_t *idx, size_t n);
 /* Starts one list: counts it and clears the isolation figures. */
 void hv_iso_begin(hv_host_t *h);
+/* 1 if the VM is kept aside (not asked for until its back-off passed). */
+int hv_iso_is_quarantined(const hv_host_t *h, const char *guid);
 /* The WHERE clause that leaves quarantined VMs out ("" when none). */
 void hv_iso_where(const hv_host_t *h, hvsb_t *where);
 /* After a failed read (err->content set): reads what was not delivered,

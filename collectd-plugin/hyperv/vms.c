@@ -149,6 +149,7 @@ typedef struct {
   hv_vm_t *vm;         /* the VM of the current instance, NULL: not listed */
   unsigned char *seen; /* by VM index: its instance was delivered */
   int mark_kvp;
+  unsigned pools; /* the pools of the current read */
 } hv_join_t;
 
 static int hv_join_instance(void *ctx, const char *guid, ws_err_t *err) {
@@ -156,6 +157,8 @@ static int hv_join_instance(void *ctx, const char *guid, ws_err_t *err) {
   j->vm = hv_map_get(&j->map, guid);
   if (j->vm != NULL && j->mark_kvp)
     j->vm->has_kvp = 1;
+  if (j->vm != NULL)
+    j->vm->pools_read |= j->pools;
   if (j->vm != NULL && j->seen != NULL)
     j->seen[j->vm - j->map.vms->v] = 1;
   return 0;
@@ -224,6 +227,7 @@ static int hv_kvp_read(void *ctx, const char *where, unsigned pools,
   if (s == NULL)
     return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
   r->j->mark_kvp = r->cls == HV_CLASS_KVP;
+  r->j->pools = pools;
   int rc = hv_wmi_enumerate(r->h->w, r->h->ns, r->cls, kvps_mask(s),
                             where != NULL && where[0] ? where : NULL,
                             r->h->max_elements, &kvps_sink, s, err);
@@ -239,10 +243,9 @@ static int hv_kvp_seen(void *ctx, size_t i) {
 /* The guests' pools: everything a tenant writes, read around what cannot
  * be read (isolate.c). */
 static int hv_read_guest_pools(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
-                               unsigned want, ws_err_t *err) {
+                               unsigned pools, ws_err_t *err) {
   hv_kvp_read_t rd = {h, HV_CLASS_KVP, j};
-  hv_reader_t r = {hv_kvp_read, hv_kvp_seen, &rd, vms,
-                   hv_class_pools(HV_CLASS_KVP, want)};
+  hv_reader_t r = {hv_kvp_read, hv_kvp_seen, &rd, vms, pools};
   hvsb_t where;
   hvsb_init(&where);
   hv_iso_where(h, &where);
@@ -255,6 +258,44 @@ static int hv_read_guest_pools(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
   return rc == 0 ? hv_iso_quarantined(h, &r, err) : -1;
 }
 
+/* A guest pool of the VMs idx[0..n) only, HV_GROUP_MAX per enumeration;
+ * read around what cannot be read, as for every VM. */
+static int hv_read_some(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
+                        unsigned pools, const size_t *idx, size_t n,
+                        ws_err_t *err) {
+  hv_kvp_read_t rd = {h, HV_CLASS_KVP, j};
+  hv_reader_t r = {hv_kvp_read, hv_kvp_seen, &rd, vms, pools};
+  hvsb_t where;
+  int rc = 0;
+  hvsb_init(&where);
+  memset(j->seen, 1, vms->n);
+  for (size_t from = 0; from < n && rc == 0; from += HV_GROUP_MAX) {
+    size_t k = n - from < HV_GROUP_MAX ? n - from : HV_GROUP_MAX;
+    for (size_t i = 0; i < k; i++)
+      j->seen[idx[from + i]] = 0;
+    hv_iso_group(&where, vms, idx + from, k);
+    rc = hvsb_failed(&where) ? ws_err_set(err, WS_ERR_NOMEM, "out of memory")
+                             : hv_kvp_read(&rd, hvsb_str(&where), pools, err);
+    if (rc != 0 && err->content)
+      rc = hv_iso_read_around(h, &r, err);
+  }
+  hvsb_free(&where);
+  return rc;
+}
+
+/* The VMs extra->pick selects (quarantined ones aside), as indexes into
+ * vms (*n of them). */
+static size_t *hv_picked(const hv_host_t *h, const hv_vms_t *vms,
+                         const hv_pick_t *extra, size_t *n) {
+  size_t *idx = malloc((vms->n ? vms->n : 1) * sizeof(*idx));
+  *n = 0;
+  for (size_t i = 0; idx != NULL && i < vms->n; i++)
+    if (!hv_iso_is_quarantined(h, vms->v[i].guid) &&
+        extra->pick(extra->ctx, &vms->v[i]))
+      idx[(*n)++] = i;
+  return idx;
+}
+
 /* The host's items (HostExchangeItems): written by us, read as they are. */
 static int hv_read_host_pool(hv_host_t *h, hv_join_t *j, ws_err_t *err) {
   hv_kvp_read_t rd = {h, HV_CLASS_KVPSD, j};
@@ -262,12 +303,40 @@ static int hv_read_host_pool(hv_host_t *h, hv_join_t *j, ws_err_t *err) {
 }
 
 int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
+  return hv_list_vms_pick(h, want, NULL, out, err);
+}
+
+/* The guest pools: `want`'s for every VM, extra's for the VMs it picks (in
+ * the same enumeration when more than two groups of VMs are picked). */
+static int hv_read_guests(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
+                          unsigned want, const hv_pick_t *extra,
+                          ws_err_t *err) {
+  unsigned pools = hv_class_pools(HV_CLASS_KVP, want);
+  unsigned more = extra != NULL
+                      ? hv_class_pools(HV_CLASS_KVP, 1u << extra->pool) & ~pools
+                      : 0;
+  size_t n = 0, *idx = more ? hv_picked(h, vms, extra, &n) : NULL;
+  if (more && idx == NULL)
+    return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
+  if (n > 2 * HV_GROUP_MAX) {
+    pools |= more;
+    n = 0;
+  }
+  int rc = pools != 0 ? hv_read_guest_pools(h, vms, j, pools, err) : 0;
+  if (rc == 0 && n > 0)
+    rc = hv_read_some(h, vms, j, more, idx, n, err);
+  free(idx);
+  return rc;
+}
+
+int hv_list_vms_pick(hv_host_t *h, unsigned want, const hv_pick_t *extra,
+                     hv_vms_t *out, ws_err_t *err) {
   ws_err_clear(err);
   out->n = 0;
   out->v = NULL;
   hv_iso_begin(h);
   hv_cs_t l = {.vms = out};
-  hv_join_t j = {{0, NULL, NULL}, NULL, NULL, 0};
+  hv_join_t j = {{0, NULL, NULL}, NULL, NULL, 0, 0};
   uint64_t cs = HV_PROP_BIT(HV_CS_NAME) | HV_PROP_BIT(HV_CS_ELEMENTNAME) |
                 HV_PROP_BIT(HV_CS_ENABLEDSTATE);
   if (hv_wmi_enumerate(h->w, h->ns, HV_CLASS_CS, cs, NULL, h->max_elements,
@@ -278,8 +347,7 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
     ws_err_set(err, WS_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  if (out->n > 0 && hv_class_pools(HV_CLASS_KVP, want) != 0 &&
-      hv_read_guest_pools(h, out, &j, want, err) != 0)
+  if (out->n > 0 && hv_read_guests(h, out, &j, want, extra, err) != 0)
     goto fail;
   if (out->n > 0 && (want & HV_WANT_HOST) && hv_read_host_pool(h, &j, err) != 0)
     goto fail;

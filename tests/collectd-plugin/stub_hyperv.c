@@ -1,6 +1,8 @@
 /*
  * stub_hyperv.c - a stand-in for the Hyper-V model (hyperv.h) in the plugin
- * unit tests: hv_list_vms returns a deep copy of stub_vms, hv_kvp_items
+ * unit tests: hv_list_vms_pick returns a deep copy of stub_vms (the pools
+ * asked for, the extra pool for the VMs picked; stub_picked counts them),
+ * hv_kvp_items
  * records each call and applies it to the VM's host items the way Hyper-V
  * does (Add fails if a key exists, Modify if it is missing), every call
  * counts one request.
@@ -19,6 +21,7 @@ struct hv_host {
 hv_vms_t stub_vms;
 int stub_list_fail;
 unsigned stub_last_want;
+size_t stub_picked;
 stub_op_t stub_ops[256];
 size_t stub_n_ops;
 int stub_kvp_fail;
@@ -97,9 +100,11 @@ void hv_host_free(hv_host_t *h) {
   free(h);
 }
 
-int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
+int hv_list_vms_pick(hv_host_t *h, unsigned want, const hv_pick_t *extra,
+                     hv_vms_t *out, ws_err_t *err) {
   stub_requests += 2;
   stub_last_want = want;
+  stub_picked = 0;
   out->n = 0;
   out->v = NULL;
   if (stub_list_fail) {
@@ -113,8 +118,15 @@ int hv_list_vms(hv_host_t *h, unsigned want, hv_vms_t *out, ws_err_t *err) {
     hv_vm_t *d = &out->v[i];
     const hv_vm_t *s = &stub_vms.v[i];
     *d = *s; /* names, state, refusals, unreadable; pools copied below */
+    unsigned pools = want;
+    if (extra != NULL && !(want & (1u << extra->pool)) &&
+        extra->pick(extra->ctx, d)) {
+      pools |= 1u << extra->pool;
+      stub_picked++;
+    }
+    d->pools_read = s->unreadable ? 0 : pools;
     for (int p = 0; p < HV_POOL__COUNT; p++) {
-      if (want & (1u << p))
+      if ((pools & (1u << p)) && !s->unreadable)
         stub_items_copy(&d->pool[p], &s->pool[p]);
       else
         hvkvp_items_init(&d->pool[p]);

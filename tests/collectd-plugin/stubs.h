@@ -49,9 +49,10 @@ typedef struct {
   hvkvp_items_t items;
 } stub_op_t;
 
-extern hv_vms_t stub_vms; /* hv_list_vms returns a deep copy */
+extern hv_vms_t stub_vms; /* hv_list_vms_pick returns a deep copy */
 extern int stub_list_fail;
 extern unsigned stub_last_want;
+extern size_t stub_picked; /* VMs the last list read the extra pool of */
 extern stub_op_t stub_ops[256];
 extern size_t stub_n_ops;
 extern int stub_kvp_fail;

@@ -41,6 +41,27 @@ static hvkvp_vl_t *add_vl(hvkvp_msg_t *m, const char *plugin, const char *pinst,
   return vl;
 }
 
+/* Hands m's value lists to the batch through its sink, as the decoder
+ * does, then dispatches them. */
+static void dispatch(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
+                     double poll_interval, hvp_dispatch_res_t *res) {
+  hvkvp_vl_sink_t sink = hvp_batch_sink(b);
+  for (size_t i = 0; i < m->n_vls; i++) {
+    const hvkvp_vl_t *in = &m->vls[i];
+    hvkvp_vl_dst_t d;
+    assert_int_equal(sink.begin(sink.ctx, &d), 0);
+    strcpy(d.plugin, in->plugin);
+    strcpy(d.plugin_instance, in->plugin_instance);
+    strcpy(d.type, in->type);
+    strcpy(d.type_instance, in->type_instance);
+    memcpy(d.dstypes, in->dstypes, sizeof(in->dstypes));
+    memcpy(d.values, in->values, sizeof(in->values));
+    assert_null(d.dsnames); /* types.db names the data sources */
+    sink.end(sink.ctx, in->n);
+  }
+  hvp_dispatch_msg(m, b, host, NOW, poll_interval, res);
+}
+
 static void test_dispatch_basic(void **state) {
   hvkvp_msg_t m;
   msg_base(&m);
@@ -57,11 +78,11 @@ static void test_dispatch_basic(void **state) {
   strcpy(m.tags[1].key, "te am");
   strcpy(m.tags[1].value, "web\n1");
 
-  hvp_idset_t ids = {NULL, 0};
+  hvp_batch_t b = {0};
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
   cap_reset();
-  hvp_dispatch_msg(&m, "web-01", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "web-01", 0, &res);
   assert_int_equal(res.dispatched, 2);
   assert_int_equal(res.dropped, 0);
   assert_int_equal(cap_n, 2);
@@ -81,7 +102,7 @@ static void test_dispatch_basic(void **state) {
   assert_int_equal(c->values[0].derive, 1000);
   assert_int_equal(c->values[1].derive, 2000);
   assert_int_equal(cap_meta_live, 0);
-  hvp_idset_free(&ids);
+  hvp_batch_free(&b);
   hvkvp_msg_free(&m);
 }
 
@@ -94,11 +115,11 @@ static void test_hostile_names(void **state) {
   vl->values[0].gauge = 1;
   add_vl(&m, "", "x", "gauge", "", 1); /* empty plugin: dropped */
   add_vl(&m, "p", "x", "", "", 1);     /* empty type: dropped */
-  hvp_idset_t ids = {NULL, 0};
+  hvp_batch_t b = {0};
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
   cap_reset();
-  hvp_dispatch_msg(&m, "web-01", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "web-01", 0, &res);
   assert_int_equal(res.dispatched, 1);
   assert_int_equal(res.dropped, 2);
   const cap_vl_t *c = cap_find("web-01", NULL, NULL, "gauge", NULL);
@@ -112,7 +133,7 @@ static void test_hostile_names(void **state) {
                *p));
   for (const char *p = c->vl.type_instance; *p; p++)
     assert_true(*p > 0x20 && *p < 0x7f && *p != '/');
-  hvp_idset_free(&ids);
+  hvp_batch_free(&b);
   hvkvp_msg_free(&m);
 }
 
@@ -122,12 +143,12 @@ static void test_types_checked(void **state) {
   add_vl(&m, "x", "", "no_such_type_hvkvp", "", 1);
   add_vl(&m, "x", "", "if_octets", "", 1); /* types.db: 2 data sources */
   add_vl(&m, "x", "", "no_such_type_hvkvp", "b", 1);
-  hvp_idset_t ids = {NULL, 0};
+  hvp_batch_t b = {0};
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, 0, &ids, &res);
-  hvp_dispatch_msg(&m, "vm", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "vm", 0, &res);
+  dispatch(&m, &b, "vm", 0, &res);
   assert_int_equal(res.dispatched, 0);
   assert_int_equal(res.dropped, 6);
   assert_int_equal(res.bad_types, 6);
@@ -140,12 +161,12 @@ static void test_types_checked(void **state) {
   hvkvp_msg_t m2;
   msg_base(&m2);
   add_vl(&m2, "x", "", "if_octets", "", 1);
-  hvp_dispatch_msg(&m2, "vm", NOW, 0, &ids, &res);
+  dispatch(&m2, &b, "vm", 0, &res);
   assert_string_equal(res.bad_type, "if_octets");
   assert_int_equal(res.bad_type_n, 1);
   assert_int_equal(res.bad_type_ds, 2);
   hvkvp_msg_free(&m2);
-  hvp_idset_free(&ids);
+  hvp_batch_free(&b);
   hvkvp_msg_free(&m);
 }
 
@@ -166,11 +187,11 @@ static void test_duplicate_identifiers(void **state) {
   vl->dstypes[0] = HVKVP_DS_GAUGE; /* the same identifier after sanitising */
   vl = add_vl(&m, "cpu", "1", "percent", "user", 1);
   vl->dstypes[0] = HVKVP_DS_GAUGE;
-  hvp_idset_t ids = {NULL, 0};
+  hvp_batch_t b = {0};
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "vm", 0, &res);
   assert_int_equal(res.dispatched, 3);
   assert_int_equal(res.duplicates, 1800);
   assert_int_equal(res.dropped, 1800);
@@ -178,9 +199,9 @@ static void test_duplicate_identifiers(void **state) {
               0); /* the first one */
   /* the set is per message: the next message dispatches them again */
   memset(&res, 0, sizeof(res));
-  hvp_dispatch_msg(&m, "vm", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "vm", 0, &res);
   assert_int_equal(res.dispatched, 3);
-  hvp_idset_free(&ids);
+  hvp_batch_free(&b);
   hvkvp_msg_free(&m);
 }
 
@@ -198,11 +219,11 @@ static void test_conversion_and_time(void **state) {
   vl = add_vl(&m, "x", "a", "derive", "", 1);
   vl->dstypes[0] = HVKVP_DS_GAUGE;
   vl->values[0].gauge = 1.0 / 0.0; /* not finite: 0 */
-  hvp_idset_t ids = {NULL, 0};
+  hvp_batch_t b = {0};
   hvp_dispatch_res_t res;
   memset(&res, 0, sizeof(res));
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, 0, &ids, &res);
+  dispatch(&m, &b, "vm", 0, &res);
   assert_int_equal(res.dispatched, 3);
   const cap_vl_t *c = cap_find("vm", "x", "", "derive", "");
   assert_int_equal(c->values[0].derive, 5);
@@ -218,14 +239,14 @@ static void test_conversion_and_time(void **state) {
   m.time = NOW;
   m.interval = 10;
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, 30, &ids, &res);
+  dispatch(&m, &b, "vm", 30, &res);
   assert_true(cap_find("vm", "x", "", "gauge", "")->vl.interval ==
               DOUBLE_TO_CDTIME_T(30));
   cap_reset();
-  hvp_dispatch_msg(&m, "vm", NOW, 5, &ids, &res);
+  dispatch(&m, &b, "vm", 5, &res);
   assert_true(cap_find("vm", "x", "", "gauge", "")->vl.interval ==
               DOUBLE_TO_CDTIME_T(10));
-  hvp_idset_free(&ids);
+  hvp_batch_free(&b);
   hvkvp_msg_free(&m);
 }
 

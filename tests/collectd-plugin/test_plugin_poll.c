@@ -49,7 +49,7 @@ static void publish(hvkvp_items_t *items, const char *prefix, uint64_t epoch,
   strcpy(m.tags[0].key, "role");
   strcpy(m.tags[0].value, "web");
   hvkvp_encode_opts_t o = {
-      .prefix = prefix, .enc = HVKVP_ENC_Z64, .epoch = epoch, .gen = gen};
+      .prefix = prefix, .enc = HVKVP_ENC_DEFAULT, .epoch = epoch, .gen = gen};
   hvkvp_frame_t f;
   hvkvp_err_t err;
   memset(&f, 0, sizeof(f));
@@ -60,6 +60,8 @@ static void publish(hvkvp_items_t *items, const char *prefix, uint64_t epoch,
     hvkvp_items_set(items, f.put.v[i].key, f.put.v[i].value);
   for (size_t i = 0; i < f.n_del; i++)
     hvkvp_items_del(items, f.del[i]);
+  for (size_t i = 0; i < f.n_after; i++)
+    hvkvp_items_del(items, f.after[i]);
   hvkvp_frame_free(&f);
   hvkvp_msg_free(&m);
 }
@@ -116,7 +118,7 @@ static void test_dispatch_once_per_gen(void **state) {
   hvp_host_t *h = open_host(NULL);
 
   assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
-  assert_int_equal(stub_last_want, HV_WANT_INTRINSIC | HV_WANT_GUEST);
+  assert_int_equal(stub_last_want, HV_WANT_GUEST);
   const cap_vl_t *c = vm_value("web-01");
   assert_non_null(c);
   assert_true(c->values[0].gauge == 10.0);
@@ -172,6 +174,62 @@ static void test_intrinsic_fallback_and_prefix(void **state) {
   assert_int_equal(cap_count_host("guest-6.example.com"), 0);
   assert_true(self_value("count", "vms") == 2);
   assert_true(self_value("count", "vms_without_message") == 1);
+  hvp_host_close(h);
+}
+
+static void intrinsic_on(oconfig_item_t *h);
+
+/* The intrinsic pool is read where a message may be: every VM the first
+ * time, then a VM whose message is there (Auto) or nowhere; every VM's
+ * now and then for ReportIntrinsic. */
+static void test_intrinsic_only_when_needed(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "lin-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
+  vm = stub_add_vm(G2, "win-01");
+  publish(&vm->pool[HV_POOL_INTRINSIC], "hvkvp", 2, 1, 2.0, NULL);
+  stub_add_vm("33333333-AAAA-4BBB-8CCC-000000000003", "bare-01");
+  hvp_host_t *h = open_host(NULL);
+  assert_int_equal(hvp_poll(h, T0, 10), 0);
+  assert_int_equal(stub_last_want, HV_WANT_GUEST);
+  assert_int_equal(stub_picked, 3); /* all new */
+  assert_non_null(vm_value("win-01"));
+  cap_reset();
+  publish(&stub_vms.v[1].pool[HV_POOL_INTRINSIC], "hvkvp", 2, 2, 3.0, NULL);
+  assert_int_equal(hvp_poll(h, T0 + 10, 10), 0);
+  assert_int_equal(stub_picked, 2); /* win-01 (Auto), bare-01 (none) */
+  assert_true(vm_value("win-01")->values[0].gauge == 3.0);
+  /* lin-01's message leaves its guest pool: looked for next time */
+  hvkvp_items_free(&stub_vms.v[0].pool[HV_POOL_GUEST]);
+  assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
+  assert_int_equal(hvp_poll(h, T0 + 30, 10), 0);
+  assert_int_equal(stub_picked, 3);
+  hvp_host_close(h);
+  /* ReportIntrinsic: every VM's pool in the first list and every 30th */
+  h = open_host(intrinsic_on);
+  for (int i = 0; i < 31; i++) {
+    assert_int_equal(hvp_poll(h, T0 + 40 + i, 10), 0);
+    assert_int_equal(stub_last_want & HV_WANT_INTRINSIC,
+                     i % 30 == 0 ? HV_WANT_INTRINSIC : 0);
+  }
+  hvp_host_close(h);
+}
+
+/* A generation taken already is not decoded again: what its chunks turn
+ * into afterwards is not read (no torn or invalid message counted). */
+static void test_same_gen_not_decoded(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
+  hvp_host_t *h = open_host(NULL);
+  assert_int_equal(hvp_poll(h, T0, 10), 0);
+  assert_true(self_value("operations", "messages_ok") == 1);
+  hvkvp_items_set(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp.A.0", "junk");
+  assert_int_equal(hvp_poll(h, T0 + 10, 10), 0);
+  assert_true(self_value("operations", "messages_invalid") == 0);
+  assert_true(self_value("operations", "messages_torn") == 0);
+  assert_true(self_value("operations", "messages_ok") == 1);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 2, 5.0, NULL);
+  assert_int_equal(hvp_poll(h, T0 + 20, 10), 0);
+  assert_true(self_value("operations", "messages_ok") == 2);
   hvp_host_close(h);
 }
 
@@ -310,8 +368,7 @@ static void test_push_and_sync(void **state) {
   const char *id = h->push[0].id;
 
   assert_int_equal(hvp_poll(h, T0, 10), 0);
-  assert_int_equal(stub_last_want,
-                   HV_WANT_INTRINSIC | HV_WANT_GUEST | HV_WANT_HOST);
+  assert_int_equal(stub_last_want, HV_WANT_GUEST | HV_WANT_HOST);
   assert_int_equal(stub_n_ops, 2); /* add values, then add the id */
   assert_string_equal(stub_ops[0].guid, G1);
   assert_int_equal(stub_ops[0].op, HV_KVP_ADD);
@@ -516,6 +573,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(test_report_intrinsic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_time_goes_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intrinsic_only_when_needed, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_same_gen_not_decoded, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_vm_on_two_hosts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreadable_and_complaints, setup,
                                       teardown),

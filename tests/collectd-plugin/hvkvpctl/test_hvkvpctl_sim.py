@@ -284,19 +284,19 @@ def round_trips(tool, hvsim, build_dir):
                       and "error" not in v["message"]) if j else 0
         check(present == n, "scale: every VM's message decodes",
               "%d of %d" % (present, n))
-        # Batches of 512 elements: (1000 VMs + the host) need 2 requests;
-        # the KVP enumeration is bounded by envelope size (500 KB), not by
-        # the number of VMs.
-        batch = 512
+        # Pages are filled by bytes (MaxElements 32000 by default): the
+        # projected Msvm_ComputerSystem instances of 1000 VMs (a few hundred
+        # bytes each) fit one 500 KB envelope, plus the Enumerate that
+        # OptimizeEnumeration may answer with one instance; the KVP
+        # enumeration is bounded by envelope size, not by the number of VMs.
         env_bytes = 500 * 1024
-        bound_cs = math.ceil((n + 1) / batch)
-        bound = 2 + math.ceil(n / batch) + math.ceil(
-            st["bytes_out"] / (env_bytes * 0.5))
+        bound_cs = 2
+        bound = 4 + math.ceil(st["bytes_out"] / env_bytes)
         print("scale: %d VMs x %d items: %d requests (%d Msvm_ComputerSystem,"
               " %d Msvm_KvpExchangeComponent), %.1f MB, %.2f s"
               % (n, items, req, cs, kvp, st["bytes_out"] / 1e6, dt))
-        check(cs == bound_cs, "scale: Msvm_ComputerSystem in %d requests"
-              % bound_cs, "got %d" % cs)
+        check(cs <= bound_cs, "scale: Msvm_ComputerSystem in at most %d "
+              "requests" % bound_cs, "got %d" % cs)
         check(req == cs + kvp and req <= bound,
               "scale: round trips bounded by batches and envelope size "
               "(%d <= %d), not by VM count" % (req, bound), json.dumps(st))
