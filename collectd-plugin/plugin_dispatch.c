@@ -1,9 +1,9 @@
 /*
- * plugin_dispatch.c - decoded message -> collectd value lists (see
- * plugin_dispatch.h). Everything in a message came from a guest and is
- * hostile: names are sanitised before use, types must exist in collectd's
- * types.db with the same number of data sources, and values are converted
- * to the DS types collectd expects.
+ * plugin_dispatch.c - decoded messages -> collectd value lists (see
+ * plugin_dispatch.h), dispatched in bursts. Everything in a message came
+ * from a guest and is hostile: names are sanitised before use, types must
+ * exist in collectd's types.db with the same number of data sources, and
+ * values are converted to the DS types collectd expects.
  */
 #include "plugin_dispatch.h"
 
@@ -41,37 +41,45 @@ void hvp_format_host(char *dst, size_t sz, const hvp_hn_field_t *hn,
 }
 
 void hvp_batch_free(hvp_batch_t *b) {
+  for (size_t i = 0; i < b->n_metas; i++)
+    meta_data_destroy(b->metas[i]);
   free(b->vl);
   free(b->types);
   free(b->vals);
+  free(b->out);
+  free(b->ready);
+  free(b->metas);
   free(b->ids);
   memset(b, 0, sizeof(*b));
 }
 
+/* p resized to cap elements of size sz; 0, or -1 (p unchanged). */
+static int hvp_resize(void *pp, size_t cap, size_t sz) {
+  void **p = pp;
+  void *q = realloc(*p, cap * sz);
+  if (q == NULL)
+    return -1;
+  *p = q;
+  return 0;
+}
+
 /* Room for one more value list. -1 without memory. */
 static int hvp_batch_grow(hvp_batch_t *b) {
-  size_t cap = b->cap ? b->cap * 2 : 64;
-  if (cap > HVKVP_MAX_VALUE_LISTS)
-    cap = HVKVP_MAX_VALUE_LISTS;
-  value_list_t *vl = realloc(b->vl, cap * sizeof(*vl));
-  if (vl == NULL)
+  size_t cap = b->cap ? b->cap * 2 : 256;
+  if (hvp_resize(&b->vl, cap, sizeof(*b->vl)) != 0 ||
+      hvp_resize(&b->types, cap, sizeof(*b->types)) != 0 ||
+      hvp_resize(&b->vals, cap, sizeof(*b->vals)) != 0 ||
+      hvp_resize(&b->out, cap, sizeof(*b->out)) != 0 ||
+      hvp_resize(&b->ready, cap, sizeof(*b->ready)) != 0)
     return -1;
-  b->vl = vl;
-  hvkvp_ds_type_t(*t)[HVKVP_MAX_DS] = realloc(b->types, cap * sizeof(*t));
-  if (t == NULL)
-    return -1;
-  b->types = t;
-  hvkvp_value_t(*v)[HVKVP_MAX_DS] = realloc(b->vals, cap * sizeof(*v));
-  if (v == NULL)
-    return -1;
-  b->vals = v;
   b->cap = cap;
   return 0;
 }
 
 static int hvp_batch_begin(void *ctx, hvkvp_vl_dst_t *dst) {
   hvp_batch_t *b = ctx;
-  if (b->n == b->cap && (b->n >= HVKVP_MAX_VALUE_LISTS || hvp_batch_grow(b)))
+  if (b->n - b->msg_start >= HVKVP_MAX_VALUE_LISTS ||
+      (b->n == b->cap && hvp_batch_grow(b) != 0))
     return -1;
   value_list_t *vl = &b->vl[b->n];
   dst->plugin = vl->plugin;
@@ -90,8 +98,39 @@ static void hvp_batch_end(void *ctx, size_t n) {
 }
 
 hvkvp_vl_sink_t hvp_batch_sink(hvp_batch_t *b) {
-  b->n = 0;
+  b->n = b->msg_start;
   return (hvkvp_vl_sink_t){hvp_batch_begin, hvp_batch_end, b};
+}
+
+int hvp_batch_due(const hvp_batch_t *b) {
+  return b->msg_start >= HVP_BATCH_BURST;
+}
+
+size_t hvp_batch_flush(hvp_batch_t *b) {
+  size_t refused = 0;
+  for (size_t i = 0; i < b->msg_start; i++) {
+    if (!b->ready[i])
+      continue;
+    b->vl[i].values = b->out[i];
+    refused += plugin_dispatch_values(&b->vl[i]) != 0;
+  }
+  for (size_t i = 0; i < b->n_metas; i++)
+    meta_data_destroy(b->metas[i]);
+  b->n_metas = 0;
+  b->n = b->msg_start = 0;
+  return refused;
+}
+
+/* Keeps a message's meta data until the flush. -1 without memory. */
+static int hvp_batch_keep_meta(hvp_batch_t *b, meta_data_t *md) {
+  if (b->n_metas == b->cap_metas) {
+    size_t cap = b->cap_metas ? b->cap_metas * 2 : 16;
+    if (hvp_resize(&b->metas, cap, sizeof(*b->metas)) != 0)
+      return -1;
+    b->cap_metas = cap;
+  }
+  b->metas[b->n_metas++] = md;
+  return 0;
 }
 
 /* Readies the identifier set for n identifiers: a power-of-two table at
@@ -212,9 +251,10 @@ static void hvp_bad_type(hvp_dispatch_res_t *res, const char *type, size_t n,
   }
 }
 
-/* Value list i of b: 1 dispatched, 0 dropped (counted in res). */
-static int hvp_dispatch_vl(hvp_batch_t *b, size_t i, int check_ids,
-                           hvp_dispatch_res_t *res) {
+/* Value list i of b: 1 checked and converted for the flush, 0 dropped
+ * (counted in res). */
+static int hvp_check_vl(hvp_batch_t *b, size_t i, int check_ids,
+                        hvp_dispatch_res_t *res) {
   value_list_t *vl = &b->vl[i];
   size_t n = vl->values_len;
   if (hvp_names(vl) != 0) {
@@ -230,13 +270,9 @@ static int hvp_dispatch_vl(hvp_batch_t *b, size_t i, int check_ids,
     hvp_bad_type(res, vl->type, n, ds ? ds->ds_num : 0);
     return 0;
   }
-  value_t values[HVKVP_MAX_DS];
   for (size_t j = 0; j < n; j++)
-    values[j] = hvp_convert(b->types[i][j], b->vals[i][j], ds->ds[j].type);
-  vl->values = values;
-  int rc = plugin_dispatch_values(vl);
-  vl->values = NULL;
-  return rc == 0;
+    b->out[i][j] = hvp_convert(b->types[i][j], b->vals[i][j], ds->ds[j].type);
+  return 1;
 }
 
 void hvp_dispatch_msg(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
@@ -250,21 +286,25 @@ void hvp_dispatch_msg(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
   cdtime_t time = DOUBLE_TO_CDTIME_T(hvp_dispatch_time(m, now));
   cdtime_t interval = iv > 0 ? DOUBLE_TO_CDTIME_T(iv) : 0;
   meta_data_t *meta = hvp_tags_meta(m);
+  if (meta != NULL && hvp_batch_keep_meta(b, meta) != 0) {
+    meta_data_destroy(meta); /* no memory: the values go without tags */
+    meta = NULL;
+  }
   /* no memory for the table: no duplicate check this time */
-  int check_ids = hvp_ids_reset(b, b->n) == 0;
-  for (size_t i = 0; i < b->n; i++) {
+  int check_ids = hvp_ids_reset(b, b->n - b->msg_start) == 0;
+  for (size_t i = b->msg_start; i < b->n; i++) {
     value_list_t *vl = &b->vl[i];
     sstrncpy(vl->host, host, sizeof(vl->host));
     vl->time = time;
     vl->interval = interval;
     vl->meta = meta;
-    if (hvp_dispatch_vl(b, i, check_ids, res))
+    b->ready[i] = (unsigned char)hvp_check_vl(b, i, check_ids, res);
+    if (b->ready[i])
       res->dispatched++;
     else
       res->dropped++;
   }
-  if (meta != NULL)
-    meta_data_destroy(meta);
+  b->msg_start = b->n;
 }
 
 int hvp_dispatch_self(const char *block, const char *type, const char *tinst,

@@ -291,6 +291,13 @@ static void hvp_vm_dispatched(hvp_host_t *h, hvp_vm_t *st, const char *host,
               b, st->guid);
 }
 
+/* Hands the value lists held in the batch to collectd. */
+static void hvp_flush(hvp_host_t *h) {
+  size_t refused = hvp_batch_flush(&h->batch);
+  h->values_dispatched -= refused;
+  h->values_dropped += refused;
+}
+
 /* A new generation seen on this host: the VM is alive. */
 static void hvp_vm_fresh(hvp_host_t *h, hvp_vm_t *st, const hvkvp_msg_t *msg,
                          double now) {
@@ -347,6 +354,8 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   h->values_dispatched += res.dispatched;
   h->values_dropped += res.dropped;
   h->msg_ok++;
+  if (hvp_batch_due(&h->batch))
+    hvp_flush(h);
 }
 
 /* The VM's message where its generation is new: decoded, its value lists
@@ -555,6 +564,7 @@ int hvp_poll(hvp_host_t *h, double now, double interval) {
         hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
       hvp_poll_vm(h, vm, now, interval, budget_end);
   }
+  hvp_flush(h);
   hvp_vmtab_sweep(&h->vms, hvp_listed_now, &h->poll_no);
   hvp_gens_sweep(now - (interval * 10 > 3600 ? interval * 10 : 3600));
   hv_vms_free(&vms);

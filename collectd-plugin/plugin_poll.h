@@ -39,7 +39,7 @@ typedef struct {
   hv_host_t *hv;
   hvp_vmtab_t vms;
   hvkvp_decoder_t *dec; /* one for every VM (buffers kept) */
-  hvp_batch_t batch;    /* one message's value lists (reused) */
+  hvp_batch_t batch;    /* value lists to dispatch in one burst */
   hvp_push_state_t push[HVP_PUSH_MAX];
   unsigned poll_no;
   c_complain_t list_c;

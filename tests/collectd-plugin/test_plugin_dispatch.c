@@ -42,7 +42,7 @@ static hvkvp_vl_t *add_vl(hvkvp_msg_t *m, const char *plugin, const char *pinst,
 }
 
 /* Hands m's value lists to the batch through its sink, as the decoder
- * does, then dispatches them. */
+ * does, checks them and dispatches them. */
 static void dispatch(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
                      double poll_interval, hvp_dispatch_res_t *res) {
   hvkvp_vl_sink_t sink = hvp_batch_sink(b);
@@ -60,6 +60,7 @@ static void dispatch(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
     sink.end(sink.ctx, in->n);
   }
   hvp_dispatch_msg(m, b, host, NOW, poll_interval, res);
+  assert_int_equal(hvp_batch_flush(b), 0);
 }
 
 static void test_dispatch_basic(void **state) {
@@ -284,6 +285,70 @@ static void test_self(void **state) {
   assert_true(c->vl.interval == DOUBLE_TO_CDTIME_T(30));
 }
 
+/* Adds m's value lists to the batch as the decoder does (no check yet). */
+static void decode_into(const hvkvp_msg_t *m, hvp_batch_t *b) {
+  hvkvp_vl_sink_t sink = hvp_batch_sink(b);
+  for (size_t i = 0; i < m->n_vls; i++) {
+    hvkvp_vl_dst_t d;
+    assert_int_equal(sink.begin(sink.ctx, &d), 0);
+    strcpy(d.plugin, m->vls[i].plugin);
+    strcpy(d.plugin_instance, m->vls[i].plugin_instance);
+    strcpy(d.type, m->vls[i].type);
+    strcpy(d.type_instance, m->vls[i].type_instance);
+    memcpy(d.dstypes, m->vls[i].dstypes, sizeof(m->vls[i].dstypes));
+    memcpy(d.values, m->vls[i].values, sizeof(m->vls[i].values));
+    sink.end(sink.ctx, m->vls[i].n);
+  }
+}
+
+/* Several messages go to collectd in one burst, each with its own host,
+ * time and tags; one decoded but never checked (its generation was not
+ * taken) is dropped; nothing is dispatched before the flush. */
+static void test_burst(void **state) {
+  hvp_batch_t b = {0};
+  hvp_dispatch_res_t res;
+  memset(&res, 0, sizeof(res));
+  cap_reset();
+  for (int k = 0; k < 3; k++) {
+    hvkvp_msg_t m;
+    msg_base(&m);
+    m.time = NOW - 10 + k;
+    if (k == 0) {
+      m.n_tags = 1;
+      strcpy(m.tags[0].key, "env");
+      strcpy(m.tags[0].value, "prod");
+    }
+    hvkvp_vl_t *vl = add_vl(&m, "cpu", "0", "percent", "user", 1);
+    vl->dstypes[0] = HVKVP_DS_GAUGE;
+    vl->values[0].gauge = k;
+    decode_into(&m, &b);
+    char host[16];
+    snprintf(host, sizeof(host), "vm-%d", k);
+    if (k != 1) /* vm-1's message was decoded, then not taken */
+      hvp_dispatch_msg(&m, &b, host, NOW, 0, &res);
+    hvkvp_msg_free(&m);
+  }
+  assert_int_equal(cap_n, 0);
+  assert_int_equal(res.dispatched, 2);
+  assert_int_equal(hvp_batch_flush(&b), 0);
+  assert_int_equal(cap_n, 2);
+  const cap_vl_t *c = cap_find("vm-0", "cpu", "0", "percent", "user");
+  assert_non_null(c);
+  assert_true(c->values[0].gauge == 0);
+  assert_int_equal(c->n_meta, 1);
+  assert_true(c->vl.time == DOUBLE_TO_CDTIME_T(NOW - 10));
+  c = cap_find("vm-2", "cpu", "0", "percent", "user");
+  assert_non_null(c);
+  assert_true(c->values[0].gauge == 2);
+  assert_int_equal(c->n_meta, 0);
+  assert_true(c->vl.time == DOUBLE_TO_CDTIME_T(NOW - 8));
+  assert_null(cap_find("vm-1", "cpu", "0", "percent", "user"));
+  assert_int_equal(hvp_batch_flush(&b), 0); /* emptied */
+  assert_int_equal(cap_n, 2);
+  hvp_batch_free(&b);
+  assert_int_equal(cap_meta_live, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dispatch_basic),
@@ -293,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_conversion_and_time),
       cmocka_unit_test(test_format_host),
       cmocka_unit_test(test_self),
+      cmocka_unit_test(test_burst),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
