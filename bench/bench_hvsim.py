@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 
 CTX = re.compile(rb"<n:EnumerationContext>(uuid:[0-9A-F-]+)<")
@@ -69,8 +69,8 @@ def main():
     args = ap.parse_args()
     extra = ["--build-dir", args.build_dir] if args.build_dir else []
     t0 = time.perf_counter()
-    sim = hc.Sim("--synthetic", str(args.vms), "--items", str(args.items),
-                 "--interval", "3600", *extra, timeout=600)
+    sim = simproc.Sim("--synthetic", str(args.vms), "--items", str(args.items),
+                      "--interval", "3600", *extra, timeout=600)
     print("hvsim start with %d synthetic VMs x %d items: %.1f s (%s)" % (
         args.vms, args.items, time.perf_counter() - t0,
         "hvkvp-codec" if args.build_dir else "built-in framing"))

@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 COLLECTD = "/usr/sbin/collectd"
 TYPES_DB = "/usr/share/collectd/types.db"
@@ -131,8 +131,8 @@ def one_message(sim, codec, path):
 
 def run_size(a, n, plugin, floor, codec):
     iv, polls = a.interval, a.polls
-    sim = hc.Sim("--synthetic", str(n), "--items", "1", "--interval", str(iv),
-                 "--build-dir", a.build_dir, timeout=900)
+    sim = simproc.Sim("--synthetic", str(n), "--items", "1", "--interval",
+                      str(iv), "--build-dir", a.build_dir, timeout=900)
     tmp = tempfile.mkdtemp(prefix="hkp-bench-msg-")
     try:
         msg_path = os.path.join(tmp, "message.json")

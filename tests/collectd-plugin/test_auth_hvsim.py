@@ -25,7 +25,7 @@ BUILD = os.environ.get("HVKVP_BUILD_DIR", "")
 CTL = os.path.join(BUILD, "collectd-plugin", "hvkvpctl", "hvkvpctl")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 sys.path.insert(0, os.path.join(SRC, "tests", "collectd-plugin"))
-import hvsim_client  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 from test_collectd_sim import CollectdRun, csv_rows  # noqa: E402
 
 N_VMS = 3
@@ -47,9 +47,9 @@ need("KRB5_KTNAME")
 
 
 def sim(**kw):
-    return hvsim_client.Sim("--synthetic", str(N_VMS), "--interval", "2",
-                            "--build-dir", BUILD, "--auth", "negotiate",
-                            "--job-delay", "0.02", **kw)
+    return simproc.Sim("--synthetic", str(N_VMS), "--interval", "2",
+                       "--build-dir", BUILD, "--auth", "negotiate",
+                       "--job-delay", "0.02", **kw)
 
 
 def ctl(url, *args, env=None):

@@ -40,7 +40,7 @@ N_VMS = 100
 PUSH_INTERVAL = 7
 
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import hvsim_client  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 
 def closed_port():
@@ -198,10 +198,10 @@ class TestCollectdSim(unittest.TestCase):
                            (PLUGIN, "the hyperv_kvp build")):
             if not os.path.exists(path):
                 raise RuntimeError("%s is missing (%s)" % (path, what))
-        cls.sim = hvsim_client.Sim("--synthetic", str(N_VMS), "--interval",
-                                   "5", "--build-dir", BUILD,
-                                   "--job-delay", "0.02",
-                                   user="monitor", password="pw 1:x")
+        cls.sim = simproc.Sim("--synthetic", str(N_VMS), "--interval",
+                              "5", "--build-dir", BUILD,
+                              "--job-delay", "0.02",
+                              user="monitor", password="pw 1:x")
         cls.pwfile = tempfile.NamedTemporaryFile("w", delete=False)
         cls.pwfile.write(cls.sim.password + "\n")
         cls.pwfile.close()
@@ -326,7 +326,7 @@ class TestCollectdSim(unittest.TestCase):
         self.assertIsNotNone(self.sync_seconds)
         client = self.sim.client()
         try:
-            items, _ = client.enumerate_all(hvsim_client.class_uri(
+            items, _ = client.enumerate_all(hc.class_uri(
                 "Msvm_KvpExchangeComponentSettingData"))
         finally:
             client.close()
@@ -373,9 +373,9 @@ class TestCollectdHttpsFaults(unittest.TestCase):
     answering HTTP 500 recovers."""
 
     def test_https_and_faults(self):
-        sim = hvsim_client.Sim("--https", "--synthetic", "5", "--interval",
-                               "2", "--build-dir", BUILD, "--job-delay",
-                               "0.02", user="monitor", password="pw")
+        sim = simproc.Sim("--https", "--synthetic", "5", "--interval",
+                          "2", "--build-dir", BUILD, "--job-delay",
+                          "0.02", user="monitor", password="pw")
         cd = None
         try:
             self.assertTrue(sim.cert and os.path.exists(sim.cert), sim.lines)
@@ -467,10 +467,10 @@ class TestCollectdLinuxReporter(unittest.TestCase):
     def test_linux_reporter_push(self):
         reporter = os.path.join(BUILD, "guest-reporter", "hvkvp-reporter")
         self.assertTrue(os.path.exists(reporter), reporter)
-        sim = hvsim_client.Sim("--linux", "1", "--build-dir", BUILD,
-                               "--reporter", reporter, "--reporter-interval",
-                               "2", "--job-delay", "0.02", user="monitor",
-                               password="pw")
+        sim = simproc.Sim("--linux", "1", "--build-dir", BUILD,
+                          "--reporter", reporter, "--reporter-interval",
+                          "2", "--job-delay", "0.02", user="monitor",
+                          password="pw")
         cd = None
         try:
             block = """  <Host "hv01">

@@ -37,7 +37,7 @@ from test_collectd_sim import (BUILD, SRC, CollectdRun,  # noqa: E402
                                csv_rows, plugin_reports)
 
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import hvsim_client  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 
 N_VMS = 16
 POLL = 2  # seconds
@@ -86,9 +86,9 @@ def vl(plugin, pinst, type_, tinst, value):
 class TestHostileGuests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = hvsim_client.Sim("--synthetic", str(N_VMS), "--interval",
-                                   "1", "--build-dir", BUILD, user="u",
-                                   password="p")
+        cls.sim = simproc.Sim("--synthetic", str(N_VMS), "--interval",
+                              "1", "--build-dir", BUILD, user="u",
+                              password="p")
         cls.admin = cls.sim.client()
         block = ""
         for name in ("hv01", "hv02"):

@@ -1,4 +1,4 @@
-"""Integration test of contrib/hvsim/guests.py LinuxGuest: the real Debian
+"""Integration test of contrib/hvsim/hvsimlib LinuxGuest: the real Debian
 hv_kvp_daemon in a private namespace, driven through the LD_PRELOAD VMBus
 shim. Needs HVSIM_BUILD_DIR (for libhvsim_vmbus.so) and HVKVP_SOURCE_DIR;
 a missing daemon, shim or privilege makes the test fail, never skip."""
@@ -18,7 +18,7 @@ if not SRC or not BUILD:
     sys.exit("test_guest_linux: set HVKVP_SOURCE_DIR and HVSIM_BUILD_DIR "
              "(ctest does)")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import guests  # noqa: E402
+from hvsimlib import guests, kvp_msg  # noqa: E402
 
 SHIM = os.path.join(BUILD, "contrib", "hvsim", "libhvsim_vmbus.so")
 RECORD = 2560
@@ -132,10 +132,10 @@ class LinuxGuestTest(unittest.TestCase):
                    [record(k, v, b"GARBAGE" if i == 0 else b"")
                     for i, (k, v) in enumerate(recs)]
                    + [b"partial-record"])
-        self.assertEqual(g.enumerate(guests.POOL_GUEST), recs)
+        self.assertEqual(g.enumerate(kvp_msg.POOL_GUEST), recs)
         self.assertEqual(g.guest_items(), dict(recs))
-        self.assertEqual(g.get(guests.POOL_GUEST, "long"), long_value)
-        self.assertIsNone(g.get(guests.POOL_GUEST, "missing"))
+        self.assertEqual(g.get(kvp_msg.POOL_GUEST, "long"), long_value)
+        self.assertIsNone(g.get(kvp_msg.POOL_GUEST, "missing"))
         # The daemon re-reads the file on every request.
         write_pool(g.pool_dir + "/.kvp_pool_1", [record("only", "one")])
         self.assertEqual(g.guest_items(), {"only": "one"})
@@ -174,15 +174,15 @@ class LinuxGuestTest(unittest.TestCase):
         n = 500
         t0 = time.perf_counter()
         for _ in range(n):
-            g.get(guests.POOL_AUTO_EXTERNAL, "HostName")
+            g.get(kvp_msg.POOL_AUTO_EXTERNAL, "HostName")
         dt = (time.perf_counter() - t0) / n
         print("\nhv_kvp_daemon GET round trip: %.3f ms" % (dt * 1000))
         t0 = time.perf_counter()
         for i in range(100):
-            g.set(guests.POOL_EXTERNAL, "bench", str(i))
+            g.set(kvp_msg.POOL_EXTERNAL, "bench", str(i))
         dt = (time.perf_counter() - t0) / 100
         print("hv_kvp_daemon SET round trip: %.3f ms" % (dt * 1000))
-        self.assertTrue(g.delete(guests.POOL_EXTERNAL, "bench"))
+        self.assertTrue(g.delete(kvp_msg.POOL_EXTERNAL, "bench"))
 
 
 class LinuxGuestLifecycleTest(unittest.TestCase):
@@ -257,7 +257,7 @@ class LinuxGuestLifecycleTest(unittest.TestCase):
         with guests.LinuxGuest("vm-long", work, SHIM) as g:
             self.assertFalse(os.path.exists(os.path.join(work, "vmbus.sock")))
             g.publish_host_item("k", "v")
-            self.assertEqual(g.get(guests.POOL_EXTERNAL, "k"), "v")
+            self.assertEqual(g.get(kvp_msg.POOL_EXTERNAL, "k"), "v")
 
     def test_two_guests_are_isolated(self):
         a = guests.LinuxGuest("vm-a", self.tmp.name + "/a", SHIM)

@@ -1,4 +1,4 @@
-"""Integration test of contrib/hvsim/guests.py WindowsGuest: a real Wine
+"""Integration test of contrib/hvsim/hvsimlib WindowsGuest: a real Wine
 prefix per VM whose registry is served by hvsim-winreg.exe (mingw-w64)
 running under Wine. Needs HVKVP_SOURCE_DIR and HVSIM_WINREG_EXE (ctest sets
 both); if Wine or the helper cannot run, the test fails, never skips."""
@@ -14,7 +14,7 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR")
 if not SRC:
     sys.exit("test_guest_windows: set HVKVP_SOURCE_DIR (ctest does)")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import guests  # noqa: E402
+from hvsimlib import guests, windows_guest, wine  # noqa: E402
 
 VM_KEY = "HKLM\\SOFTWARE\\Microsoft\\Virtual Machine"
 INTRINSIC = ["FullyQualifiedDomainName", "OSName", "OSVersion", "CSDVersion",
@@ -27,7 +27,8 @@ TRICKY = "k\u00fcy = v\u00e4lue with  spaces %41 +\t\\ \"q\" \u20ac\U0001F600"
 
 
 def helper():
-    exe = os.environ.get("HVSIM_WINREG_EXE") or guests.default_winreg_exe()
+    exe = os.environ.get("HVSIM_WINREG_EXE") or \
+        windows_guest.default_winreg_exe()
     if not os.path.isfile(exe):
         raise AssertionError("hvsim-winreg.exe not found at %s (build the "
                              "tree with x86_64-w64-mingw32-gcc installed)"
@@ -66,7 +67,7 @@ def prefix_processes(prefix):
 
 
 def wine_reg(prefix, *args):
-    return guests.wine_reg(prefix, *args)
+    return wine.wine_reg(prefix, *args)
 
 
 class WindowsGuestTest(unittest.TestCase):

@@ -1,5 +1,5 @@
 """hvsim --auth negotiate: WinRM's Kerberos / NTLM authentication with
-MS-WSMV message sealing (contrib/hvsim/hvsim_gss.py) inside the simulator,
+MS-WSMV message sealing (contrib/hvsim/hvsimlib/gss.py) inside the simulator,
 driven by our GSSAPI client (tests/collectd-plugin/wsman hva_client) in a real MIT Kerberos
 realm (tests/support/run_with_realm.py; this file re-runs itself under it).
 hva_client posts a non-SOAP body, so a correct exchange is a sealed
@@ -14,7 +14,7 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 
 if "KRB5_KTNAME" not in os.environ:
     realm = os.path.join(SRC, "tests", "support", "run_with_realm.py")
@@ -39,8 +39,8 @@ class AuthBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.client = client_path()
-        cls.sim = hc.Sim("--synthetic", "1", "--auth", "negotiate",
-                         *cls.extra, password="basicpw", https=cls.https)
+        cls.sim = simproc.Sim("--synthetic", "1", "--auth", "negotiate",
+                              *cls.extra, password="basicpw", https=cls.https)
         port = cls.sim.url.split(":")[2].split("/")[0]
         cls.url = "%s://localhost:%s/wsman" % (
             "https" if cls.https else "http", port)

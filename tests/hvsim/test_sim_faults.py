@@ -15,8 +15,8 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
-from hvsim_xml import NS_A, NS_S, NS_W, q  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
+from hvsimlib.soap import NS_A, NS_S, NS_W, q  # noqa: E402
 
 KVP = hc.class_uri("Msvm_KvpExchangeComponent")
 CS = hc.class_uri("Msvm_ComputerSystem")
@@ -34,8 +34,8 @@ def text(el, name):
 class FaultTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = hc.Sim("--synthetic", "3", "--items", "10", "--seed", "7",
-                         "--job-delay", "0")
+        cls.sim = simproc.Sim("--synthetic", "3", "--items", "10",
+                              "--seed", "7", "--job-delay", "0")
         cls.c = cls.sim.client()
         items, _ = cls.c.enumerate_all(
             ALL, "SELECT Name FROM Msvm_ComputerSystem WHERE "
@@ -210,7 +210,7 @@ class FaultTest(unittest.TestCase):
 
 class VmAdminTest(unittest.TestCase):
     def test_state_and_items_at_run_time(self):
-        sim = hc.Sim("--synthetic", "2")
+        sim = simproc.Sim("--synthetic", "2")
         try:
             c = sim.client()
             self.assertEqual(len(c.enumerate_all(KVP)[0]), 2)
@@ -267,7 +267,7 @@ class ConfigFileTest(unittest.TestCase):
                                     "state": "off"}],
                            "faults": [{"kind": "http500", "action": "Get"}],
                            "jobs": {"sync": True}}, f)
-            sim = hc.Sim("--config", cfg)
+            sim = simproc.Sim("--config", cfg)
             try:
                 c = sim.client()
                 its, _ = c.enumerate_all(CS)

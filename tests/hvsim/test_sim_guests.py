@@ -18,8 +18,8 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
-from hvsim_xml import NS_W, q  # noqa: E402
+from hvsimlib import client as hc, simproc, wine  # noqa: E402
+from hvsimlib.soap import NS_W, q  # noqa: E402
 
 ALL = hc.WMI_V2 + "/*"
 KEY, VALUE, RECORD = 512, 2048, 2560
@@ -115,8 +115,8 @@ class LinuxGuestTest(GuestMixin, unittest.TestCase):
     def test_linux_guest_through_real_daemon(self):
         before = set(subprocess.run(["pgrep", "-x", "hv_kvp_daemon"],
                                     capture_output=True).stdout.split())
-        sim = hc.Sim("--linux", "1", "--build-dir", build_dir(),
-                     "--job-delay", "0.1")
+        sim = simproc.Sim("--linux", "1", "--build-dir", build_dir(),
+                          "--job-delay", "0.1")
         ours = set(subprocess.run(["pgrep", "-x", "hv_kvp_daemon"],
                                   capture_output=True).stdout.split()) - before
         try:
@@ -193,9 +193,9 @@ class LinuxReporterTest(GuestMixin, unittest.TestCase):
     def test_reporter_message_and_pushed_config(self):
         rep = os.path.join(build_dir(), "guest-reporter", "hvkvp-reporter")
         self.assertTrue(os.access(rep, os.X_OK), rep + " is not built")
-        sim = hc.Sim("--linux", "1", "--build-dir", build_dir(),
-                     "--reporter", rep, "--reporter-interval", "1",
-                     "--job-delay", "0.1")
+        sim = simproc.Sim("--linux", "1", "--build-dir", build_dir(),
+                          "--reporter", rep, "--reporter-interval", "1",
+                          "--job-delay", "0.1")
         try:
             _, guid, pool = vm_line(sim, "linux")
             self.assertTrue(any(line.startswith("hvsim: reporter linux-1 "
@@ -220,14 +220,12 @@ class LinuxReporterTest(GuestMixin, unittest.TestCase):
 
 class WindowsGuestTest(GuestMixin, unittest.TestCase):
     def reg(self, prefix, *args):
-        import guests
-        p = guests.wine_reg(prefix, *args)
+        p = wine.wine_reg(prefix, *args)
         return p.returncode, p.stdout.decode(errors="replace")
 
     def test_windows_guest_through_wine_registry(self):
-        import guests
-        sim = hc.Sim("--windows", "1", "--build-dir", build_dir(),
-                     "--job-delay", "0.1", timeout=400)
+        sim = simproc.Sim("--windows", "1", "--build-dir", build_dir(),
+                          "--job-delay", "0.1", timeout=400)
         try:
             name, guid, prefix = vm_line(sim, "windows")
             c = sim.client()
@@ -255,7 +253,7 @@ class WindowsGuestTest(GuestMixin, unittest.TestCase):
         finally:
             rc, out, err = sim.stop()
         self.assertEqual(rc, 0, err)
-        self.assertEqual(guests.wine_processes(prefix), [])
+        self.assertEqual(wine.wine_processes(prefix), [])
         self.assertFalse(os.path.exists(prefix), "wineprefix left behind")
 
 

@@ -15,14 +15,14 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 CS = hc.class_uri("Msvm_ComputerSystem")
 
 
 class HttpsTest(unittest.TestCase):
     def test_https_with_printed_certificate(self):
-        sim = hc.Sim("--synthetic", "2", https=True)
+        sim = simproc.Sim("--synthetic", "2", https=True)
         try:
             self.assertTrue(sim.url.startswith("https://127.0.0.1:"))
             self.assertTrue(os.path.isfile(sim.cert))
@@ -54,7 +54,7 @@ class HttpsTest(unittest.TestCase):
                             "1", "-subj", "/CN=localhost", "-addext",
                             "subjectAltName=IP:127.0.0.1"], check=True,
                            capture_output=True)
-            sim = hc.Sim("--cert", cert, "--key", key, https=True)
+            sim = simproc.Sim("--cert", cert, "--key", key, https=True)
             try:
                 self.assertEqual(sim.cert, cert)
                 c = sim.client()
@@ -67,7 +67,7 @@ class HttpsTest(unittest.TestCase):
 
 class LifecycleTest(unittest.TestCase):
     def run_hvsim(self, *args):
-        return subprocess.run([sys.executable, hc.HVSIM, "--user", "u",
+        return subprocess.run([sys.executable, simproc.HVSIM, "--user", "u",
                                "--password", "p"] + list(args),
                               capture_output=True, timeout=60)
 
@@ -79,8 +79,8 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(p.stdout, b"")
 
     def test_ipv6_loopback(self):
-        p = subprocess.Popen([sys.executable, hc.HVSIM, "--listen", "[::1]:0",
-                              "--user", "u", "--password", "p"],
+        p = subprocess.Popen([sys.executable, simproc.HVSIM, "--listen",
+                              "[::1]:0", "--user", "u", "--password", "p"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             line = p.stdout.readline().decode()
@@ -103,7 +103,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_sigint_and_sigterm_stop_cleanly(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
-            sim = hc.Sim("--synthetic", "4", "--interval", "0.2")
+            sim = simproc.Sim("--synthetic", "4", "--interval", "0.2")
             self.assertEqual(sum(1 for line in sim.lines
                                  if line.startswith("hvsim: listening on ")),
                              1)
@@ -126,7 +126,7 @@ class LifecycleTest(unittest.TestCase):
                     os.kill(pid, 0)
 
     def test_oversized_request_is_413(self):
-        sim = hc.Sim("--max-envelope-kb", "16")
+        sim = simproc.Sim("--max-envelope-kb", "16")
         try:
             c = sim.client()
             big = hc.enumerate_req(CS, wql=None).replace(

@@ -15,7 +15,7 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 KVP = hc.class_uri("Msvm_KvpExchangeComponent")
 
@@ -43,8 +43,8 @@ class SyntheticTest(unittest.TestCase):
         cls.codec = os.path.join(build_dir(), "protocol", "hvkvp-codec")
         if not os.access(cls.codec, os.X_OK):
             raise RuntimeError(cls.codec + " is not built")
-        cls.sim = hc.Sim("--synthetic", "5", "--items", "60", "--interval",
-                         "0.5", "--build-dir", build_dir())
+        cls.sim = simproc.Sim("--synthetic", "5", "--items", "60",
+                              "--interval", "0.5", "--build-dir", build_dir())
         cls.c = cls.sim.client()
 
     @classmethod

@@ -16,7 +16,7 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
 
 V2 = hc.WMI_V2
 WQL = "http://schemas.microsoft.com/wbem/wsman/1/WQL"
@@ -42,9 +42,9 @@ class WslBase(unittest.TestCase):
         if shutil.which("wsl") is None:
             raise RuntimeError("Debian package wsl is not installed "
                                "(/usr/bin/wsl)")
-        cls.sim = hc.Sim("--synthetic", "3", "--items", "12",
-                         "--prefix-style", cls.style, *build_dir_args(),
-                         password="wslpass", https=cls.https)
+        cls.sim = simproc.Sim("--synthetic", "3", "--items", "12",
+                              "--prefix-style", cls.style, *build_dir_args(),
+                              password="wslpass", https=cls.https)
         cls.dir = tempfile.mkdtemp(prefix="hvsim-wsl-")
         cls.endpoint = cls.sim.url.split("/")[2]
         if cls.https:

@@ -12,8 +12,8 @@ SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
 
-import hvsim_client as hc  # noqa: E402
-from hvsim_xml import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q  # noqa: E402
+from hvsimlib import client as hc, simproc  # noqa: E402
+from hvsimlib.soap import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q  # noqa: E402
 
 MSFT_WMIERROR = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/" \
     "MSFT_WmiError"
@@ -50,8 +50,8 @@ def items_of(inst, name):
 class WsmanTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = hc.Sim("--synthetic", "7", "--items", "30", "--interval",
-                         "0.5", "--job-delay", "0.3")
+        cls.sim = simproc.Sim("--synthetic", "7", "--items", "30",
+                              "--interval", "0.5", "--job-delay", "0.3")
         cls.c = cls.sim.client()
 
     @classmethod
@@ -448,7 +448,7 @@ class QuotaTest(unittest.TestCase):
     """Open enumeration contexts are bounded (hostile clients)."""
 
     def test_context_quota(self):
-        sim = hc.Sim("--synthetic", "1", "--enum-timeout", "3600")
+        sim = simproc.Sim("--synthetic", "1", "--enum-timeout", "3600")
         try:
             c = sim.client()
             ctxs = []
@@ -473,7 +473,7 @@ class AltPrefixTest(unittest.TestCase):
     """The other prefix style: same namespaces, other prefixes."""
 
     def test_provider_style_wmi_faults(self):
-        sim = hc.Sim("--synthetic", "1", "--wmi-faults", "provider")
+        sim = simproc.Sim("--synthetic", "1", "--wmi-faults", "provider")
         try:
             c = sim.client()
             r = c.post(hc.enumerate_req(ALL, "SELECT * FROM Msvm_Nope"))
@@ -491,7 +491,7 @@ class AltPrefixTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
 
     def test_alt_prefixes(self):
-        sim = hc.Sim("--synthetic", "2", "--prefix-style", "alt")
+        sim = simproc.Sim("--synthetic", "2", "--prefix-style", "alt")
         try:
             c = sim.client()
             r = c.post(hc.enumerate_req(KVP, max_elements=5))

@@ -23,7 +23,7 @@ import pkgs
 
 sys.path.insert(0, os.path.join(pkgs.SRC, "contrib", "demo"))
 sys.path.insert(0, os.path.join(pkgs.SRC, "contrib", "hvsim"))
-import hvsim_client  # noqa: E402
+from hvsimlib import client as hc  # noqa: E402
 import pipeline  # noqa: E402
 
 LOCK = "/run/lock/hvkvp-packaging-debs.lock"
@@ -105,7 +105,7 @@ class InstalledDebs(unittest.TestCase):
         def guest_reporter(vm):
             # The unit's command, unchanged, in the guest: the mount and UTS
             # namespace of the guest's hv_kvp_daemon.
-            c = hvsim_client.Client(p.url, p.user, p.password)
+            c = hc.Client(p.url, p.user, p.password)
             st, ans = c.admin("GET", "/hvsim/vms")
             pid = [v["daemon_pid"] for v in ans["vms"] if v["name"] == vm.name][0]
             return ["nsenter", "-t", str(pid), "-m", "-u", "--"] + argv

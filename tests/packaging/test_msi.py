@@ -22,7 +22,7 @@ import unittest
 import pkgs
 
 sys.path.insert(0, os.path.join(pkgs.SRC, "contrib", "hvsim"))
-import guests  # noqa: E402
+from hvsimlib import wine  # noqa: E402
 
 VM_KEY = "HKLM\\SOFTWARE\\Microsoft\\Virtual Machine"
 SVC_KEY = "HKLM\\System\\CurrentControlSet\\Services\\hvkvp-reporter"
@@ -39,8 +39,8 @@ class MsiUnderWine(unittest.TestCase):
                        if l.startswith("ProductCode\t")][0]
         cls.tmp = tempfile.mkdtemp(prefix="hvkvp-msi-")
         t0 = time.monotonic()
-        cls.prefix = guests.ensure_wine_template(os.path.join(cls.tmp, "prefix"))
-        cls.env = guests.wine_environment(cls.prefix)
+        cls.prefix = wine.ensure_wine_template(os.path.join(cls.tmp, "prefix"))
+        cls.env = wine.wine_environment(cls.prefix)
         subprocess.run(["wineserver", "-p"], env=cls.env, timeout=60, check=True)
         print("\nWine prefix: %.1f s" % (time.monotonic() - t0), file=sys.stderr)
         cls.drive_c = os.path.join(cls.prefix, "drive_c")
@@ -49,9 +49,9 @@ class MsiUnderWine(unittest.TestCase):
     def tearDownClass(cls):
         subprocess.run(["wineserver", "-k"], env=cls.env, timeout=60)
         deadline = time.monotonic() + 30
-        while guests.wine_processes(cls.prefix) and time.monotonic() < deadline:
+        while wine.wine_processes(cls.prefix) and time.monotonic() < deadline:
             time.sleep(0.2)
-        left = guests.wine_processes(cls.prefix)
+        left = wine.wine_processes(cls.prefix)
         subprocess.run(["rm", "-rf", cls.tmp])
         if left:
             raise AssertionError("Wine processes left behind: %r" % left)
@@ -82,7 +82,7 @@ class MsiUnderWine(unittest.TestCase):
 
     def values(self, key):
         """{name: data} of a registry key (None if the key is absent)."""
-        r = guests.wine_reg(self.prefix, "query", key)
+        r = wine.wine_reg(self.prefix, "query", key)
         if r.returncode != 0:
             return None
         out = {}

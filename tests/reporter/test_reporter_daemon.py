@@ -1,6 +1,6 @@
 """Integration test: hvkvp-reporter against the REAL hv_kvp_daemon.
 
-A LinuxGuest (contrib/hvsim/guests.py) runs Debian's hv_kvp_daemon in a
+A LinuxGuest (contrib/hvsim/hvsimlib/linux_guest.py) runs Debian's hv_kvp_daemon in a
 private namespace behind the VMBus shim; this test plays the host through
 it. The reporter writes the pool files in guest.pool_dir; everything the
 test reads or writes goes through the daemon (ENUMERATE / SET), and the
@@ -28,7 +28,7 @@ BUILD = os.environ.get("HVKVP_BUILD_DIR")
 if not SRC or not BUILD:
     sys.exit("test_reporter_daemon: set HVKVP_SOURCE_DIR and HVKVP_BUILD_DIR")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import guests  # noqa: E402
+from hvsimlib import guests  # noqa: E402
 
 REPORTER = os.path.join(BUILD, "guest-reporter", "hvkvp-reporter")
 CODEC = os.path.join(BUILD, "protocol", "hvkvp-codec")

@@ -1,6 +1,6 @@
 /*
  * hvsim-winreg.c: registry helper for the Hyper-V simulator's Windows
- * guests (contrib/hvsim/guests.py WindowsGuest). A mingw-w64 console
+ * guests (contrib/hvsim/hvsimlib/windows_guest.py). A mingw-w64 console
  * program that runs under Wine for a simulated VM's lifetime and reads and
  * writes HKLM\SOFTWARE\Microsoft\Virtual Machine\<subkey> with the Win32
  * wide-char registry API, so the simulator need not start `wine reg` per

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "contrib", "hvsim"))
-import hvsim_client  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -40,7 +40,7 @@ def need(name):
     return v
 
 
-class Sim(hvsim_client.Sim):
+class Sim(simproc.Sim):
     def __init__(self, hvsim, build_dir, *extra):
         # the interpreter that runs this test has python3-gssapi
         try:

@@ -22,7 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "contrib", "hvsim"))
-import hvsim_client  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 
 USER = "hvadmin"
 PASSWORD = "pw-Int3gration!"
@@ -38,7 +38,7 @@ def check(cond, what, detail=""):
         print("FAILED %s %s" % (what, detail))
 
 
-class Sim(hvsim_client.Sim):
+class Sim(simproc.Sim):
     def __init__(self, hvsim, build_dir, *extra):
         try:
             super().__init__("--build-dir", build_dir, *extra, user=USER,

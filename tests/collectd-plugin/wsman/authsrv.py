@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """authsrv.py - a minimal WinRM-like HTTP(S) endpoint for the auth tests.
 
-It authenticates connections with contrib/hvsim/hvsim_gss.py (Kerberos,
+It authenticates connections with contrib/hvsim/hvsimlib/gss.py (Kerberos,
 Negotiate/SPNEGO, NTLM through GSSAPI; Basic against --user/--password),
 refuses unencrypted SOAP over plain HTTP (AllowUnencrypted=false) unless
 --allow-unencrypted, and answers each POST with an "echo" envelope holding
@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contrib", "hvsim"))
-import hvsim_gss  # noqa: E402
+from hvsimlib import gss  # noqa: E402
 
 MAX_REQUEST = 1 << 20
 
@@ -46,7 +46,7 @@ def make_handler(args):
 
         def setup(self):
             super().setup()
-            self.auth = hvsim_gss.ConnAuth(
+            self.auth = gss.ConnAuth(
                 schemes=tuple(args.schemes.split(",")),
                 allow_unencrypted=args.allow_unencrypted, basic=True)
 
@@ -126,9 +126,9 @@ def make_handler(args):
                 user, pw = None, None
             if (not bool(args.https) and not args.allow_unencrypted) or \
                     user != args.user or pw != args.password:
-                return hvsim_gss.Result(respond=True, status=401,
-                                        headers=self.auth.challenge())
-            return hvsim_gss.Result(soap=body, sealed=False, user=user)
+                return gss.Result(respond=True, status=401,
+                                  headers=self.auth.challenge())
+            return gss.Result(soap=body, sealed=False, user=user)
 
     return Handler
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_auth_http.py - our GSSAPI client (collectd-plugin/wsman/gss.c, driven
 by the hva_client test program) against a real HTTP(S) endpoint that
-authenticates with contrib/hvsim/hvsim_gss.py, in a real MIT Kerberos realm.
+authenticates with contrib/hvsim/hvsimlib/gss.py, in a real MIT Kerberos realm.
 
 Run under run_with_realm.py (KRB5_CONFIG, KRB5_KTNAME, NTLM_USER_FILE, ...
 set) with HVKVP_AUTH_CLIENT = the hva_client binary. Loopback only.
@@ -17,8 +17,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contrib", "hvsim"))
-import hvsim_gss  # noqa: E402
-from hvsim_gss import gssapi, graw  # noqa: E402
+from hvsimlib import gss  # noqa: E402
+from hvsimlib.gss import gssapi, graw  # noqa: E402
 
 
 def need(name):
@@ -217,11 +217,11 @@ class HttpSealed(unittest.TestCase):
 
 
 class ServerSide(unittest.TestCase):
-    """hvsim_gss.ConnAuth against a Python GSSAPI initiator: tampered and
+    """gss.ConnAuth against a Python GSSAPI initiator: tampered and
     mismatched requests are refused with 400, plaintext with 401."""
 
     def establish(self, mech, scheme="Negotiate", creds=None):
-        conn = hvsim_gss.ConnAuth(allow_unencrypted=False)
+        conn = gss.ConnAuth(allow_unencrypted=False)
         name = gssapi.Name("HTTP@localhost",
                            gssapi.NameType.hostbased_service)
         cli = gssapi.SecurityContext(name=name, mech=mech, usage="initiate",
@@ -255,14 +255,14 @@ class ServerSide(unittest.TestCase):
             sig, data = iov[0].value, iov[1].value + (iov[2].value or b"")
         if tamper:
             data = data[:-1] + bytes([data[-1] ^ 1])
-        body = hvsim_gss.build(conn.protocol, len(soap), sig, data)
+        body = gss.build(conn.protocol, len(soap), sig, data)
         return conn.process(
-            {"Content-Type": hvsim_gss.content_type(conn.protocol)}, body)
+            {"Content-Type": gss.content_type(conn.protocol)}, body)
 
     def test_kerberos_tampered_request(self):
         krb5 = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2")
         conn, cli = self.establish(krb5, "Kerberos")
-        self.assertEqual(conn.protocol, hvsim_gss.PROTO_KERBEROS)
+        self.assertEqual(conn.protocol, gss.PROTO_KERBEROS)
         res = self.sealed_request(conn, cli, b"<a/>")
         self.assertFalse(res.respond)
         self.assertEqual(res.soap, b"<a/>")
@@ -275,28 +275,28 @@ class ServerSide(unittest.TestCase):
         user = gssapi.Name(NTLM_USER, gssapi.NameType.user)
         creds = graw.acquire_cred_with_password(
             user, os.environ["HVKVP_TEST_NTLM_PASSWORD"].encode(),
-            mechs=[hvsim_gss.NTLM_OID], usage="initiate").creds
-        conn, cli = self.establish(hvsim_gss.NTLM_OID, creds=creds)
+            mechs=[gss.NTLM_OID], usage="initiate").creds
+        conn, cli = self.establish(gss.NTLM_OID, creds=creds)
         self.assertTrue(conn.is_ntlm)
         res = self.sealed_request(conn, cli, b"<x/>" * 100)
         self.assertEqual(res.soap, b"<x/>" * 100)
         hdrs, body = conn.reply(res, b"<reply/>")
-        proto, n, sig, data = hvsim_gss.parse(hdrs[0][1], body)
+        proto, n, sig, data = gss.parse(hdrs[0][1], body)
         self.assertEqual(n, 8)
         self.assertEqual(len(sig), 16)
         self.assertEqual(graw.unwrap(cli, sig + data).message, b"<reply/>")
-        res = conn.process({"Content-Type": hvsim_gss.SOAP_CTYPE}, b"<p/>")
+        res = conn.process({"Content-Type": gss.SOAP_CTYPE}, b"<p/>")
         self.assertEqual(res.status, 401)
 
     def test_parse_rejects(self):
-        ct = hvsim_gss.content_type(hvsim_gss.PROTO_SPNEGO)
-        good = hvsim_gss.build(hvsim_gss.PROTO_SPNEGO, 3, b"S" * 16, b"abc")
-        self.assertEqual(hvsim_gss.parse(ct, good)[1:], (3, b"S" * 16, b"abc"))
+        ct = gss.content_type(gss.PROTO_SPNEGO)
+        good = gss.build(gss.PROTO_SPNEGO, 3, b"S" * 16, b"abc")
+        self.assertEqual(gss.parse(ct, good)[1:], (3, b"S" * 16, b"abc"))
         for bad in (good[:-30], good.replace(b"Length=3", b"Length=x"),
                     good.replace(b"\x10\x00\x00\x00", b"\xff\x00\x00\x00"),
                     good.replace(b"octet-stream", b"octet-streak")):
-            with self.assertRaises(hvsim_gss.SealError):
-                hvsim_gss.parse(ct, bad)
+            with self.assertRaises(gss.SealError):
+                gss.parse(ct, bad)
 
 
 class Https(unittest.TestCase):

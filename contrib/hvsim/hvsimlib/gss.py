@@ -1,4 +1,4 @@
-"""hvsim_gss - server side of WinRM's Kerberos / Negotiate / NTLM HTTP
+"""gss: server side of WinRM's Kerberos / Negotiate / NTLM HTTP
 authentication and message encryption (MS-WSMV 2.2.9.1) for the simulator.
 
 WinRM authenticates TCP connections, not requests: keep one ConnAuth per
@@ -115,10 +115,17 @@ def parse(ctype, body):
     second = body.find(delim, len(delim))
     if second < 0 or second > 4096:
         raise SealError("second part not found")
-    part1 = body[len(delim):second].split(b"\r\n")
+    orig_len = _part1(body[len(delim):second], proto)
+    sig, data = _part2(body[second + len(delim):], bnd)
+    return proto, orig_len, sig, data
+
+
+def _part1(part, proto):
+    """The OriginalContent Length of the first part (whose Content-Type
+    must be the protocol)."""
     orig_len = None
     ct_ok = False
-    for line in part1:
+    for line in part.split(b"\r\n"):
         if not line:
             continue
         name, sep, val = line.strip().partition(b":")
@@ -129,22 +136,26 @@ def parse(ctype, body):
         if name == b"content-type":
             ct_ok = val.lower() == proto.lower()
         elif name == b"originalcontent":
-            op = _params(val)
-            ln = op.get("length", "")
+            ln = _params(val).get("length", "")
             if not ln.isdigit() or int(ln) > MAX_BODY:
                 raise SealError("bad OriginalContent Length")
             orig_len = int(ln)
     if not ct_ok or orig_len is None:
         raise SealError("part 1 lacks Content-Type or OriginalContent")
-    pos = second + len(delim)
-    eol = body.find(b"\r\n", pos, pos + 512)
+    return orig_len
+
+
+def _part2(rest, bnd):
+    """(signature, encrypted data) of the second part up to the closing
+    boundary."""
+    eol = rest.find(b"\r\n", 0, 512)
     if eol < 0:
         raise SealError("part 2 header missing")
-    name, _, val = body[pos:eol].strip().partition(b":")
+    name, _, val = rest[:eol].strip().partition(b":")
     if (name.strip().lower() != b"content-type"
             or val.strip().lower() != b"application/octet-stream"):
         raise SealError("part 2 is not application/octet-stream")
-    payload = body[eol + 2:]
+    payload = rest[eol + 2:]
     end = b"--" + bnd + b"--"
     if payload.endswith(b"\r\n"):
         payload = payload[:-2]
@@ -156,7 +167,7 @@ def parse(ctype, body):
     siglen = struct.unpack("<I", payload[:4])[0]
     if siglen == 0 or siglen > MAX_SIG or siglen > len(payload) - 4:
         raise SealError("bad signature length %d" % siglen)
-    return proto, orig_len, payload[4:4 + siglen], payload[4 + siglen:]
+    return payload[4:4 + siglen], payload[4 + siglen:]
 
 
 def _offered(authz):

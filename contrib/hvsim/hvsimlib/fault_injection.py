@@ -1,5 +1,6 @@
-"""hvsim_faults: fault-injection rules, set from --config or at run time
-through POST /hvsim/faults.
+"""fault_injection: fault-injection rules, set from --config or at run time
+through POST /hvsim/faults, and what the rules that fire on one request
+ask the server to do (Injection).
 
 A rule is a JSON object:
   {"kind": "latency"|"http500"|"soap_fault"|"truncate"|"reset"|"auth"|
@@ -19,6 +20,14 @@ import threading
 KINDS = ("latency", "http500", "soap_fault", "truncate", "reset", "auth",
          "slow_job", "failed_job")
 ACTIONS = ("*", "Enumerate", "Pull", "Release", "Get", "Invoke")
+FIELDS = {"kind", "action", "class", "method", "probability", "count",
+          "skip", "delay", "error_code", "error_description", "subcode",
+          "code", "reason", "sender"}
+# Kinds that answer instead of the endpoint.
+TERMINAL = ("auth", "reset", "http500", "soap_fault")
+TIMED_OUT_REASON = ("The WS-Management service cannot complete the "
+                    "operation within the time specified in "
+                    "OperationTimeout.  ")
 
 
 class RuleError(ValueError):
@@ -29,21 +38,19 @@ class Rule:
     def __init__(self, spec):
         if not isinstance(spec, dict):
             raise RuleError("a fault rule must be a JSON object")
-        unknown = set(spec) - {
-            "kind", "action", "class", "method", "probability", "count",
-            "skip", "delay", "error_code", "error_description", "subcode",
-            "code", "reason", "sender"}
+        unknown = set(spec) - FIELDS
         if unknown:
             raise RuleError("unknown fault rule field(s): %s"
                             % ", ".join(sorted(unknown)))
-        self.kind = spec.get("kind")
-        if self.kind not in KINDS:
-            raise RuleError("fault kind %r is not one of %s"
-                            % (self.kind, ", ".join(KINDS)))
-        self.action = spec.get("action", "*")
-        if self.action not in ACTIONS:
-            raise RuleError("fault action %r is not one of %s"
-                            % (self.action, ", ".join(ACTIONS)))
+        self.spec = spec
+        self._match_fields(spec)
+        self._effect_fields(spec)
+        self.seen = 0
+        self.fired = 0
+
+    def _match_fields(self, spec):
+        self.kind = _one_of(spec, "kind", None, KINDS)
+        self.action = _one_of(spec, "action", "*", ACTIONS)
         self.cls = spec.get("class")
         self.method = spec.get("method")
         self.probability = float(spec.get("probability", 1.0))
@@ -54,6 +61,8 @@ class Rule:
                                        or self.count < 0):
             raise RuleError("count must be a non-negative integer")
         self.skip = int(spec.get("skip", 0))
+
+    def _effect_fields(self, spec):
         self.delay = float(spec.get("delay", 1.0))
         if not 0.0 <= self.delay <= 600.0:
             raise RuleError("delay must be within 0..600 seconds")
@@ -65,13 +74,8 @@ class Rule:
                 "w", "n", "a"):
             raise RuleError("subcode must be w:<Name>, n:<Name> or a:<Name>")
         self.code = int(spec.get("code", 2150858793))
-        self.reason = str(spec.get(
-            "reason", "The WS-Management service cannot complete the "
-            "operation within the time specified in OperationTimeout.  "))
+        self.reason = str(spec.get("reason", TIMED_OUT_REASON))
         self.sender = bool(spec.get("sender", False))
-        self.seen = 0
-        self.fired = 0
-        self.spec = spec
 
     def matches(self, label, cls, method):
         action = label.split(":", 1)[0]
@@ -89,6 +93,14 @@ class Rule:
         return d
 
 
+def _one_of(spec, field, default, allowed):
+    value = spec.get(field, default)
+    if value not in allowed:
+        raise RuleError("fault %s %r is not one of %s"
+                        % (field, value, ", ".join(allowed)))
+    return value
+
+
 class FaultSet:
     """Thread-safe list of rules; pick() returns the rules that fire."""
 
@@ -102,11 +114,6 @@ class FaultSet:
         rules = [Rule(s) for s in specs]
         with self.lock:
             self.rules = rules
-
-    def add(self, specs):
-        rules = [Rule(s) for s in specs]
-        with self.lock:
-            self.rules.extend(rules)
 
     def clear(self):
         with self.lock:
@@ -133,3 +140,22 @@ class FaultSet:
                 self.injected += 1
                 out.append(r)
         return out
+
+
+class Injection:
+    """What the rules that fired on one request ask for: a delay before
+    answering, a rule that answers instead of the endpoint (the first of
+    kind auth, reset, http500 or soap_fault), a truncated body,
+    and job overrides for KVP methods ({"delay": s, "fail": (code, text)})."""
+
+    def __init__(self, rules):
+        self.delay = sum(r.delay for r in rules if r.kind == "latency")
+        self.answer = next((r for r in rules if r.kind in TERMINAL), None)
+        self.truncate = any(r.kind == "truncate" for r in rules)
+        self.job_override = {}
+        for r in rules:
+            if r.kind == "slow_job":
+                self.job_override["delay"] = r.delay
+            if r.kind == "failed_job":
+                self.job_override["fail"] = (r.error_code,
+                                             r.error_description)

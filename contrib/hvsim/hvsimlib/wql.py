@@ -1,4 +1,4 @@
-"""hvsim_wql: the WQL subset WS-Man clients send to the Hyper-V provider.
+"""wql: the WQL subset WS-Man clients send to the Hyper-V provider.
 
 SELECT <prop>[, <prop>...] | * FROM <Class> [WHERE <cond>]
 cond := term { (AND | OR) term }, AND binding tighter than OR; term := NOT

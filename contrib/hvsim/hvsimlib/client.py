@@ -1,31 +1,19 @@
-"""hvsim_client: a small raw WS-Management client and process helper for the
-simulator's tests and benchmark (tests/hvsim/test_sim_*.py,
-bench/bench_hvsim.py). Builds request envelopes by hand, sends them over
-one keep-alive HTTP(S) connection and parses answers by namespace URI.
+"""client: a small raw WS-Management client for the simulator's tests and
+benchmark (tests/hvsim/test_sim_*.py, bench/bench_hvsim.py): builds request
+envelopes by hand, sends them over one keep-alive HTTP(S) connection and
+parses answers by namespace URI. simproc.py runs the simulator itself.
 """
 
 import base64
 import http.client
 import json
-import os
 import re
-import select
-import signal
 import ssl
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+from .soap import DIALECT_WQL, NS_A, NS_F, NS_N, NS_S, NS_W, WMI_V2, q
 
-from hvsim_xml import (NS_A, NS_N, NS_S, NS_W, NS_F, WMI_V2,  # noqa: E402
-                       DIALECT_WQL, q)
-
-HVSIM = os.path.join(HERE, "hvsim")
 ENV_NS = ('xmlns:s="%s" xmlns:wsa="%s" xmlns:wsman="%s" xmlns:wsen="%s"'
           % (NS_S, NS_A, NS_W, NS_N))
 
@@ -247,62 +235,3 @@ class Client:
             c = resp.find(q(NS_N, "EnumerationContext"))
             ctx = c.text if c is not None else None
         return items, trips
-
-
-class Sim:
-    """Runs contrib/hvsim/hvsim (or the script at hvsim) on a free port
-    until stop()."""
-
-    def __init__(self, *extra, user="hvuser", password="hv pass:1",
-                 https=False, timeout=120, hvsim=None):
-        args = [sys.executable, hvsim or HVSIM, "--listen", "127.0.0.1:0",
-                "--user", user, "--password", password] + list(extra)
-        if https:
-            args.append("--https")
-        self.user, self.password = user, password
-        # bufsize=0: select() must see every line still unread
-        self.errfile = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
-                                     stderr=self.errfile, bufsize=0,
-                                     start_new_session=True)
-        self.lines = []
-        self.url = None
-        self.cert = None
-        deadline = time.monotonic() + timeout
-        while self.url is None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [],
-                                              left)[0]:
-                self.stop()
-                raise RuntimeError("hvsim did not start in %ds" % timeout)
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                self.proc.wait()
-                self.errfile.seek(0)
-                err = self.errfile.read().decode(errors="replace")
-                raise RuntimeError("hvsim exited (%s): %s"
-                                   % (self.proc.wait(), err))
-            self.lines.append(line.rstrip("\n"))
-            if line.startswith("hvsim: listening on "):
-                self.url = line.split()[-1]
-            elif line.startswith("hvsim: certificate "):
-                self.cert = line.split(" ", 2)[2].strip()
-
-    def client(self, **kw):
-        return Client(self.url, self.user, self.password, cafile=self.cert,
-                      **kw)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        out = self.proc.stdout.read().decode()
-        self.proc.stdout.close()
-        self.errfile.seek(0)
-        err = self.errfile.read().decode(errors="replace")
-        self.errfile.close()
-        return self.proc.returncode, out, err

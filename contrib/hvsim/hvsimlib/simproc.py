@@ -1,0 +1,81 @@
+"""simproc: runs the simulator (contrib/hvsim/hvsim) as a process for
+tests and benchmarks: on a free loopback port, waiting for its
+`hvsim: listening on URL` line, and stops it with a signal, returning its
+exit status and output.
+"""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from .client import Client
+
+HVSIM = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "hvsim")
+
+
+class Sim:
+    """Runs contrib/hvsim/hvsim (or the script at hvsim) on a free port
+    until stop()."""
+
+    def __init__(self, *extra, user="hvuser", password="hv pass:1",
+                 https=False, timeout=120, hvsim=None):
+        args = [sys.executable, hvsim or HVSIM, "--listen", "127.0.0.1:0",
+                "--user", user, "--password", password] + list(extra)
+        if https:
+            args.append("--https")
+        self.user, self.password = user, password
+        # bufsize=0: select() must see every line still unread
+        self.errfile = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=self.errfile, bufsize=0,
+                                     start_new_session=True)
+        self.lines = []
+        self.url = None
+        self.cert = None
+        self._wait_listening(time.monotonic() + timeout, timeout)
+
+    def _wait_listening(self, deadline, timeout):
+        """Reads stdout lines until `listening on URL` (noting the
+        certificate line); raises RuntimeError if hvsim exits or is late."""
+        while self.url is None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [],
+                                              left)[0]:
+                self.stop()
+                raise RuntimeError("hvsim did not start in %ds" % timeout)
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                self.proc.wait()
+                self.errfile.seek(0)
+                err = self.errfile.read().decode(errors="replace")
+                raise RuntimeError("hvsim exited (%s): %s"
+                                   % (self.proc.wait(), err))
+            self.lines.append(line.rstrip("\n"))
+            if line.startswith("hvsim: listening on "):
+                self.url = line.split()[-1]
+            elif line.startswith("hvsim: certificate "):
+                self.cert = line.split(" ", 2)[2].strip()
+
+    def client(self, **kw):
+        return Client(self.url, self.user, self.password, cafile=self.cert,
+                      **kw)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        out = self.proc.stdout.read().decode()
+        self.proc.stdout.close()
+        self.errfile.seek(0)
+        err = self.errfile.read().decode(errors="replace")
+        self.errfile.close()
+        return self.proc.returncode, out, err
