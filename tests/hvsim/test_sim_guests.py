@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
 
 SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -57,14 +56,7 @@ def append_pool(path, key, value):
             fcntl.lockf(f, fcntl.LOCK_UN)
 
 
-def items(inst, prop):
-    out = {}
-    for e in inst:
-        if e.tag.endswith("}" + prop) and e.text:
-            ci = ET.fromstring(e.text)
-            p = {x.get("NAME"): x.findtext("VALUE") for x in ci}
-            out[p["Name"]] = (p["Data"] or "", p["Source"])
-    return out
+items = hc.kvp_items  # {Name: (Data, Source)} of a KVP array
 
 
 def vm_line(sim, kind):

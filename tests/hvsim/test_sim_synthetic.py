@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
 
 SRC = os.environ.get("HVKVP_SOURCE_DIR",
                      os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -28,13 +27,9 @@ def build_dir():
 
 
 def guest_items(inst):
-    out = {}
-    for e in inst:
-        if e.tag.endswith("}GuestExchangeItems"):
-            ci = ET.fromstring(e.text)
-            p = {x.get("NAME"): x.findtext("VALUE") for x in ci}
-            out[p["Name"]] = p["Data"] or ""
-    return out
+    """{Name: Data} of the instance's GuestExchangeItems."""
+    return {k: v[0] for k, v in hc.kvp_items(inst,
+                                             "GuestExchangeItems").items()}
 
 
 class SyntheticTest(unittest.TestCase):
@@ -90,7 +85,7 @@ class SyntheticTest(unittest.TestCase):
         its, _ = self.c.enumerate_all(
             hc.WMI_V2 + "/*", "SELECT Name FROM Msvm_ComputerSystem WHERE "
             "ElementName = 'synth-0003'")
-        guid = [e.text for e in its[0] if e.tag.endswith("}Name")][0]
+        guid = hc.prop_text(its[0], "Name")
         r = self.c.post(hc.kvp_invoke_req("AddKvpItems", guid, [
             ("hvkvp.cfg.interval", "1"), ("hvkvp.cfg.tags", "site.dc=eu"),
             ("hvkvp.cfg.id", "syn-cfg-1")]))

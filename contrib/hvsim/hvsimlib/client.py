@@ -125,6 +125,38 @@ def kvp_invoke_req(method, vm_guid, items, selectors=None, cdata=False,
                     selector_set(selectors or SERVICE_SELECTORS))
 
 
+def local_name(tag):
+    """The local name of an ElementTree tag ({ns}name or name)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def props(inst, name):
+    """The elements of property `name` of an instance, whether it is a
+    <p:Class> (properties in the class namespace) or a <w:XmlFragment>
+    (properties in no namespace)."""
+    return [c for c in inst if local_name(c.tag) == name]
+
+
+def prop_text(inst, name):
+    """The text of a scalar property; None if it is missing or nil."""
+    found = props(inst, name)
+    return found[0].text if found else None
+
+
+def kvp_items(inst, name):
+    """{Name: (Data, Source)} of a KVP array property (GuestExchangeItems,
+    GuestIntrinsicExchangeItems, HostExchangeItems): each element's text
+    is one embedded CIM-XML Msvm_KvpExchangeDataItem."""
+    out = {}
+    for e in props(inst, name):
+        if not e.text:
+            continue
+        ci = ET.fromstring(e.text)
+        p = {x.get("NAME"): x.findtext("VALUE") for x in ci}
+        out[p["Name"]] = (p["Data"] or "", p["Source"])
+    return out
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

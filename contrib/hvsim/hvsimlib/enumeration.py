@@ -1,8 +1,18 @@
 """enumeration: WS-Enumeration as WinRM serves it: Enumerate (plain, or
-wsman:OptimizeEnumeration with the first batch in the response), Pull and
+wsman:OptimizeEnumeration with the first item in the response), Pull and
 Release, enumeration contexts (bounded in number, expiring when idle), WQL
 filters evaluated against the model, and pages cut so that every response
 fits the envelope limit (an instance that cannot fit is w:EncodingLimit).
+
+Pages as WinRM renders them (DESIGN.md section 4):
+  optimized EnumerateResponse: exactly ONE item, whatever MaxElements asks:
+    <n:EnumerationContext>uuid:..</n:EnumerationContext><w:Items>..</w:Items>
+  ... or, when that is the whole result, an empty context and the end:
+    <n:EnumerationContext></n:EnumerationContext><w:Items>..</w:Items>
+    <w:EndOfSequence/>
+  PullResponse: up to MaxElements items that fit the envelope:
+    <n:EnumerationContext>uuid:..</n:EnumerationContext><n:Items>..</n:Items>
+  the last PullResponse: no context, <n:Items>..</n:Items><n:EndOfSequence/>
 """
 
 import threading
@@ -150,9 +160,10 @@ class Enumerations:
                         n, n, ctx.id, n, n))
             return reply(self.style, r, ACT_ENUMERATE + "Response", body,
                          [("n", NS_N)])
-        max_items = self._max_elements(
-            text_of(en.find(q(NS_W, "MaxElements"))))
-        return self._batch(r, ctx, max_items, ACT_ENUMERATE + "Response",
+        # WinRM puts exactly one item in an optimized EnumerateResponse,
+        # whatever wsman:MaxElements asks (which must still be valid).
+        self._max_elements(text_of(en.find(q(NS_W, "MaxElements"))))
+        return self._batch(r, ctx, 1, ACT_ENUMERATE + "Response",
                            "EnumerateResponse", PREFIX_STYLES[self.style]["w"])
 
     def _select(self, r, flt):

@@ -4,7 +4,7 @@ HostExchangeItems: rendering them as Hyper-V embeds them, parsing the ones
 a client sends (hostile input) and caching their escaped text per VM.
 """
 
-from .soap import esc, parse_xml
+from .soap import esc, esc_cimxml, parse_xml
 
 KVP_MAXLEN = 1024        # MAXLEN of Msvm_KvpExchangeDataItem Name and Data
 DATA_ITEM_MAX_BYTES = 16384  # an embedded INSTANCE larger than this is junk
@@ -24,7 +24,8 @@ def cimxml_item(name, data, source):
             "</PROPERTY>"
             '<PROPERTY NAME="Name" TYPE="string"><VALUE>%s</VALUE></PROPERTY>'
             '<PROPERTY NAME="Source" TYPE="uint16"><VALUE>%d</VALUE>'
-            "</PROPERTY></INSTANCE>" % (esc(data), esc(name), source))
+            "</PROPERTY></INSTANCE>" % (esc_cimxml(data), esc_cimxml(name),
+                                        source))
 
 
 class DataItemError(ValueError):

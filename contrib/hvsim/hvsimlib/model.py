@@ -48,7 +48,8 @@ class Model:
         """Property names of a class (for WQL validation)."""
         probe = VM("x", str(uuid.UUID(int=0)), "synthetic")
         if cls == "Msvm_ComputerSystem":
-            return list(classes.host_cs(self.host_name, self.boot).props)
+            host = classes.host_cs(self.host_name, self.boot).props
+            return sorted(set(host) | set(classes.vm_cs(probe).props))
         if cls == "Msvm_KvpExchangeComponent":
             return list(classes.kvp_props(probe, ItemArray([]),
                                           ItemArray([])))

@@ -50,13 +50,19 @@ MAX_REQUEST_DEPTH = 64
 
 
 def esc(text):
-    """Escapes text for element content."""
+    """Escapes text (element content or attribute value) as WinRM does:
+    & < > " ' become entity references; everything else, non-ASCII and
+    control characters included, is written as it is (UTF-8)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&apos;"))
+
+
+def esc_cimxml(text):
+    """Escapes the VALUE text of an embedded CIM-XML instance: & < > only
+    (the escaping WMI applies inside is not in any capture we have)."""
     return (text.replace("&", "&amp;").replace("<", "&lt;")
             .replace(">", "&gt;"))
-
-
-def esc_attr(text):
-    return esc(text).replace('"', "&quot;")
 
 
 def new_uuid():
@@ -81,12 +87,16 @@ def q(ns, local):
     return "{%s}%s" % (ns, local)
 
 
-def envelope_open(style, extra_ns=()):
-    """Envelope start tag as WinRM writes it (xml:lang, then namespaces)."""
+def envelope_open(style, extra_ns=(), with_p=False):
+    """Envelope start tag as WinRM writes it: xml:lang, then s, a, the
+    operation's namespaces (n for enumerations, x for transfer), w, and p
+    only where it is used (OperationID, faults)."""
     pf = PREFIX_STYLES[style]
     decl = [("s", NS_S), ("a", NS_A)]
     decl += list(extra_ns)
-    decl += [("w", NS_W), ("p", NS_P)]
+    decl += [("w", NS_W)]
+    if with_p:
+        decl.append(("p", NS_P))
     attrs = "".join(' xmlns:%s="%s"' % (pf[k], ns) for k, ns in decl)
     return '<%s:Envelope xml:lang="en-US"%s>' % (pf["s"], attrs)
 
@@ -110,11 +120,11 @@ def header(style, action, relates_to, operation_id=None):
 
 
 def envelope(style, action, body, relates_to=None, operation_id=None,
-             extra_ns=()):
+             extra_ns=(), with_p=False):
     """A complete response envelope (str)."""
     s = PREFIX_STYLES[style]["s"]
     return "%s%s<%s:Body>%s</%s:Body></%s:Envelope>" % (
-        envelope_open(style, extra_ns),
+        envelope_open(style, extra_ns, with_p or bool(operation_id)),
         header(style, action, relates_to, operation_id), s, body, s, s)
 
 

@@ -6,7 +6,9 @@ f:ProviderFault (2008 R2))."""
 
 from .soap import (ACT_ADDR_FAULT, ACT_ENUM_FAULT, ACT_WSMAN_FAULT,
                    FAULT_DETAIL, NS_B, NS_CIM, NS_E, NS_F, NS_N, NS_X, NS_XSI,
-                   PREFIX_STYLES, envelope, esc, esc_attr)
+                   PREFIX_STYLES, envelope, esc)
+
+FAULT_NS = [("x", NS_X), ("e", NS_E), ("n", NS_N)]
 
 class RequestError(Exception):
     """A request that cannot be parsed; carries the fault to answer with."""
@@ -95,15 +97,14 @@ class Fault:
                              sub=self.subcode[1], reason=esc(self.reason),
                              err=self._wmi_error(style))
             return envelope(style, self.action, body, relates_to,
-                            operation_id, extra_ns=[("x", NS_X), ("e", NS_E),
-                                                    ("n", NS_N)])
+                            operation_id, extra_ns=FAULT_NS, with_p=True)
         if self.provider:
             pcode, pmsg, pext = self.provider
             inner = ('<f:ProviderFault provider="WMI Provider" '
                      'path="%%systemroot%%\\system32\\WsmWmiPl.dll">'
                      '<f:WSManFault xmlns:f="%s" Code="%d" Machine="%s">'
                      "<f:Message>%s</f:Message></f:WSManFault>%s"
-                     "</f:ProviderFault>" % (NS_F, pcode, esc_attr(machine),
+                     "</f:ProviderFault>" % (NS_F, pcode, esc(machine),
                                              esc(pmsg), pext or ""))
         else:
             inner = esc(self.message)
@@ -120,9 +121,9 @@ class Fault:
                 "</{s}:Fault>").format(
                     s=s, code=self.code, sp=sub_prefix, sub=self.subcode[1],
                     reason=esc(self.reason), detail=detail, nsf=NS_F,
-                    wc=self.wsman_code, m=esc_attr(machine), inner=inner)
+                    wc=self.wsman_code, m=esc(machine), inner=inner)
         return envelope(style, self.action, body, relates_to, operation_id,
-                        extra_ns=[("x", NS_X), ("e", NS_E), ("n", NS_N)])
+                        extra_ns=FAULT_NS, with_p=True)
 
 
 # ---- the fault catalogue (codes from the Windows SDK's ERROR_WSMAN_* list) --

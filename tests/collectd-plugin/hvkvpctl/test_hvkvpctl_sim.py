@@ -304,9 +304,9 @@ def round_trips(tool, hvsim, build_dir):
         p = ctl(tool, sim, "--max-elements", "100", "vms")
         st = sim.stats()
         cs = st["by_class"].get("Msvm_ComputerSystem", 0)
-        check(p.returncode == 0 and cs == math.ceil((n + 1) / 100),
+        check(p.returncode == 0 and cs == 1 + math.ceil(n / 100),
               "scale: --max-elements 100 gives %d Msvm_ComputerSystem "
-              "requests" % math.ceil((n + 1) / 100), "got %d" % cs)
+              "requests" % (1 + math.ceil(n / 100)), "got %d" % cs)
     finally:
         sim.stop()
 
