@@ -13,6 +13,8 @@ PKGS=(
   # real components the tests and the demo run
   collectd-core hyperv-daemons wsl curl libxml2-utils openssl python3
   python3-gssapi procps psmisc util-linux
+  # the simulator's second independent WS-Man client (pywinrm)
+  python3-winrm python3-requests-kerberos
   influxdb graphite-carbon graphite-web krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # Windows guest build and run
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 dpkg-dev

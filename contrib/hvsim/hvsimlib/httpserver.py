@@ -116,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
             self._gss_res = None
             hdrs, body = self._conn_auth.reply(res, body)
             ctype = dict(hdrs)["Content-Type"]
+            # A login completed by this request: its mutual-authentication
+            # token (WWW-Authenticate: Negotiate <token>) goes on this answer.
+            extra = list(res.headers) + list(extra)
         self.send_response(status)
         for k, v in extra:
             self.send_header(k, v)
