@@ -6,10 +6,12 @@ with pywinrm's own SOAP header (its env:/a:/w:/p: prefixes, Locale,
 DataLocale, ReplyTo). Cases: NTLM with MS-WSMV sealing over HTTP (a
 corrupted sealed response must be refused), Kerberos over HTTPS (the
 mutual-authentication token must come on the response that completes the
-login), and a WQL enumeration to its end rendered as WinRM renders it.
+login), a WQL enumeration to its end rendered as WinRM renders it, and a
+sealed answer in UTF-16 (fault kind utf16).
 Runs inside a throwaway MIT realm (tests/support/run_with_realm.py; this
 file re-runs itself under it)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -158,6 +160,34 @@ class NtlmSealedOverHttp(PywinrmBase):
 
     def test_enumerate_sealed(self):
         self.check_vms(self.ntlm())
+
+    def test_utf16_answer_sealed(self):
+        """A utf16 fault: the sealed answer is UTF-16LE without a byte order
+        mark, and the OriginalContent type carries the charset."""
+        proto = self.ntlm()
+        self.check_vms(proto)  # logs in
+        raw = []
+        proto.transport.session.hooks["response"].append(
+            lambda r, *a, **kw: raw.append(r.content))
+        self.faults([{"kind": "utf16", "action": "Enumerate"}])
+        try:
+            msg = proto.send_message(enumerate_message(
+                proto, "SELECT Name FROM Msvm_VirtualSystemManagementService"))
+        finally:
+            self.faults([])
+        self.assertIn(b"\tOriginalContent: type=application/soap+xml;"
+                      b"charset=UTF-16;Length=", raw[-1])
+        self.assertTrue(msg.startswith("<s:Envelope".encode("utf-16-le")))
+        text = msg.decode("utf-16-le")
+        self.assertIn("<Name>vmms</Name></w:XmlFragment></w:Items>"
+                      "<w:EndOfSequence/>", text)
+
+    def faults(self, rules):
+        req = urllib.request.Request(self.admin + "/hvsim/faults",
+                                     data=json.dumps(rules).encode(),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            self.assertEqual(r.status, 200)
 
     def test_corrupted_sealed_response_is_refused(self):
         proto = self.ntlm()

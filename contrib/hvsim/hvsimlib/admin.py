@@ -21,7 +21,7 @@ import time
 
 from .fault_injection import RuleError
 
-MAX_ADMIN_BODY = 1 << 20
+MAX_ADMIN_BODY = 64 << 20   # room for hostile item sets (5000 x 2 KB, ...)
 
 
 class Stats:
@@ -172,13 +172,29 @@ def _set_items(vm, spec):
         items = spec.get(key)
         if items is None:
             continue
-        if not isinstance(items, dict) or not all(
-                isinstance(k, str) and isinstance(v, str)
-                for k, v in items.items()):
-            raise ValueError('"%s" must map strings to strings' % key)
+        _check_items(key, items)
         if key == "guest":
             g.static = dict(items)
         else:
             g.intrinsic = dict(items)
     vm.set_guest_items(g.intrinsic_items(), g.guest_items())
     return {"name": vm.name}
+
+
+def _check_items(key, items):
+    """Any names and values a guest could store: any length, any count,
+    any character (control characters included: they make the page that
+    holds them not well-formed XML, as on WinRM), but no lone surrogate
+    (not a character; nothing could carry it)."""
+    if not isinstance(items, dict) or not all(
+            isinstance(k, str) and isinstance(v, str)
+            for k, v in items.items()):
+        raise ValueError('"%s" must map strings to strings' % key)
+    for k, v in items.items():
+        for what, text in (("name", k), ("value", v)):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError('"%s": the %s of item %r holds a lone '
+                                 "surrogate at %d" % (key, what, k[:40],
+                                                      e.start))

@@ -210,10 +210,11 @@ class Client:
         return http.client.HTTPConnection(self.host, self.port,
                                           timeout=self.timeout)
 
-    def post(self, body, auth=True, path=None):
+    def post(self, body, auth=True, path=None,
+             content_type="application/soap+xml;charset=UTF-8"):
         if self.conn is None:
             self.conn = self._connect()
-        headers = {"Content-Type": "application/soap+xml;charset=UTF-8"}
+        headers = {"Content-Type": content_type}
         if auth:
             headers["Authorization"] = self.auth if auth is True else auth
         try:

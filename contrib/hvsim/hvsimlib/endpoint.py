@@ -14,7 +14,7 @@ from .request import text_of
 from .soap import (ACT_GET, CIM_NAMESPACE, NS_A, NS_CIM, NS_S, NS_W,
                    NS_WSMID, NS_X, NS_XSI, PREFIX_STYLES, WMI_V2, q, reply)
 from .wsman_faults import (RequestError, fault_action_not_supported,
-                           fault_destination_unreachable,
+                           fault_destination_unreachable, fault_encoding_limit,
                            fault_invalid_selectors, fault_not_found,
                            fault_schema)
 
@@ -46,8 +46,10 @@ class Endpoint:
         lim = min(lim, self.server_max_envelope)
         return max(lim, MIN_MAX_ENVELOPE)
 
-    def handle(self, r, job_override=None):
-        """Returns (http_status, body bytes). Raises RequestError."""
+    def handle(self, r, injection=None):
+        """Returns (http_status, body bytes). Raises RequestError.
+        injection (fault_injection.Injection): endless enumerations and
+        job overrides for this request."""
         if r.label == "Identify":
             return 200, self._identify()
         if not r.resource_uri.startswith(WMI_V2 + "/"):
@@ -55,13 +57,18 @@ class Endpoint:
                 r.resource_uri, "The WS-Management service cannot process "
                 "the request. The resource URI is not in the "
                 "root/virtualization/v2 namespace. "))
-        ops = {"Enumerate": self.enumerations.enumerate,
-               "Pull": self.enumerations.pull,
-               "Release": self.enumerations.release, "Get": self._get}
-        if r.label in ops:
-            return 200, ops[r.label](r)
+        endless = injection.endless if injection else None
+        if r.label == "Enumerate":
+            return 200, self.enumerations.enumerate(r, endless)
+        if r.label == "Pull":
+            return 200, self.enumerations.pull(r, endless)
+        if r.label == "Release":
+            return 200, self.enumerations.release(r)
+        if r.label == "Get":
+            return 200, self._get(r)
         if r.label.startswith("Invoke:"):
-            return 200, self._invoke(r, job_override)
+            jobs = injection.job_override if injection else None
+            return 200, self._invoke(r, jobs or None)
         raise RequestError(fault_action_not_supported(r.action))
 
     def _identify(self):
@@ -99,8 +106,11 @@ class Endpoint:
             raise RequestError(fault_action_not_supported(r.action))
         class_check(self.model, r, cls)
         inst = self._select_instance(r, cls)
-        return reply(self.style, r, ACT_GET + "Response",
+        body = reply(self.style, r, ACT_GET + "Response",
                      render_any(self.style, inst), [("x", NS_X)])
+        if len(body) > self.limit(r):
+            raise RequestError(fault_encoding_limit(self.limit(r)))
+        return body
 
     # ---- Invoke ----------------------------------------------------------------
     def _invoke(self, r, job_override):

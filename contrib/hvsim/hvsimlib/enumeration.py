@@ -141,7 +141,7 @@ class Enumerations:
         return ctx
 
     # ---- operations ------------------------------------------------------------
-    def enumerate(self, r):
+    def enumerate(self, r, endless=None):
         self._purge()
         en = _body(r, "Enumerate")
         optimize = en.find(q(NS_W, "OptimizeEnumeration")) is not None
@@ -164,7 +164,8 @@ class Enumerations:
         # whatever wsman:MaxElements asks (which must still be valid).
         self._max_elements(text_of(en.find(q(NS_W, "MaxElements"))))
         return self._batch(r, ctx, 1, ACT_ENUMERATE + "Response",
-                           "EnumerateResponse", PREFIX_STYLES[self.style]["w"])
+                           "EnumerateResponse", PREFIX_STYLES[self.style]["w"],
+                           endless)
 
     def _select(self, r, flt):
         if flt is not None:
@@ -191,7 +192,7 @@ class Enumerations:
             raise RequestError(fault_schema("MaxElements must be >= 1."))
         return min(v, self.max_batch_items)
 
-    def pull(self, r):
+    def pull(self, r, endless=None):
         self._purge()
         pull = _body(r, "Pull")
         max_items = self._max_elements(text_of(pull.find(q(NS_N,
@@ -200,7 +201,8 @@ class Enumerations:
         try:
             r.cls = ctx.cls
             return self._batch(r, ctx, max_items, ACT_PULL + "Response",
-                               "PullResponse", PREFIX_STYLES[self.style]["n"])
+                               "PullResponse", PREFIX_STYLES[self.style]["n"],
+                               endless)
         finally:
             ctx.busy = False
             ctx.used = time.monotonic()
@@ -223,32 +225,49 @@ class Enumerations:
                 w, obj, render_epr(self.style, ctx.cls, inst.selectors()), w)
         return obj
 
-    def _fill(self, ctx, max_items, budget, limit):
-        """The rendered items of the next page (bytes), advancing ctx."""
+    def _fill(self, ctx, max_items, budget, limit, wrap=False):
+        """The rendered items of the next page (bytes), advancing ctx; with
+        wrap the enumeration starts over instead of ending."""
         chunks, used = [], 0
-        start = ctx.pos
-        while ctx.pos < len(ctx.items) and len(chunks) < max_items:
+        while len(chunks) < max_items:
+            if ctx.pos >= len(ctx.items):
+                if not (wrap and ctx.items):
+                    break
+                ctx.pos = 0
             text = self._render_item(ctx, ctx.items[ctx.pos]).encode("utf-8")
             if used + len(text) > budget:
                 break
             chunks.append(text)
             used += len(text)
             ctx.pos += 1
-        if ctx.pos < len(ctx.items) and ctx.pos == start:
+        if not chunks and ctx.items and (wrap or ctx.pos < len(ctx.items)):
             raise RequestError(fault_encoding_limit(limit))
         return chunks
 
-    def _batch(self, r, ctx, max_items, action, wrapper, items_prefix):
+    def _page(self, r, ctx, max_items, skeleton_len, endless):
+        """(items, done) of the next page. endless "repeat": the items
+        start over instead of ending; "empty": no items, a fresh context;
+        neither ever ends."""
+        limit = self.limit(r)
+        if endless == "empty":
+            with self.lock:
+                self.contexts.pop(ctx.id, None)
+            ctx.id = "uuid:" + str(uuid.uuid4()).upper()
+            return [], False
+        chunks = self._fill(ctx, max_items, limit - skeleton_len, limit,
+                            wrap=endless == "repeat")
+        return chunks, endless is None and ctx.pos >= len(ctx.items)
+
+    def _batch(self, r, ctx, max_items, action, wrapper, items_prefix,
+               endless=None):
         """Renders the next batch of ctx; stores ctx if not finished."""
         n = PREFIX_STYLES[self.style]["n"]
-        limit = self.limit(r)
         # Upper bound of the envelope without items: context + EndOfSequence.
         skeleton = reply(self.style, r, action, (
             "<{n}:{wr}><{n}:EnumerationContext>{c}</{n}:EnumerationContext>"
             "<{ip}:Items></{ip}:Items><{ip}:EndOfSequence/></{n}:{wr}>"
         ).format(n=n, wr=wrapper, c=ctx.id, ip=items_prefix), [("n", NS_N)])
-        chunks = self._fill(ctx, max_items, limit - len(skeleton), limit)
-        done = ctx.pos >= len(ctx.items)
+        chunks, done = self._page(r, ctx, max_items, len(skeleton), endless)
         if done:
             with self.lock:
                 self.contexts.pop(ctx.id, None)

@@ -4,25 +4,34 @@ ask the server to do (Injection).
 
 A rule is a JSON object:
   {"kind": "latency"|"http500"|"soap_fault"|"truncate"|"reset"|"auth"|
-           "slow_job"|"failed_job",
+           "slow_job"|"failed_job"|"endless"|"utf16",
    "action": "Enumerate"|"Pull"|"Release"|"Get"|"Invoke"|"*"  (default *),
    "class": "<Msvm class>" (default any), "method": "<Invoke method>",
    "probability": 0..1 (default 1), "count": N (fire at most N times),
    "skip": N (let the first N matches pass),
    "delay": seconds (latency, slow_job), "error_code": N,
    "error_description": "...", (failed_job), "subcode": "w:TimedOut",
-   "code": N, "reason": "...", "sender": false (soap_fault)}
+   "code": N, "reason": "...", "sender": false (soap_fault),
+   "pages": "repeat"|"empty" (endless)}
+
+endless: the Enumerate or Pull it fires on never ends: no EndOfSequence,
+always a context; "repeat" (default): the items keep coming (the
+enumeration starts over instead of ending), "empty": no items and a fresh
+context every time. utf16: the answer is UTF-16LE without a byte order
+mark, Content-Type application/soap+xml;charset=UTF-16 (sealed: in the
+OriginalContent type).
 """
 
 import random
 import threading
 
 KINDS = ("latency", "http500", "soap_fault", "truncate", "reset", "auth",
-         "slow_job", "failed_job")
+         "slow_job", "failed_job", "endless", "utf16")
+PAGES = ("repeat", "empty")
 ACTIONS = ("*", "Enumerate", "Pull", "Release", "Get", "Invoke")
 FIELDS = {"kind", "action", "class", "method", "probability", "count",
           "skip", "delay", "error_code", "error_description", "subcode",
-          "code", "reason", "sender"}
+          "code", "reason", "sender", "pages"}
 # Kinds that answer instead of the endpoint.
 TERMINAL = ("auth", "reset", "http500", "soap_fault")
 TIMED_OUT_REASON = ("The WS-Management service cannot complete the "
@@ -76,6 +85,9 @@ class Rule:
         self.code = int(spec.get("code", 2150858793))
         self.reason = str(spec.get("reason", TIMED_OUT_REASON))
         self.sender = bool(spec.get("sender", False))
+        self.pages = _one_of(spec, "pages", "repeat", PAGES)
+        if "pages" in spec and self.kind != "endless":
+            raise RuleError('"pages" goes with kind "endless"')
 
     def matches(self, label, cls, method):
         action = label.split(":", 1)[0]
@@ -145,13 +157,17 @@ class FaultSet:
 class Injection:
     """What the rules that fired on one request ask for: a delay before
     answering, a rule that answers instead of the endpoint (the first of
-    kind auth, reset, http500 or soap_fault), a truncated body,
-    and job overrides for KVP methods ({"delay": s, "fail": (code, text)})."""
+    kind auth, reset, http500 or soap_fault), a truncated body, an answer
+    in UTF-16, an enumeration that never ends ("repeat" or "empty"), and
+    job overrides for KVP methods ({"delay": s, "fail": (code, text)})."""
 
     def __init__(self, rules):
         self.delay = sum(r.delay for r in rules if r.kind == "latency")
         self.answer = next((r for r in rules if r.kind in TERMINAL), None)
         self.truncate = any(r.kind == "truncate" for r in rules)
+        self.utf16 = any(r.kind == "utf16" for r in rules)
+        self.endless = next((r.pages for r in rules if r.kind == "endless"),
+                            None)
         self.job_override = {}
         for r in rules:
             if r.kind == "slow_job":

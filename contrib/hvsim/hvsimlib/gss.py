@@ -52,7 +52,8 @@ class SealError(Exception):
 
 class Result:
     def __init__(self, respond=False, status=200, headers=None, body=b"",
-                 soap=None, sealed=False, basic=False, user=None):
+                 soap=None, sealed=False, basic=False, user=None,
+                 original_type=None):
         self.respond = respond
         self.status = status
         self.headers = headers or []
@@ -61,6 +62,9 @@ class Result:
         self.sealed = sealed
         self.basic = basic
         self.user = user
+        # the type (with its charset) of a sealed request, from its
+        # OriginalContent line
+        self.original_type = original_type
 
 
 def content_type(protocol):
@@ -68,11 +72,12 @@ def content_type(protocol):
         protocol, BOUNDARY.decode())
 
 
-def build(protocol, orig_len, sig, data):
-    """The multipart/encrypted body (MS-WSMV 2.2.9.1.1.2)."""
+def build(protocol, orig_len, sig, data, ctype=SOAP_CTYPE):
+    """The multipart/encrypted body (MS-WSMV 2.2.9.1.1.2); ctype, the
+    type of the sealed message, carries its charset."""
     b = b"--" + BOUNDARY + b"\r\n"
     return (b + b"\tContent-Type: " + protocol.encode() + b"\r\n"
-            + b"\tOriginalContent: type=" + SOAP_CTYPE.encode()
+            + b"\tOriginalContent: type=" + ctype.encode()
             + b";Length=" + str(orig_len).encode() + b"\r\n"
             + b + b"\tContent-Type: application/octet-stream\r\n"
             + struct.pack("<I", len(sig)) + sig + data
@@ -170,6 +175,14 @@ def _part2(rest, bnd):
     return payload[4:4 + siglen], payload[4 + siglen:]
 
 
+def original_type(body):
+    """The OriginalContent type of a (parsed, valid) sealed body, e.g.
+    application/soap+xml;charset=UTF-16."""
+    m = re.search(rb"OriginalContent:\s*type=([^\r\n]*?);\s*Length=",
+                  body[:4096], re.I)
+    return m.group(1).decode("ascii", "replace") if m else SOAP_CTYPE
+
+
 def _offered(authz):
     scheme, _, tok = (authz or "").strip().partition(" ")
     return scheme, tok.strip()
@@ -262,7 +275,8 @@ class ConnAuth:
                 # WinRM answers an undecryptable message with a bare 400.
                 return Result(respond=True, status=400,
                               headers=[("X-Hvsim-Error", str(e)[:200])])
-            return Result(soap=plain, sealed=True, user=self.user)
+            return Result(soap=plain, sealed=True, user=self.user,
+                          original_type=original_type(body))
         if not body:
             return Result(respond=True, status=200)
         if not https and not self.allow_unencrypted:
@@ -272,8 +286,8 @@ class ConnAuth:
             return Result(respond=True, status=401, headers=self.challenge())
         return Result(soap=body, sealed=False, user=self.user)
 
-    def seal(self, soap):
-        """-> (content_type, body) of a sealed message."""
+    def seal(self, soap, ctype=SOAP_CTYPE):
+        """-> (content_type, body) of a sealed message of type ctype."""
         if self.is_ntlm:
             tok = graw.wrap(self.ctx, soap, True).message
             sig, data = tok[:NTLM_SIG_LEN], tok[NTLM_SIG_LEN:]
@@ -287,11 +301,11 @@ class ConnAuth:
             self.tamper_response = False
             data = bytes([data[0] ^ 0x55]) + data[1:]
         return content_type(self.protocol), build(self.protocol, len(soap),
-                                                  sig, data)
+                                                  sig, data, ctype)
 
     def reply(self, res, soap, ctype=SOAP_CTYPE):
         """-> (headers, body) for the answer to request `res`."""
         if res.sealed:
-            ct, body = self.seal(soap)
+            ct, body = self.seal(soap, ctype)
             return [("Content-Type", ct)], body
         return [("Content-Type", ctype)], soap

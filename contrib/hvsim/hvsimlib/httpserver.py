@@ -17,11 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import admin
 from .fault_injection import Injection
-from .request import context_id, parse_request
+from .request import context_id, is_utf16, parse_request, utf8_body
 from .wsman_faults import (Fault, RequestError, fault_internal,
                            fault_timed_out)
 
 SOAP_CT = "application/soap+xml;charset=UTF-8"
+SOAP_CT16 = "application/soap+xml;charset=UTF-16"
 ONE_WRITE_MAX = 65536
 
 
@@ -109,12 +110,17 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- sending ------------------------------------------------------------
     def send(self, status, body=b"", ctype=SOAP_CT, extra=(), cut=None):
-        """Sends one answer; a SOAP body inside a GSS session is sealed if
-        the request was. cut: send only that many bytes, then close."""
+        """Sends one answer; a SOAP body goes out in UTF-16LE (no byte
+        order mark) when the request was UTF-16 or a utf16 fault fired, and
+        sealed inside a GSS session if the request was. cut: send only that
+        many bytes, then close."""
+        if body and ctype == SOAP_CT and getattr(self, "_utf16", False):
+            body = body.decode("utf-8").encode("utf-16-le")
+            ctype = SOAP_CT16
         res = getattr(self, "_gss_res", None)
-        if res is not None and body and ctype == SOAP_CT:
+        if res is not None and body and ctype in (SOAP_CT, SOAP_CT16):
             self._gss_res = None
-            hdrs, body = self._conn_auth.reply(res, body)
+            hdrs, body = self._conn_auth.reply(res, body, ctype)
             ctype = dict(hdrs)["Content-Type"]
             # A login completed by this request: its mutual-authentication
             # token (WWW-Authenticate: Negotiate <token>) goes on this answer.
@@ -283,11 +289,15 @@ class Handler(BaseHTTPRequestHandler):
     def _wsman(self):
         srv = self.server
         self._gss_res = None
+        self._utf16 = False
         if srv.gss is not None:
             data = self._gss_accept()
             if data is None:
                 return None
-            return self._soap(data)
+            res = self._gss_res
+            sealed = res is not None and res.sealed
+            return self._soap(data, res.original_type if sealed else
+                              self.headers.get("Content-Type"))
         if not self._authorized():
             # Drain the body so the connection stays usable (keep-alive).
             if self.read_body(srv.request_limit) is None:
@@ -296,13 +306,16 @@ class Handler(BaseHTTPRequestHandler):
         data = self.read_body(srv.request_limit)
         if data is None:
             return None
-        return self._soap(data)
+        return self._soap(data, self.headers.get("Content-Type"))
 
     # ---- SOAP ---------------------------------------------------------------
-    def _soap(self, data):
+    def _soap(self, data, content_type):
+        """Answers one SOAP request (content_type: that of the request, or
+        of the sealed message)."""
         srv = self.server
+        self._utf16 = is_utf16(content_type)
         try:
-            req = parse_request(data)
+            req = parse_request(utf8_body(data, content_type))
         except RequestError as e:
             srv.stats.count("Invalid", None)
             return self._fault(e.fault, None)
@@ -314,6 +327,7 @@ class Handler(BaseHTTPRequestHandler):
         if rules:
             srv.stats.add("faults_injected", len(rules))
         inj = Injection(rules)
+        self._utf16 = self._utf16 or inj.utf16
         if inj.delay:
             if req.timeout is not None and inj.delay > req.timeout:
                 # WinRM gives up after OperationTimeout with w:TimedOut
@@ -323,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
         if inj.answer is not None:
             return self._injected_answer(inj.answer, req)
         try:
-            status, body = srv.endpoint.handle(req, inj.job_override or None)
+            status, body = srv.endpoint.handle(req, inj)
         except RequestError as e:
             return self._fault(e.fault, req)
         except Exception as e:  # noqa: BLE001 - a bug must still answer

@@ -34,6 +34,35 @@ class Request:
         self.timeout = None     # wsman:OperationTimeout, seconds
 
 
+def charset_of(content_type):
+    """The charset parameter of a Content-Type, lower case ("utf-8" if
+    none)."""
+    m = re.search(r";\s*charset\s*=\s*\"?([A-Za-z0-9_-]+)", content_type or "",
+                  re.I)
+    return m.group(1).lower() if m else "utf-8"
+
+
+def is_utf16(content_type):
+    return charset_of(content_type) in ("utf-16", "utf-16le")
+
+
+def utf8_body(data, content_type):
+    """The request body as UTF-8: WinRM reads the charset of the request's
+    Content-Type (UTF-8 or UTF-16, a byte order mark honoured, little
+    endian without one)."""
+    if not is_utf16(content_type):
+        return data
+    codec = "utf-16-le"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be"
+        data = data[2:]
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeError as e:
+        raise RequestError(fault_invalid_xml("the body is not %s: %s"
+                                             % (codec.upper(), e)))
+
+
 def text_of(el):
     """The stripped text of an element, None if there is no element."""
     return (el.text or "").strip() if el is not None else None
