@@ -5,13 +5,15 @@ bytes, 5000 items, one 600 KB item: w:EncodingLimit for the page that would
 hold it; a control character: that page is not well-formed XML), an
 enumeration that never ends (fault kind endless, items repeated or empty
 pages with fresh contexts), answers in UTF-16LE without a byte order mark
-(fault kind utf16, or a UTF-16 request)."""
+(fault kind utf16, or a UTF-16 request), and one VM served by two
+simulators at once (aligned VMs: the same GUID and the same messages)."""
 
 import json
 import os
 import re
 import sys
 import tempfile
+import time
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -254,6 +256,69 @@ class Utf16(SimCase):
             self.assertFalse(r.body.startswith(b"\xff\xfe"))
             self.assertIn("<ElementName>synth-0003</ElementName>",
                           r.body.decode("utf-16-le"))
+
+
+class TwoHosts(unittest.TestCase):
+    """One VM (aligned, same GUID) in two simulators at once, as a live
+    migration between two polled hosts shows it; the other VMs differ."""
+
+    def test_same_vm_same_messages_on_two_hosts(self):
+        with tempfile.TemporaryDirectory(prefix="hvsim-twins-") as d:
+            cfg = os.path.join(d, "shared.json")
+            with open(cfg, "w") as f:
+                json.dump({"vms": [{"name": "migrating", "kind": "synthetic",
+                                    "aligned": True}]}, f)
+            sims = [simproc.Sim("--config", cfg, "--synthetic", "2",
+                                "--name-prefix", p, "--interval", "1",
+                                *build_args()) for p in ("hva", "hvb")]
+            try:
+                self.check(*sims)
+            finally:
+                for s in sims:
+                    rc, _, err = s.stop()
+                    self.assertEqual(rc, 0, err)
+
+    def vms(self, c):
+        items, _ = c.enumerate_all(ALL, "SELECT Name, ElementName FROM "
+                                   "Msvm_ComputerSystem WHERE Caption = "
+                                   "'Virtual Machine'")
+        return {hc.prop_text(i, "ElementName"): hc.prop_text(i, "Name")
+                for i in items}
+
+    def heads(self, c, guid):
+        items, _ = c.enumerate_all(ALL, "SELECT GuestExchangeItems FROM "
+                                   "Msvm_KvpExchangeComponent WHERE "
+                                   "SystemName = '%s'" % guid)
+        kv = {k: v[0] for k, v in hc.kvp_items(
+            items[0], "GuestExchangeItems").items()}
+        # the slot a message went to may differ; the message may not
+        head = re.sub(r"slot=[AB];", "", kv["hvkvp.head"])
+        slot = re.search(r"slot=([AB])", kv["hvkvp.head"]).group(1)
+        chunks = [v for k, v in sorted(kv.items())
+                  if k.startswith("hvkvp.%s." % slot)]
+        return head, chunks
+
+    def check(self, a, b):
+        ca, cb = a.client(), b.client()
+        va, vb = self.vms(ca), self.vms(cb)
+        self.assertEqual(set(va), {"migrating", "hva-0001", "hva-0002"})
+        self.assertEqual(set(vb), {"migrating", "hvb-0001", "hvb-0002"})
+        self.assertEqual(va["migrating"], vb["migrating"])
+        self.assertFalse(set(va.values()) & set(vb.values()) -
+                         {va["migrating"]})
+        guid = va["migrating"]
+        deadline = time.monotonic() + 20
+        same = []  # messages both hosts served at once
+        while len(same) < 2:
+            self.assertLess(time.monotonic(), deadline, same)
+            ha, hb = self.heads(ca, guid), self.heads(cb, guid)
+            if ha == hb and ha not in same:
+                same.append(ha)  # then wait for the next gen
+            time.sleep(0.1)
+        gens = [int(re.search(r";gen=(\d+);", h[0]).group(1)) for h in same]
+        self.assertLess(gens[0], gens[1])
+        ca.close()
+        cb.close()
 
 
 if __name__ == "__main__":

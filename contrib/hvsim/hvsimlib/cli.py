@@ -48,6 +48,13 @@ def _vm_args(ap):
     ap.add_argument("--items", type=int, default=40, metavar="M",
                     help="GuestExchangeItems per synthetic VM")
     ap.add_argument("--interval", type=float, default=10.0, metavar="S")
+    ap.add_argument("--name-prefix", default="synth", metavar="P",
+                    help="synthetic VMs are P-0001, P-0002, ... (their GUIDs "
+                    "follow from their names)")
+    ap.add_argument("--aligned", action="store_true",
+                    help="synthetic VMs publish messages that follow from "
+                    "their GUID and the wall clock (the same VM in two "
+                    "simulators publishes the same messages)")
     ap.add_argument("--linux", type=int, default=0, metavar="N")
     ap.add_argument("--windows", type=int, default=0, metavar="N")
     ap.add_argument("--config")
@@ -149,7 +156,8 @@ class Settings:
         self._synthetic(args, cfg.get("synthetic", {}))
         self._reporters(args, cfg.get("reporter", {}))
         self.vm_specs = list(cfg.get("vms", []))
-        self.vm_specs += [{"name": "synth-%04d" % i, "kind": "synthetic"}
+        self.vm_specs += [{"name": "%s-%04d" % (args.name_prefix, i),
+                           "kind": "synthetic", "aligned": args.aligned}
                           for i in range(1, self.n_synth + 1)]
         self.vm_specs += [{"name": "linux-%d" % i, "kind": "linux"}
                           for i in range(1, args.linux + 1)]

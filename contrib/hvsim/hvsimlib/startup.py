@@ -118,10 +118,10 @@ class Simulator:
             guid = spec.get("guid", vm_guid(name))
             running = spec.get("state", "running") == "running"
             if kind == "synthetic":
-                vm = VM(name, guid, kind, self._synthetic_guest(name, idx,
-                                                                spec), running)
+                guest = self._synthetic_guest(name, idx, guid, spec)
+                vm = VM(name, guid, kind, guest, running)
                 synth.append(vm)
-                self.model.add_vm(vm)
+                self._add(vm)
             elif kind in ("linux", "windows"):
                 real.append((name, guid, kind, running))
             else:
@@ -129,16 +129,22 @@ class Simulator:
                                    "synthetic" % (name, kind))
         for name, guid, kind, running in real:
             guest = self._real_guest(name, guid, kind)
-            self.model.add_vm(VM(name, guid, kind, guest, running))
+            self._add(VM(name, guid, kind, guest, running))
         return synth
 
-    def _synthetic_guest(self, name, idx, spec):
+    def _add(self, vm):
+        try:
+            self.model.add_vm(vm)
+        except ValueError as e:
+            raise StartupError("VM %s: %s" % (vm.name, e))
+
+    def _synthetic_guest(self, name, idx, guid, spec):
         static = None
         if spec.get("items_file"):
             static = read_items_file(spec["items_file"], "items")
         guest = SyntheticGuest(name, idx, int(spec.get("items",
                                                        self.s.n_items)),
-                               static)
+                               static, guid if spec.get("aligned") else None)
         if spec.get("intrinsic_file"):
             guest.intrinsic = read_items_file(spec["intrinsic_file"],
                                               "intrinsic")

@@ -7,6 +7,7 @@ the codec (codec.py: one batch for all VMs, a new gen every interval), and
 padding items up to the requested item count.
 """
 
+import hashlib
 import random
 import sys
 import threading
@@ -89,20 +90,33 @@ def value_lists():
     return out
 
 
+SLACK = 0.05  # s: a tick this close before an interval boundary belongs to it
+
+
+def _seed(guid):
+    """A 63-bit number of a GUID, the same in every simulator."""
+    digest = hashlib.sha256(guid.upper().encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
 class SyntheticGuest:
     """Guest adapter for a synthetic VM (push model: the generator sets the
     VM's items). Host pushes are kept in memory."""
 
     push_model = True
 
-    def __init__(self, name, index, items, static_items=None):
+    def __init__(self, name, index, items, static_items=None, aligned=None):
+        """aligned: the VM's GUID, to make its items a function of the GUID
+        and the wall clock (see message)."""
         self.name = name
-        self.index = index
+        self.aligned = aligned
+        seed = _seed(aligned) if aligned else None
+        self.index = seed % 65534 + 1 if aligned else index
         self.items = items
         self.static = static_items
         self.host_items = {}
-        self.intrinsic = intrinsic_items(name, index)
-        self.epoch = random.getrandbits(63)
+        self.intrinsic = intrinsic_items(name, self.index)
+        self.epoch = seed if aligned else random.getrandbits(63)
         self.gen = 0
         self.kvp = {}
         self.template = value_lists()
@@ -113,14 +127,18 @@ class SyntheticGuest:
         self._pads = []
 
     def message(self, now, interval):
-        for i, vl in enumerate(self.template):
-            n = len(vl["values"])
-            if vl["dstypes"][0] == "derive":
-                self.counters[i] += random.randint(0, 5000)
-                vl["values"] = [int(self.counters[i])] * n
-            else:
-                vl["values"] = [round(random.random() * 100, 3)] * n
-        self.gen += 1
+        """The next message. An aligned VM's gen is the number of intervals
+        since the epoch of the clock, its time that tick, its values drawn
+        from its GUID and gen: two simulators serving the same aligned VM
+        (two Hyper-V hosts during a live migration) publish the same
+        message at the same time."""
+        if self.aligned:
+            self.gen = max(self.gen + 1, int((now + SLACK) // interval))
+            now = self.gen * interval
+            self._values(random.Random("%d:%d" % (self.epoch, self.gen)))
+        else:
+            self.gen += 1
+            self._values(random)
         msg = {"v": 1, "host": self.name, "time": round(now, 3),
                "interval": interval, "seq": self.gen,
                "config": self.applied.get("id", ""),
@@ -130,6 +148,19 @@ class SyntheticGuest:
         if self.config_error:
             msg["config_error"] = self.config_error[:255]
         return msg
+
+    def _values(self, rng):
+        for i, vl in enumerate(self.template):
+            n = len(vl["values"])
+            if vl["dstypes"][0] == "derive":
+                if self.aligned:  # non-decreasing in gen, same everywhere
+                    self.counters[i] = (self.epoch % 1000003 + 2500 *
+                                        self.gen + rng.randint(0, 2500))
+                else:
+                    self.counters[i] += rng.randint(0, 5000)
+                vl["values"] = [int(self.counters[i])] * n
+            else:
+                vl["values"] = [round(rng.random() * 100, 3)] * n
 
     def apply_pushed(self, codec):
         """Reads the host items as a real guest does: a valid set replaces
@@ -201,7 +232,9 @@ class Generator:
                 continue
             iv = self.vm_interval(vm)
             if force or now >= self.due.get(vm.name, 0) - 0.01:
-                self.due[vm.name] = now + iv
+                # aligned VMs publish on the interval's boundaries
+                self.due[vm.name] = (((now + SLACK) // iv + 1) * iv
+                                     if vm.guest.aligned else now + iv)
                 live.append((vm, iv))
         reqs = [{"msg": vm.guest.message(now, iv),
                  "epoch": vm.guest.epoch, "gen": vm.guest.gen,
