@@ -15,6 +15,27 @@ class GuestError(Exception):
     """A simulated guest failed; the message names the VM and the cause."""
 
 
+class ProcessGuest:
+    """What both real guests share: a process that serves the guest
+    (hv_kvp_daemon, hvsim-winreg.exe) in self._proc, and close() as the
+    end of a with block."""
+
+    _proc = None
+
+    @property
+    def pid(self):
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self):
+        return self._proc is not None and self._proc.poll() is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def tail(path, limit=2000):
     """The last `limit` bytes of a log file as text ("" if unreadable)."""
     try:

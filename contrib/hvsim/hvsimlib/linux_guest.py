@@ -19,8 +19,8 @@ import signal
 import subprocess
 
 from . import kvp_msg
-from .guest_base import (MAX_ITEMS, GuestError, build_dir, default_hostname,
-                         default_parameters, tail)
+from .guest_base import (MAX_ITEMS, GuestError, ProcessGuest, build_dir,
+                         default_hostname, default_parameters, tail)
 from .kvp_msg import (HV_S_CONT, HV_S_OK, POOL_AUTO, POOL_AUTO_EXTERNAL,
                       POOL_EXTERNAL, POOL_GUEST)
 from .vmbus import Vmbus
@@ -47,7 +47,7 @@ def default_shim_path(build=None):
     return os.path.join(bd, "contrib", "hvsim", "libhvsim_vmbus.so")
 
 
-class LinuxGuest:
+class LinuxGuest(ProcessGuest):
     """A Linux VM: the real hv_kvp_daemon, and this object as its kernel."""
 
     kind = "linux"
@@ -211,13 +211,6 @@ class LinuxGuest:
     def parameters(self):
         return dict(self.enumerate(POOL_AUTO_EXTERNAL))
 
-    @property
-    def pid(self):
-        return self._proc.pid if self._proc is not None else None
-
-    def alive(self):
-        return self._proc is not None and self._proc.poll() is None
-
     def close(self):
         """Kills the daemon (its mount namespace goes with it), closes the
         sockets. Safe to call twice."""
@@ -226,12 +219,6 @@ class LinuxGuest:
         if proc is not None:
             _kill_group(proc, self.name)
         self._vmbus.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "LinuxGuest(%r, pool_dir=%r)" % (self.name, self.pool_dir)

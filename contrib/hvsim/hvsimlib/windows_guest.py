@@ -26,8 +26,8 @@ import time
 import urllib.parse
 import uuid
 
-from .guest_base import (MAX_ITEMS, GuestError, build_dir, default_hostname,
-                         default_parameters, tail)
+from .guest_base import (MAX_ITEMS, GuestError, ProcessGuest, build_dir,
+                         default_hostname, default_parameters, tail)
 from .wine import (copy_prefix, ensure_wine_template, run_wine, stop_wine,
                    wine_environment)
 
@@ -108,7 +108,7 @@ def default_winreg_exe(build=None):
 
 
 
-class WindowsGuest:
+class WindowsGuest(ProcessGuest):
     """A Windows VM: a Wine registry, served by hvsim-winreg.exe."""
 
     kind = "windows"
@@ -295,13 +295,6 @@ class WindowsGuest:
     def parameters(self):
         return self.list_key(SUB_PARAMETERS)
 
-    @property
-    def pid(self):
-        return self._proc.pid if self._proc is not None else None
-
-    def alive(self):
-        return self._proc is not None and self._proc.poll() is None
-
     def close(self):
         """Stops the helper and every Wine process of this prefix (its
         wineserver included, so the registry is saved). Safe to call
@@ -326,12 +319,6 @@ class WindowsGuest:
                     pass
         if os.path.isdir(self.wineprefix):
             stop_wine(self.wineprefix, self.log_path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "WindowsGuest(%r, wineprefix=%r)" % (self.name,
