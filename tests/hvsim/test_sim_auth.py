@@ -10,11 +10,7 @@ import subprocess
 import sys
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-
-from hvsimlib import simproc  # noqa: E402
+from simtest import SRC, simproc
 
 if "KRB5_KTNAME" not in os.environ:
     realm = os.path.join(SRC, "tests", "support", "run_with_realm.py")

@@ -6,44 +6,29 @@ class and method; count / skip."""
 import http.client
 import json
 import os
-import sys
 import tempfile
 import time
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, simproc, ALL, CS, KVP, JOB, SimTestCase
+from hvsimlib.soap import NS_A, NS_S, NS_W, q
 
-from hvsimlib import client as hc, simproc  # noqa: E402
-from hvsimlib.soap import NS_A, NS_S, NS_W, q  # noqa: E402
-
-KVP = hc.class_uri("Msvm_KvpExchangeComponent")
-CS = hc.class_uri("Msvm_ComputerSystem")
-JOB = hc.class_uri("Msvm_ConcreteJob")
-ALL = hc.WMI_V2 + "/*"
 
 
 text = hc.prop_text
 
 
-class FaultTest(unittest.TestCase):
+class FaultTest(SimTestCase):
+    sim_args = ("--synthetic", "3", "--items", "10", "--seed", "7",
+                "--job-delay", "0")
+
     @classmethod
     def setUpClass(cls):
-        cls.sim = simproc.Sim("--synthetic", "3", "--items", "10",
-                              "--seed", "7", "--job-delay", "0")
-        cls.c = cls.sim.client()
+        super().setUpClass()
         items, _ = cls.c.enumerate_all(
             ALL, "SELECT Name FROM Msvm_ComputerSystem WHERE "
             "Caption = 'Virtual Machine'")
         cls.guids = [text(i, "Name") for i in items]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        rc, out, err = cls.sim.stop()
-        assert rc == 0, (rc, err)
-        assert "Traceback" not in err, err
 
     def setUp(self):
         st, _ = self.c.admin("DELETE", "/hvsim/faults")
@@ -206,8 +191,7 @@ class FaultTest(unittest.TestCase):
 
 class VmAdminTest(unittest.TestCase):
     def test_state_and_items_at_run_time(self):
-        sim = simproc.Sim("--synthetic", "2")
-        try:
+        with simproc.running("--synthetic", "2") as sim:
             c = sim.client()
             self.assertEqual(len(c.enumerate_all(KVP)[0]), 2)
             st, res = c.admin("POST", "/hvsim/vms/synth-0002/state",
@@ -237,9 +221,6 @@ class VmAdminTest(unittest.TestCase):
                             {"running": True})
             self.assertEqual(st, 404)
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
 
 
 class ConfigFileTest(unittest.TestCase):
@@ -257,8 +238,7 @@ class ConfigFileTest(unittest.TestCase):
                                     "state": "off"}],
                            "faults": [{"kind": "http500", "action": "Get"}],
                            "jobs": {"sync": True}}, f)
-            sim = simproc.Sim("--config", cfg)
-            try:
+            with simproc.running("--config", cfg) as sim:
                 c = sim.client()
                 its, _ = c.enumerate_all(CS)
                 by_name = {text(i, "ElementName"): i for i in its}
@@ -279,9 +259,6 @@ class ConfigFileTest(unittest.TestCase):
                 self.assertEqual(text(out, "ReturnValue"), "0")
                 self.assertIsNone(text(out, "Job"))
                 c.close()
-            finally:
-                rc, out, err = sim.stop()
-            self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -9,27 +9,15 @@ import fcntl
 import json
 import os
 import subprocess
-import sys
 import time
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, simproc, ALL, build_dir
+from hvsimlib import wine
+from hvsimlib.soap import NS_W, q
 
-from hvsimlib import client as hc, simproc, wine  # noqa: E402
-from hvsimlib.soap import NS_W, q  # noqa: E402
-
-ALL = hc.WMI_V2 + "/*"
 KEY, VALUE, RECORD = 512, 2048, 2560
 VMKEY = r"HKLM\SOFTWARE\Microsoft\Virtual Machine"
-
-
-def build_dir():
-    bd = os.environ.get("HVSIM_BUILD_DIR")
-    if not bd:
-        raise RuntimeError("HVSIM_BUILD_DIR is not set (run through ctest)")
-    return bd
 
 
 def read_pool(path):
@@ -185,10 +173,9 @@ class LinuxReporterTest(GuestMixin, unittest.TestCase):
     def test_reporter_message_and_pushed_config(self):
         rep = os.path.join(build_dir(), "guest-reporter", "hvkvp-reporter")
         self.assertTrue(os.access(rep, os.X_OK), rep + " is not built")
-        sim = simproc.Sim("--linux", "1", "--build-dir", build_dir(),
-                          "--reporter", rep, "--reporter-interval", "1",
-                          "--job-delay", "0.1")
-        try:
+        with simproc.running("--linux", "1", "--build-dir", build_dir(),
+                             "--reporter", rep, "--reporter-interval", "1",
+                             "--job-delay", "0.1") as sim:
             _, guid, pool = vm_line(sim, "linux")
             self.assertTrue(any(line.startswith("hvsim: reporter linux-1 "
                                                 "pid=") for line in sim.lines))
@@ -204,9 +191,6 @@ class LinuxReporterTest(GuestMixin, unittest.TestCase):
                     "config") == "cfg-e2e", "the config id echoed back")
             self.assertTrue(got)
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
         self.assertFalse(os.path.exists(pool))
 
 
@@ -216,9 +200,8 @@ class WindowsGuestTest(GuestMixin, unittest.TestCase):
         return p.returncode, p.stdout.decode(errors="replace")
 
     def test_windows_guest_through_wine_registry(self):
-        sim = simproc.Sim("--windows", "1", "--build-dir", build_dir(),
-                          "--job-delay", "0.1", timeout=400)
-        try:
+        with simproc.running("--windows", "1", "--build-dir", build_dir(),
+                             "--job-delay", "0.1", timeout=400) as sim:
             name, guid, prefix = vm_line(sim, "windows")
             c = sim.client()
             intrinsic = items(self.kvp(c, guid),
@@ -242,9 +225,6 @@ class WindowsGuestTest(GuestMixin, unittest.TestCase):
             rc, out = self.reg(prefix, "query", VMKEY + r"\External")
             self.assertNotIn("hvkvp.cfg.id", out)
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
         self.assertEqual(wine.wine_processes(prefix), [])
         self.assertFalse(os.path.exists(prefix), "wineprefix left behind")
 

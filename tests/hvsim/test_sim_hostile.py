@@ -11,29 +11,15 @@ simulators at once (aligned VMs: the same GUID and the same messages)."""
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ET
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, simproc, ALL, CS, KVP, VSMS, build_args
+from hvsimlib.soap import NS_N, NS_W, q
 
-from hvsimlib import client as hc, simproc  # noqa: E402
-from hvsimlib.soap import NS_N, NS_W, WMI_V2, q  # noqa: E402
-
-KVP = hc.class_uri("Msvm_KvpExchangeComponent")
-CS = hc.class_uri("Msvm_ComputerSystem")
-VSMS = hc.class_uri("Msvm_VirtualSystemManagementService")
-ALL = WMI_V2 + "/*"
 ENCODING_LIMIT = ("w:EncodingLimit", "2150858824")
-
-
-def build_args():
-    bd = os.environ.get("HVSIM_BUILD_DIR")
-    return ["--build-dir", bd] if bd else []
 
 
 def context_of(r, wrapper):
@@ -51,9 +37,7 @@ class SimCase(unittest.TestCase):
 
     def tearDown(self):
         self.c.close()
-        rc, out, err = self.sim.stop()
-        self.assertEqual(rc, 0, err)
-        self.assertNotIn("Traceback", err)
+        simproc.check_stop(self.sim)
 
     def guid(self, name):
         st, vms = self.c.admin("GET", "/hvsim/vms")

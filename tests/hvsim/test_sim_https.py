@@ -11,19 +11,13 @@ import sys
 import tempfile
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, simproc, CS
 
-from hvsimlib import client as hc, simproc  # noqa: E402
-
-CS = hc.class_uri("Msvm_ComputerSystem")
 
 
 class HttpsTest(unittest.TestCase):
     def test_https_with_printed_certificate(self):
-        sim = simproc.Sim("--synthetic", "2", https=True)
-        try:
+        with simproc.running("--synthetic", "2", https=True) as sim:
             self.assertTrue(sim.url.startswith("https://127.0.0.1:"))
             self.assertTrue(os.path.isfile(sim.cert))
             c = sim.client()
@@ -40,10 +34,6 @@ class HttpsTest(unittest.TestCase):
             with self.assertRaises(Exception):
                 plain.post(hc.enumerate_req(CS))
             cert = sim.cert
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
-        self.assertNotIn("Traceback", err)
         self.assertFalse(os.path.exists(cert), "temporary cert left behind")
 
     def test_given_cert_and_key(self):
@@ -54,15 +44,12 @@ class HttpsTest(unittest.TestCase):
                             "1", "-subj", "/CN=localhost", "-addext",
                             "subjectAltName=IP:127.0.0.1"], check=True,
                            capture_output=True)
-            sim = simproc.Sim("--cert", cert, "--key", key, https=True)
-            try:
+            with simproc.running("--cert", cert, "--key", key,
+                                 https=True) as sim:
                 self.assertEqual(sim.cert, cert)
                 c = sim.client()
                 self.assertEqual(len(c.enumerate_all(CS)[0]), 1)
                 c.close()
-            finally:
-                rc, _, err = sim.stop()
-            self.assertEqual(rc, 0, err)
 
 
 class LifecycleTest(unittest.TestCase):
@@ -126,8 +113,7 @@ class LifecycleTest(unittest.TestCase):
                     os.kill(pid, 0)
 
     def test_oversized_request_is_413(self):
-        sim = simproc.Sim("--max-envelope-kb", "16")
-        try:
+        with simproc.running("--max-envelope-kb", "16") as sim:
             c = sim.client()
             big = hc.enumerate_req(CS, wql=None).replace(
                 b"<s:Body>", b"<s:Body><!--" + b"x" * 20000 + b"-->")
@@ -137,9 +123,6 @@ class LifecycleTest(unittest.TestCase):
             c = sim.client()
             self.assertEqual(c.post(hc.enumerate_req(CS)).status, 200)
             c.close()
-        finally:
-            rc, _, err = sim.stop()
-        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,8 @@ import unittest
 import urllib.request
 import xml.etree.ElementTree as ET
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-
-from hvsimlib import client as hc, simproc  # noqa: E402
-from hvsimlib.soap import NS_N, NS_S, NS_W, q  # noqa: E402
+from simtest import SRC, hc, simproc
+from hvsimlib.soap import NS_N, NS_S, NS_W, q
 
 # ntlm-auth (pywinrm's NTLM) hashes with MD4, which Debian 12's OpenSSL 3
 # only offers through its legacy provider: this test process (not the

@@ -10,23 +10,14 @@ elements, raw UTF-8, and the embedded Msvm_KvpExchangeDataItem shape."""
 import json
 import os
 import re
-import sys
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, ALL, CS, KVP, VSMS, SimTestCase
+from hvsimlib.soap import (NS_A, NS_CIM, NS_N, NS_S, NS_W,
+                           NS_XSI, q)
 
-from hvsimlib import client as hc, simproc  # noqa: E402
-from hvsimlib.soap import (NS_A, NS_CIM, NS_N, NS_S, NS_W,  # noqa: E402
-                           NS_XSI, WMI_V2, q)
-
-CS = hc.class_uri("Msvm_ComputerSystem")
-KVP = hc.class_uri("Msvm_KvpExchangeComponent")
-VSMS = hc.class_uri("Msvm_VirtualSystemManagementService")
-ALL = WMI_V2 + "/*"
 QUOTED = "vm \"quoted\" it's"
 UNICODE = "vm-\u00e9t\u00e9-\u2603"
 ENV_START = (b'<s:Envelope xml:lang="en-US" xmlns:s="%s" xmlns:a="%s" '
@@ -47,7 +38,7 @@ def items_of(raw, wrapper, ns):
     return list(resp.find(q(ns, "Items")))
 
 
-class RenderingTest(unittest.TestCase):
+class RenderingTest(SimTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="hvsim-render-")
@@ -56,15 +47,13 @@ class RenderingTest(unittest.TestCase):
             json.dump({"vms": [{"name": QUOTED, "kind": "synthetic"},
                                {"name": UNICODE, "kind": "synthetic"}],
                        "synthetic": {"count": 3, "items": 6}}, f)
-        cls.sim = simproc.Sim("--config", cfg)
-        cls.c = cls.sim.client()
+        cls.sim_args = ("--config", cfg)
+        super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
-        cls.c.close()
-        rc, out, err = cls.sim.stop()
+        super().tearDownClass()
         cls.tmp.cleanup()
-        assert rc == 0, (rc, err)
 
     def post(self, req):
         r = self.c.post(req)

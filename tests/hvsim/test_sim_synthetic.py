@@ -6,24 +6,11 @@ gen that advances every --interval, and padding up to --items."""
 import json
 import os
 import subprocess
-import sys
 import time
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
+from simtest import hc, KVP, SimTestCase, build_dir
 
-from hvsimlib import client as hc, simproc  # noqa: E402
-
-KVP = hc.class_uri("Msvm_KvpExchangeComponent")
-
-
-def build_dir():
-    bd = os.environ.get("HVSIM_BUILD_DIR")
-    if not bd:
-        raise RuntimeError("HVSIM_BUILD_DIR is not set (run through ctest)")
-    return bd
 
 
 def guest_items(inst):
@@ -32,22 +19,17 @@ def guest_items(inst):
                                              "GuestExchangeItems").items()}
 
 
-class SyntheticTest(unittest.TestCase):
+class SyntheticTest(SimTestCase):
+    sim_args = ("--synthetic", "5", "--items", "60", "--interval", "0.5",
+                "--build-dir", build_dir())
+    stderr_must_not_hold = ("warning",)
+
     @classmethod
     def setUpClass(cls):
         cls.codec = os.path.join(build_dir(), "protocol", "hvkvp-codec")
         if not os.access(cls.codec, os.X_OK):
             raise RuntimeError(cls.codec + " is not built")
-        cls.sim = simproc.Sim("--synthetic", "5", "--items", "60",
-                              "--interval", "0.5", "--build-dir", build_dir())
-        cls.c = cls.sim.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        rc, out, err = cls.sim.stop()
-        assert rc == 0, (rc, err)
-        assert "warning" not in err, err
+        super().setUpClass()
 
     def decode_all(self):
         its, _ = self.c.enumerate_all(KVP, max_elements=10)

@@ -7,16 +7,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-
-from hvsimlib import client as hc, simproc  # noqa: E402
+from simtest import hc, simproc
 
 V2 = hc.WMI_V2
 WQL = "http://schemas.microsoft.com/wbem/wsman/1/WQL"

@@ -2,27 +2,16 @@
 Enumerate/Pull/Release, WQL, envelope cutting, Get, Invoke + jobs, the
 protocol faults, authentication and statistics. Starts hvsim on port 0."""
 
-import os
-import sys
 import time
 import unittest
 
-SRC = os.environ.get("HVKVP_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-
-from hvsimlib import client as hc, simproc  # noqa: E402
-from hvsimlib.soap import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q  # noqa: E402
+from simtest import hc, simproc, ALL, CS, KVP, JOB, SimTestCase
+from hvsimlib.soap import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q
 
 MSFT_WMIERROR = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/" \
     "MSFT_WmiError"
 NS_FAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 
-KVP = hc.class_uri("Msvm_KvpExchangeComponent")
-CS = hc.class_uri("Msvm_ComputerSystem")
-SD = hc.class_uri("Msvm_KvpExchangeComponentSettingData")
-JOB = hc.class_uri("Msvm_ConcreteJob")
-ALL = hc.WMI_V2 + "/*"
 
 
 prop = hc.props
@@ -32,19 +21,9 @@ text = hc.prop_text
 items_of = hc.kvp_items  # {Name: (Data, Source)} of a KVP array
 
 
-class WsmanTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = simproc.Sim("--synthetic", "7", "--items", "30",
-                              "--interval", "0.5", "--job-delay", "0.3")
-        cls.c = cls.sim.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        rc, out, err = cls.sim.stop()
-        assert rc == 0, (rc, out, err)
-        assert "Traceback" not in err and "internal error" not in err, err
+class WsmanTest(SimTestCase):
+    sim_args = ("--synthetic", "7", "--items", "30", "--interval", "0.5",
+                "--job-delay", "0.3")
 
     def vm_guids(self):
         items, _ = self.c.enumerate_all(
@@ -440,8 +419,8 @@ class QuotaTest(unittest.TestCase):
     """Open enumeration contexts are bounded (hostile clients)."""
 
     def test_context_quota(self):
-        sim = simproc.Sim("--synthetic", "1", "--enum-timeout", "3600")
-        try:
+        with simproc.running("--synthetic", "1", "--enum-timeout",
+                             "3600") as sim:
             c = sim.client()
             ctxs = []
             while True:
@@ -456,17 +435,14 @@ class QuotaTest(unittest.TestCase):
             self.assertEqual(c.post(hc.enumerate_req(CS, optimize=False))
                              .status, 200)
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
 
 
 class AltPrefixTest(unittest.TestCase):
     """The other prefix style: same namespaces, other prefixes."""
 
     def test_provider_style_wmi_faults(self):
-        sim = simproc.Sim("--synthetic", "1", "--wmi-faults", "provider")
-        try:
+        with simproc.running("--synthetic", "1", "--wmi-faults",
+                             "provider") as sim:
             c = sim.client()
             r = c.post(hc.enumerate_req(ALL, "SELECT * FROM Msvm_Nope"))
             self.assertEqual(r.fault(), ("n:CannotProcessFilter",
@@ -478,13 +454,10 @@ class AltPrefixTest(unittest.TestCase):
             self.assertIn("class does not exist",
                           inner.findtext("{%s}Message" % NS_FAULT))
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
 
     def test_alt_prefixes(self):
-        sim = simproc.Sim("--synthetic", "2", "--prefix-style", "alt")
-        try:
+        with simproc.running("--synthetic", "2", "--prefix-style",
+                             "alt") as sim:
             c = sim.client()
             r = c.post(hc.enumerate_req(KVP, max_elements=5))
             self.assertIn(b"<wsen:EnumerateResponse>", r.body)
@@ -494,9 +467,6 @@ class AltPrefixTest(unittest.TestCase):
             r = c.post(hc.pull_req(KVP, "uuid:X"))
             self.assertEqual(r.fault()[0], "wsen:InvalidEnumerationContext")
             c.close()
-        finally:
-            rc, out, err = sim.stop()
-        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ tests and benchmarks: on a free loopback port, waiting for its
 exit status and output.
 """
 
+import contextlib
 import os
 import select
 import signal
@@ -79,3 +80,24 @@ class Sim:
         err = self.errfile.read().decode(errors="replace")
         self.errfile.close()
         return self.proc.returncode, out, err
+
+
+def check_stop(sim, sig=signal.SIGTERM):
+    """Stops sim; raises AssertionError unless it exits 0 without a
+    traceback or an internal error. Returns (stdout, stderr)."""
+    rc, out, err = sim.stop(sig)
+    if rc != 0 or "Traceback" in err or "internal error" in err:
+        raise AssertionError("hvsim exited %s: %s" % (rc, err[-3000:]))
+    return out, err
+
+
+@contextlib.contextmanager
+def running(*args, **kw):
+    """A Sim for a with block, stopped at its end with check_stop."""
+    sim = Sim(*args, **kw)
+    try:
+        yield sim
+    except BaseException:
+        sim.stop()
+        raise
+    check_stop(sim)
