@@ -5,6 +5,7 @@ gen that advances every --interval, and padding up to --items."""
 
 import json
 import os
+import re
 import subprocess
 import time
 import unittest
@@ -95,6 +96,22 @@ class SyntheticTest(SimTestCase):
                 return m
             self.assertLess(time.monotonic(), deadline, m)
             time.sleep(0.2)
+
+    def test_one_slot_at_rest(self):
+        """Like a real reporter, a synthetic guest keeps only the slot its
+        head names (the old slot's chunks go once the new head is set)."""
+        first = self.decode_all()[0]["gen"]
+        deadline = time.monotonic() + 20
+        while self.decode_all()[0]["gen"] < first + 2:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        its, _ = self.c.enumerate_all(KVP)
+        for inst in its:
+            kv = guest_items(inst)
+            slot = re.search(r";slot=([AB]);", kv["hvkvp.head"]).group(1)
+            slots = {k.split(".")[1] for k in kv
+                     if re.match(r"hvkvp\.[AB]\.\d+$", k)}
+            self.assertEqual(slots, {slot}, sorted(kv))
 
     def test_gen_advances_and_stays_decodable(self):
         first = {r["msg"]["host"]: r["gen"] for r in self.decode_all()}

@@ -103,19 +103,19 @@ class BuiltinCodec:
         put = [["%s.%s.%d" % (p, slot, i), c] for i, c in enumerate(chunks)]
         live = {k for k, _ in put}
         other = "A" if slot == "B" else "B"
-        dels = []
+        dels, after = [], []
         for k in cur:
             if k == p + ".head" or k in live:
                 continue
             if k.startswith("%s.%s." % (p, other)) and head:
-                continue
-            if k.startswith(p + "."):
+                after.append(k)  # the old slot: gone once the head is set
+            elif k.startswith(p + "."):
                 dels.append(k)
         crc = zlib.crc32(text.encode()) & 0xFFFFFFFF
         put.append([p + ".head", "v=1;epoch=%d;slot=%s;gen=%d;n=%d;len=%d;"
                     "crc=%08x;enc=json" % (r["epoch"], slot, r["gen"],
                                            len(chunks), len(text), crc)])
-        return {"put": put, "del": dels, "trimmed": 0}
+        return {"put": put, "del": dels, "after": after, "trimmed": 0}
 
     def close(self):
         pass

@@ -90,6 +90,21 @@ def value_lists():
     return out
 
 
+def apply_frame(kvp, frame):
+    """The items after a writer applied an encoded frame (hvkvp-codec
+    encode's put, del and after): the new slot's chunks and head; the old
+    slot's chunks go once the head is set (PROTOCOL.md: one slot at rest).
+    The VM's items change at once, so readers never see a torn state."""
+    out = dict(kvp)
+    for k in frame.get("del", []):
+        out.pop(k, None)
+    for k, v in frame.get("put", []):
+        out[k] = v
+    for k in frame.get("after", []):
+        out.pop(k, None)
+    return out
+
+
 SLACK = 0.05  # s: a tick this close before an interval boundary belongs to it
 
 
@@ -247,12 +262,7 @@ class Generator:
                                  "%s %s\n" % (vm.name, res.get("error"),
                                               res.get("detail", "")))
                 continue
-            kvp = dict(vm.guest.kvp)
-            for k in res.get("del", []):
-                kvp.pop(k, None)
-            for k, v in res.get("put", []):
-                kvp[k] = v
-            vm.guest.kvp = kvp
+            vm.guest.kvp = apply_frame(vm.guest.kvp, res)
         for vm in (self.vms if force else [v for v, _ in live]):
             vm.set_guest_items(vm.guest.intrinsic_items(),
                                vm.guest.guest_items())
