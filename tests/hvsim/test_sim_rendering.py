@@ -60,7 +60,7 @@ class RenderingTest(SimTestCase):
         self.assertEqual(r.status, 200, r.body[:500])
         return r.body
 
-    # ---- paging ---------------------------------------------------------------
+    # ---- paging -------------------------------------------------------------
     def test_optimized_enumerate_carries_exactly_one_item(self):
         for max_elements in (1, 2, 100, 32000):
             raw = self.post(hc.enumerate_req(CS, max_elements=max_elements))
@@ -109,7 +109,7 @@ class RenderingTest(SimTestCase):
                          b"<w:Items></w:Items><w:EndOfSequence/>"
                          b"</n:EnumerateResponse>")
 
-    # ---- instances ------------------------------------------------------------
+    # ---- instances ----------------------------------------------------------
     def test_wql_property_list_is_an_xml_fragment(self):
         raw = self.post(hc.enumerate_req(
             ALL, "SELECT ElementName, InstallDate, ProcessID FROM "
@@ -165,7 +165,7 @@ class RenderingTest(SimTestCase):
                       b"</ElementName>", raw)
         self.assertNotIn(b"&#", raw)
 
-    # ---- envelope -------------------------------------------------------------
+    # ---- envelope -----------------------------------------------------------
     def test_envelope_as_winrm_writes_it(self):
         for req in (hc.enumerate_req(CS, max_elements=3),
                     hc.enumerate_req(KVP, max_elements=3)):
@@ -182,7 +182,7 @@ class RenderingTest(SimTestCase):
                 NS_S.encode(), NS_A.encode(), NS_N.encode(),
                 NS_W.encode())), r.body[:400])
 
-    # ---- embedded KVP items ---------------------------------------------------
+    # ---- embedded KVP items -------------------------------------------------
     def test_embedded_kvp_data_item(self):
         items, _ = self.c.enumerate_all(
             ALL, "SELECT GuestIntrinsicExchangeItems FROM "

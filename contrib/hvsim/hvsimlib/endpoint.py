@@ -73,7 +73,8 @@ class Endpoint:
 
     def _identify(self):
         body = ('<wsmid:IdentifyResponse xmlns:wsmid="%s"><wsmid:'
-                "ProtocolVersion>%s</wsmid:ProtocolVersion><wsmid:ProductVendor>"
+                "ProtocolVersion>%s</wsmid:ProtocolVersion>"
+                "<wsmid:ProductVendor>"
                 "Microsoft Corporation</wsmid:ProductVendor><wsmid:"
                 "ProductVersion>OS: 10.0.20348 SP: 0.0 Stack: 3.0</wsmid:"
                 "ProductVersion></wsmid:IdentifyResponse>" % (NS_WSMID, NS_W))
@@ -82,7 +83,7 @@ class Endpoint:
                 "<%s:Body>%s</%s:Body></%s:Envelope>" % (
                     s, s, NS_S, s, s, body, s, s)).encode("utf-8")
 
-    # ---- Get -----------------------------------------------------------------
+    # ---- Get ----------------------------------------------------------------
     def _select_instance(self, r, cls):
         """The one instance of cls the request's selectors name."""
         given = _given_selectors(r, cls, self.model.KEYS[cls])
@@ -112,7 +113,7 @@ class Endpoint:
             raise RequestError(fault_encoding_limit(self.limit(r)))
         return body
 
-    # ---- Invoke ----------------------------------------------------------------
+    # ---- Invoke -------------------------------------------------------------
     def _invoke(self, r, job_override):
         cls = r.cls
         if cls is None:

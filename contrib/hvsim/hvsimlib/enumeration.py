@@ -105,7 +105,7 @@ class Enumerations:
         self.contexts = {}
         self.lock = threading.Lock()
 
-    # ---- contexts ------------------------------------------------------------
+    # ---- contexts -----------------------------------------------------------
     def context_class(self, ctx_id):
         with self.lock:
             c = self.contexts.get(ctx_id)
@@ -140,7 +140,7 @@ class Enumerations:
             ctx.busy = True
         return ctx
 
-    # ---- operations ------------------------------------------------------------
+    # ---- operations ---------------------------------------------------------
     def enumerate(self, r, endless=None):
         self._purge()
         en = _body(r, "Enumerate")
@@ -214,7 +214,7 @@ class Enumerations:
             self.contexts.pop(ctx.id, None)
         return reply(self.style, r, ACT_RELEASE + "Response", "")
 
-    # ---- pages ---------------------------------------------------------------
+    # ---- pages --------------------------------------------------------------
     def _render_item(self, ctx, inst):
         if ctx.mode == "EnumerateEPR":
             return render_epr(self.style, ctx.cls, inst.selectors())

@@ -96,7 +96,7 @@ class Simulator:
         self.url = None
         self.cert = None
 
-    # ---- start-up ------------------------------------------------------------
+    # ---- start-up -----------------------------------------------------------
     def start(self):
         synth_vms = self._add_vms()
         self._start_reporters()
@@ -264,7 +264,7 @@ class Simulator:
             % self.s.args.user)
         say("listening on %s" % self.url)
 
-    # ---- running and stopping ------------------------------------------------
+    # ---- running and stopping -----------------------------------------------
     def serve(self, stopping):
         """Serves until the stopping event is set."""
         thread = threading.Thread(target=self.server.serve_forever,
