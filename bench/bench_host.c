@@ -1,9 +1,10 @@
 /*
  * bench_host.c - cost of decoding a Msvm_KvpExchangeComponent Pull response
  * (SOAP parse + every embedded Msvm_KvpExchangeDataItem + joining into VMs)
- * against a bare libxml2 xmlReadMemory of the same bytes. Goal: ratio <=
- * 1.5. Both timings include freeing the document; the decoded items are
- * freed outside the timing. Prints figures; asserts nothing.
+ * against libxml2 reading the same bytes: its streaming xmlTextReader
+ * (every node and value visited; goal: ratio <= 1.2) and a DOM
+ * xmlReadMemory. Timings include freeing what was built; the decoded
+ * items are freed outside the timing. Prints figures; asserts nothing.
  *
  * usage: bench_host [VMS [ITEMS [REPS]]]   (default 1000 200 3)
  */
@@ -16,6 +17,7 @@
 #include "xmldoc.h"
 
 #include <libxml/parser.h>
+#include <libxml/xmlreader.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,21 @@ static void vms_init(hv_vms_t *vms, int n) {
   }
 }
 
+/* libxml2's streaming reader over the whole document, every node's value
+ * looked at: the least a streaming decode of these bytes can cost. */
+static size_t reader_pass(const hvsb_t *b) {
+  xmlTextReaderPtr r =
+      xmlReaderForMemory(b->p, (int)b->len, NULL, NULL, XML_PARSE_NONET);
+  size_t chars = 0;
+  while (r != NULL && xmlTextReaderRead(r) == 1) {
+    const xmlChar *v = xmlTextReaderConstValue(r);
+    if (v != NULL)
+      chars += (size_t)xmlStrlen(v);
+  }
+  xmlFreeTextReader(r);
+  return chars;
+}
+
 int main(int argc, char **argv) {
   int vms_n = argc > 1 ? atoi(argv[1]) : 1000;
   int items = argc > 2 ? atoi(argv[2]) : 200;
@@ -121,11 +138,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_host: out of memory building the response\n");
     return 1;
   }
-  double best_bare = 1e9, best_full = 1e9, best_safe = 1e9;
+  double best_bare = 1e9, best_full = 1e9, best_safe = 1e9, best_reader = 1e9;
   hv_page_decoder_t *dec =
       hv_page_decoder_new(HV_WANT_INTRINSIC | HV_WANT_GUEST);
   for (int r = 0; r < reps; r++) {
     double t0 = cpu_now();
+    if (reader_pass(&b) == 0) {
+      fprintf(stderr, "bench_host: xmlTextReader read nothing\n");
+      return 1;
+    }
+    double tr = cpu_now() - t0;
+    if (tr < best_reader)
+      best_reader = tr;
+    t0 = cpu_now();
     xmlDocPtr doc = xmlReadMemory(b.p, (int)b.len, NULL, NULL, XML_PARSE_NONET);
     if (doc == NULL) {
       fprintf(stderr, "bench_host: libxml2 refused the generated response\n");
@@ -168,16 +193,18 @@ int main(int argc, char **argv) {
     if (t1 - t0 < best_full)
       best_full = t1 - t0;
   }
-  double ratio = best_full / best_bare;
+  double ratio = best_full / best_reader;
   printf("bench_host: Pull response of %d VMs x %d items: %.1f MB\n", vms_n,
          items, (double)b.len / 1e6);
-  printf("  bare libxml2 xmlReadMemory : %8.1f ms  (%.0f MB/s)\n",
+  printf("  libxml2 xmlTextReader      : %8.1f ms  (%.0f MB/s)\n",
+         best_reader * 1e3, (double)b.len / 1e6 / best_reader);
+  printf("  libxml2 xmlReadMemory (DOM): %8.1f ms  (%.0f MB/s)\n",
          best_bare * 1e3, (double)b.len / 1e6 / best_bare);
   printf("  safe parse (hvx_parse)     : %8.1f ms\n", best_safe * 1e3);
   printf("  full decode (SOAP + items) : %8.1f ms  (%.0f MB/s)\n",
          best_full * 1e3, (double)b.len / 1e6 / best_full);
-  printf("  ratio full / bare          : %8.2f  (goal <= 1.50: %s)\n", ratio,
-         ratio <= 1.5 ? "met" : "MISSED");
+  printf("  ratio full / xmlTextReader : %8.2f  (goal <= 1.20: %s)\n", ratio,
+         ratio <= 1.2 ? "met" : "MISSED");
   printf("  CPU per VM                 : %8.1f us  (%.2f us per item)\n",
          best_full * 1e6 / vms_n, best_full * 1e6 / vms_n / items);
   hv_page_decoder_free(dec);

@@ -70,8 +70,8 @@ static value_t df_value(hvkvp_ds_type_t t, hvkvp_value_t v, int ds_type) {
 
 static int df_build(const hvkvp_msg_t *m) {
   df_vl = calloc((size_t)df_vms * m->n_vls, sizeof(*df_vl));
-  df_values = calloc((size_t)df_vms * m->n_vls * HVKVP_MAX_DS,
-                     sizeof(*df_values));
+  df_values =
+      calloc((size_t)df_vms * m->n_vls * HVKVP_MAX_DS, sizeof(*df_values));
   if (df_vl == NULL || df_values == NULL)
     return -1;
   for (int v = 0; v < df_vms; v++)
@@ -84,15 +84,13 @@ static int df_build(const hvkvp_msg_t *m) {
       vl->values = &df_values[df_n * HVKVP_MAX_DS];
       vl->values_len = in->n;
       for (size_t j = 0; j < in->n; j++)
-        vl->values[j] = df_value(in->dstypes[j], in->values[j],
-                                 ds->ds[j].type);
+        vl->values[j] = df_value(in->dstypes[j], in->values[j], ds->ds[j].type);
       snprintf(vl->host, sizeof(vl->host), "floor-%05d", v);
       sstrncpy(vl->plugin, in->plugin, sizeof(vl->plugin));
       sstrncpy(vl->plugin_instance, in->plugin_instance,
                sizeof(vl->plugin_instance));
       sstrncpy(vl->type, in->type, sizeof(vl->type));
-      sstrncpy(vl->type_instance, in->type_instance,
-               sizeof(vl->type_instance));
+      sstrncpy(vl->type_instance, in->type_instance, sizeof(vl->type_instance));
       df_n++;
     }
   return 0;
@@ -113,8 +111,7 @@ static int df_init(void) {
   }
   free(json);
   int rc = df_build(&m);
-  INFO("hvkvp_dispatch_floor plugin: %zu value lists for %d VMs", df_n,
-       df_vms);
+  INFO("hvkvp_dispatch_floor plugin: %zu value lists for %d VMs", df_n, df_vms);
   hvkvp_msg_free(&m);
   return rc;
 }

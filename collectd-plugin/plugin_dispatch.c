@@ -125,7 +125,7 @@ size_t hvp_batch_flush(hvp_batch_t *b) {
 static int hvp_batch_keep_meta(hvp_batch_t *b, meta_data_t *md) {
   if (b->n_metas == b->cap_metas) {
     size_t cap = b->cap_metas ? b->cap_metas * 2 : 16;
-    if (hvp_resize(&b->metas, cap, sizeof(*b->metas)) != 0)
+    if (hvp_resize(&b->metas, cap, sizeof(meta_data_t *)) != 0)
       return -1;
     b->cap_metas = cap;
   }

@@ -276,7 +276,7 @@ int hvkvp_decoder_run(hvkvp_decoder_t *d, const hvkvp_items_t *items,
                       const char *prefix, hvkvp_msg_t *out,
                       hvkvp_head_t *head_out, const hvkvp_vl_sink_t *sink,
                       hvkvp_err_t *err) {
-  hvkvp_head_t h;
+  hvkvp_head_t h = {0}; /* set by hvkvp_head_of (clang-analyzer cannot tell) */
   const char *json = NULL;
   size_t jlen = 0;
   int rc;

@@ -636,10 +636,10 @@ static int json_syntax(rd_t *r, yajl_handle h) {
 int hvkvp_msg_from_json_sink(const char *json, size_t len, hvkvp_msg_t *out,
                              const hvkvp_vl_sink_t *sink, hvkvp_err_t *err) {
   rd_t r;
-  hvkvp_vl_sink_t own = {msg_begin, msg_end, out};
   if (out == NULL || (json == NULL && len > 0))
     return hvkvp_err_set(err, HVKVP_E_ARG, "NULL message or JSON");
   hvkvp_msg_init(out);
+  const hvkvp_vl_sink_t own = {msg_begin, msg_end, out};
   if (len > HVKVP_MAX_DECODED)
     return hvkvp_err_set(err, HVKVP_E_TOO_BIG,
                          "JSON payload is %zu bytes, at most %d allowed", len,

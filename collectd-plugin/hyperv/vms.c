@@ -318,7 +318,7 @@ static int hv_read_guests(hv_host_t *h, hv_vms_t *vms, hv_join_t *j,
   size_t n = 0, *idx = more ? hv_picked(h, vms, extra, &n) : NULL;
   if (more && idx == NULL)
     return ws_err_set(err, WS_ERR_NOMEM, "out of memory");
-  if (n > 2 * HV_GROUP_MAX) {
+  if (n > (size_t)2 * HV_GROUP_MAX) {
     pools |= more;
     n = 0;
   }
