@@ -17,6 +17,14 @@ VM turns hostile per stage, and stays so:
   types    a message of types collectd does not know; later a second VM
            sends one too (complaints are per VM, not per Host block)
 
+Then the host itself misbehaves (the hostile VMs stay as they are):
+
+  utf16    every answer in UTF-16LE (charset in Content-Type): read as is
+  endless  enumerations of the KVP class never end: every poll stops at its
+           budget (a small MaxPollRequests here) with one log line per
+           Host block, and the next poll after the host heals reads every
+           healthy VM again
+
 After every stage: every healthy VM was written on every poll, collectd's
 log grew by a few lines at most, no "Value too old" appeared, and the
 requests spent reading around the offender are printed (first poll, then
@@ -41,6 +49,7 @@ from hvsimlib import simproc  # noqa: E402
 
 N_VMS = 16
 POLL = 2  # seconds
+MAX_REQUESTS = 300  # per poll (isolation of four VMs needs about 60)
 # Under ASan freed memory waits in a 256 MB quarantine and shadow memory
 # comes on top: the bound there only catches runaway growth.
 RSS_LIMIT_KB = (600 if SANITIZE else 150) * 1024
@@ -100,8 +109,9 @@ class TestHostileGuests(unittest.TestCase):
     Password "p"
     Interval {poll}
     HostnameFormat "guest_hostname"
+    MaxPollRequests {req}
   </Host>
-""".format(n=name, url=cls.sim.url, poll=POLL)
+""".format(n=name, url=cls.sim.url, poll=POLL, req=MAX_REQUESTS)
         cls.cd = CollectdRun(block, interval=POLL)
         cls.codec = Codec()
         cls.gen = {}
@@ -254,11 +264,44 @@ class TestHostileGuests(unittest.TestCase):
         self.assertIn("VM %s" % self.sim_guid(HOSTILE["types"]), log)
         self.assertIn("another_bad_type", log)
 
+        self.host_stages()
+
         peak = self.peak_rss_kb()
         self.figures.append("collectd peak RSS: %d KB" % peak)
         self.assertLess(peak, RSS_LIMIT_KB)
         self.assertEqual(self.cd.stop(), 0)
         self.assertEqual(plugin_reports(self.cd.asan_reports()), [])
+
+    def faults(self, rules):
+        status, body = self.admin.admin("POST", "/hvsim/faults", rules)
+        self.assertEqual(status, 200, body)
+
+    def host_stages(self):
+        """The host answers in UTF-16, then never ends an enumeration."""
+        self.stage("utf16", lambda: self.faults([{"kind": "utf16"}]))
+        self.faults([])
+
+        log0 = self.cd.log_text()
+        rows0 = {h: self.rows_of(h) for h in self.healthy()}
+        self.faults([{"kind": "endless", "pages": "repeat",
+                      "class": "Msvm_KvpExchangeComponent"}])
+        self.wait_polls(2)
+        log = self.cd.log_text()[len(log0):]
+        # the plugin's lines (collectd adds its own back-off notes)
+        lines = [ln for ln in log.splitlines() if "hyperv_kvp plugin" in ln]
+        self.figures.append("host endless: log lines %d" % len(lines))
+        self.figures.extend("    " + ln for ln in lines)
+        self.assertIn("budget", log)
+        self.assertLessEqual(len(lines), 4, "\n".join(lines))
+        reqs = [r[1] for r in csv_rows(os.path.join(
+            self.cd.csv, "collector", "hyperv_kvp-hv01", "requests-poll-*"))]
+        self.assertLessEqual(max(reqs[-2:]), MAX_REQUESTS, reqs[-2:])
+        self.faults([])
+        self.wait_polls(3)
+        written = {h: self.rows_of(h) - rows0[h] for h in self.healthy()}
+        self.assertEqual([h for h, v in written.items() if v == 0], [],
+                         "healthy VMs not read again after the host healed")
+        self.assertIn("works again", self.cd.log_text()[len(log0):])
 
     def sim_guid(self, name):
         status, vms = self.admin.admin("GET", "/hvsim/vms")
