@@ -1,11 +1,13 @@
 /*
  * platform.h - the small operating-system interface the reporter core
- * (reporter.c, exec.c, log.c, main.c) uses. platform_linux.c implements it
- * with POSIX calls, platform_windows.c with Win32. Everything else in the
+ * (loop.c, reporter.c, exec.c, log.c, main.c) uses. platform_linux.c implements
+ * it with POSIX calls, platform_windows.c with Win32. Everything else in the
  * core is portable C11 on top of this, store.h and collect.h.
  */
 #ifndef HVKVP_PLATFORM_H
 #define HVKVP_PLATFORM_H
+
+#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,25 +25,22 @@ int plat_random_u64(uint64_t *out, char *err, size_t errlen);
 /* The machine's host name (not necessarily an FQDN). 0, or -1 with err. */
 int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen);
 
-/* ---- stop / reload events and the interval sleep ---- */
-typedef enum {
-  PLAT_EV_TIMEOUT = 0, /* the wait ran to its end */
-  PLAT_EV_STOP = 1,    /* SIGTERM/SIGINT, console Ctrl-C, service stop */
-  PLAT_EV_RELOAD = 2,  /* SIGHUP (Linux only) */
-} plat_event_t;
+/* ---- the wait between ticks (the loop around it is loop.c) ---- */
+enum {
+  PLAT_EV_STOP = 1u,   /* SIGTERM/SIGINT, console Ctrl-C, service stop */
+  PLAT_EV_RELOAD = 2u, /* SIGHUP (Linux only) */
+};
 
 /* Installs the handlers that turn signals / console or service control
- * events into plat_wait events. 0, or -1 with err set. */
+ * events into posted events. 0, or -1 with err set. */
 int plat_events_init(char *err, size_t errlen);
-/* Sleeps until plat_mono_ms() >= deadline_ms or an event arrives. A pending
- * event is returned (and consumed) at once; STOP wins over RELOAD and stays
- * pending (plat_stop_requested() keeps returning 1). */
-plat_event_t plat_wait_until(uint64_t deadline_ms);
-/* Asynchronous-safe: request a stop or a reload (signal handlers, the
- * Windows service control handler, tests). */
-void plat_request_stop(void);
-void plat_request_reload(void);
-int plat_stop_requested(void);
+/* Posts events (a PLAT_EV_* bit set). Asynchronous-signal-safe and
+ * thread-safe: signal handlers, the Windows service control handler. */
+void plat_post(unsigned events);
+/* Blocks for at most timeout_ms, or until an event is posted. Returns the
+ * events posted since the last call (and forgets them), 0 when none. It may
+ * return 0 early: the caller checks its own deadline. */
+unsigned plat_wait(uint64_t timeout_ms);
 
 /* ---- process spawning for Exec entries ---- */
 typedef struct {
@@ -76,6 +75,11 @@ int plat_daemonize(char *err, size_t errlen);
 /* The store used when the configuration names none: "pool" on Linux,
  * "registry" on Windows. */
 const char *plat_default_store(void);
+/* Opens this platform's store (the kind plat_default_store names) with
+ * its argument: DIR or Auto|Guest, "" for the default. NULL with err. */
+hvkvp_store_t *plat_store_open(const char *arg, char *err, size_t errlen);
+/* The absolute form of path in out. 0, or -1 (out unchanged). */
+int plat_absolute_path(const char *path, char *out, size_t outsz);
 /* The default configuration file path. */
 const char *plat_default_config_path(void);
 /* Platform-specific command modes, tried by main() before the normal

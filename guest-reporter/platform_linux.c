@@ -1,6 +1,6 @@
 /*
  * platform_linux.c - platform.h on Linux: clocks, getrandom, hostname,
- * signal-driven stop/reload with an interval sleep (self-pipe + poll),
+ * signals posted as events and the wait between ticks (self-pipe + poll),
  * fork/exec with a timeout for Exec entries, syslog, daemonising.
  */
 #include "platform.h"
@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t plat_stop_flag;
-static volatile sig_atomic_t plat_reload_flag;
+static atomic_uint plat_posted; /* PLAT_EV_* bits not yet returned */
 static int plat_pipe[2] = {-1, -1};
 
 uint64_t plat_mono_ms(void) {
@@ -61,35 +61,19 @@ int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen) {
   return 0;
 }
 
-static void plat_wake(void) {
+static void plat_on_signal(int sig) {
+  plat_post(sig == SIGHUP ? PLAT_EV_RELOAD : PLAT_EV_STOP);
+}
+
+void plat_post(unsigned events) {
+  int saved = errno;
+  atomic_fetch_or(&plat_posted, events);
   if (plat_pipe[1] >= 0) {
-    int saved = errno;
     char c = 1;
     ssize_t r = write(plat_pipe[1], &c, 1);
     (void)r;
-    errno = saved;
   }
-}
-
-void plat_request_stop(void) {
-  plat_stop_flag = 1;
-  plat_wake();
-}
-
-void plat_request_reload(void) {
-  plat_reload_flag = 1;
-  plat_wake();
-}
-
-int plat_stop_requested(void) {
-  return plat_stop_flag != 0;
-}
-
-static void plat_on_signal(int sig) {
-  if (sig == SIGHUP)
-    plat_request_reload();
-  else
-    plat_request_stop();
+  errno = saved;
 }
 
 int plat_events_init(char *err, size_t errlen) {
@@ -113,34 +97,21 @@ int plat_events_init(char *err, size_t errlen) {
   return 0;
 }
 
-static plat_event_t plat_pending(void) {
-  if (plat_stop_flag)
-    return PLAT_EV_STOP;
-  if (plat_reload_flag) {
-    plat_reload_flag = 0;
-    return PLAT_EV_RELOAD;
-  }
-  return PLAT_EV_TIMEOUT;
-}
-
-plat_event_t plat_wait_until(uint64_t deadline_ms) {
-  for (;;) {
-    plat_event_t ev = plat_pending();
-    if (ev != PLAT_EV_TIMEOUT)
-      return ev;
-    uint64_t now = plat_mono_ms();
-    if (now >= deadline_ms)
-      return PLAT_EV_TIMEOUT;
-    uint64_t left = deadline_ms - now;
-    struct pollfd pfd = {.fd = plat_pipe[0], .events = POLLIN};
-    int r = poll(plat_pipe[0] >= 0 ? &pfd : NULL, plat_pipe[0] >= 0 ? 1 : 0,
-                 left > 60000 ? 60000 : (int)left);
-    if (r > 0) {
-      char buf[64];
-      while (read(plat_pipe[0], buf, sizeof(buf)) > 0) {
-      }
+/* A post between the exchange and poll() left a byte in the pipe, so poll()
+ * returns at once: no event is slept through. */
+unsigned plat_wait(uint64_t timeout_ms) {
+  unsigned ev = atomic_exchange(&plat_posted, 0u);
+  if (ev != 0)
+    return ev;
+  struct pollfd pfd = {.fd = plat_pipe[0], .events = POLLIN};
+  int ms = timeout_ms > 60000 ? 60000 : (int)timeout_ms;
+  if (poll(plat_pipe[0] >= 0 ? &pfd : NULL, plat_pipe[0] >= 0 ? 1 : 0, ms) >
+      0) {
+    char buf[64];
+    while (read(plat_pipe[0], buf, sizeof(buf)) > 0) {
     }
   }
+  return atomic_exchange(&plat_posted, 0u);
 }
 
 /* ---- exec ---- */
@@ -342,6 +313,21 @@ int plat_daemonize(char *err, size_t errlen) {
 
 const char *plat_default_store(void) {
   return "pool";
+}
+
+hvkvp_store_t *plat_store_open(const char *arg, char *err, size_t errlen) {
+  return store_pool_open(arg, err, errlen);
+}
+
+int plat_absolute_path(const char *path, char *out, size_t outsz) {
+  char *abs = realpath(path, NULL);
+  if (abs == NULL)
+    return -1;
+  int fits = strlen(abs) < outsz;
+  if (fits)
+    snprintf(out, outsz, "%s", abs);
+  free(abs);
+  return fits ? 0 : -1;
 }
 
 const char *plat_default_config_path(void) {

@@ -1,7 +1,7 @@
 /*
  * platform_windows.c - platform.h on Windows (Win32): clocks, BCryptGenRandom,
  * host name, stop events from the console (Ctrl-C, close, shutdown) and the
- * service control handler with an event-driven interval sleep,
+ * service control handler posted to the wait between ticks (an event),
  * CreateProcessW in a kill-on-close job object for Exec entries, and the
  * Windows event log as the system log. The service command modes and
  * plat_daemonize live in service_windows.c.
@@ -19,8 +19,7 @@
 /* 100 ns ticks between 1601-01-01 (FILETIME) and 1970-01-01 (unix). */
 #define PLATW_EPOCH_DIFF 116444736000000000ULL
 
-static volatile LONG platw_stop_flag;
-static volatile LONG platw_reload_flag;
+static volatile LONG platw_posted; /* PLAT_EV_* bits not yet returned */
 static HANDLE platw_wake; /* auto-reset event; NULL before plat_events_init */
 static HANDLE platw_evlog;
 
@@ -70,22 +69,12 @@ int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen) {
   return 0;
 }
 
-/* ---- stop / reload events ---- */
+/* ---- events and the wait between ticks ---- */
 
-void plat_request_stop(void) {
-  InterlockedExchange(&platw_stop_flag, 1);
+void plat_post(unsigned events) {
+  InterlockedOr(&platw_posted, (LONG)events);
   if (platw_wake != NULL)
     SetEvent(platw_wake);
-}
-
-void plat_request_reload(void) {
-  InterlockedExchange(&platw_reload_flag, 1);
-  if (platw_wake != NULL)
-    SetEvent(platw_wake);
-}
-
-int plat_stop_requested(void) {
-  return InterlockedCompareExchange(&platw_stop_flag, 0, 0) != 0;
 }
 
 static BOOL WINAPI platw_console_handler(DWORD type) {
@@ -95,7 +84,7 @@ static BOOL WINAPI platw_console_handler(DWORD type) {
   case CTRL_CLOSE_EVENT:
   case CTRL_LOGOFF_EVENT:
   case CTRL_SHUTDOWN_EVENT:
-    plat_request_stop();
+    plat_post(PLAT_EV_STOP);
     return TRUE;
   default:
     return FALSE;
@@ -113,38 +102,24 @@ int plat_events_init(char *err, size_t errlen) {
     if (InterlockedCompareExchangePointer((PVOID volatile *)&platw_wake, h,
                                           NULL) != NULL)
       CloseHandle(h);
-    /* A stop requested before the event existed still ends the wait. */
-    if (plat_stop_requested())
-      SetEvent(platw_wake);
   }
   /* A service has no console: the call fails there and that is fine. */
   SetConsoleCtrlHandler(platw_console_handler, TRUE);
   return 0;
 }
 
-static plat_event_t platw_pending(void) {
-  if (plat_stop_requested())
-    return PLAT_EV_STOP;
-  if (InterlockedExchange(&platw_reload_flag, 0) != 0)
-    return PLAT_EV_RELOAD;
-  return PLAT_EV_TIMEOUT;
-}
-
-plat_event_t plat_wait_until(uint64_t deadline_ms) {
-  for (;;) {
-    plat_event_t ev = platw_pending();
-    if (ev != PLAT_EV_TIMEOUT)
-      return ev;
-    uint64_t now = plat_mono_ms();
-    if (now >= deadline_ms)
-      return PLAT_EV_TIMEOUT;
-    uint64_t left = deadline_ms - now;
-    DWORD ms = left > 60000 ? 60000 : (DWORD)left;
-    if (platw_wake != NULL)
-      WaitForSingleObject(platw_wake, ms);
-    else
-      Sleep(ms > 100 ? 100 : ms);
-  }
+/* Events posted before the wake event existed are in platw_posted and are
+ * returned by the first exchange. */
+unsigned plat_wait(uint64_t timeout_ms) {
+  unsigned ev = (unsigned)InterlockedExchange(&platw_posted, 0);
+  if (ev != 0)
+    return ev;
+  DWORD ms = timeout_ms > 60000 ? 60000 : (DWORD)timeout_ms;
+  if (platw_wake != NULL)
+    WaitForSingleObject(platw_wake, ms);
+  else
+    Sleep(ms > 100 ? 100 : ms);
+  return (unsigned)InterlockedExchange(&platw_posted, 0);
 }
 
 /* ---- exec ---- */
@@ -465,6 +440,18 @@ void plat_syslog_close(void) {
 
 const char *plat_default_store(void) {
   return "registry";
+}
+
+hvkvp_store_t *plat_store_open(const char *arg, char *err, size_t errlen) {
+  return store_registry_open(arg, err, errlen);
+}
+
+int plat_absolute_path(const char *path, char *out, size_t outsz) {
+  char buf[MAX_PATH * 3];
+  if (_fullpath(buf, path, sizeof(buf)) == NULL || strlen(buf) >= outsz)
+    return -1;
+  snprintf(out, outsz, "%s", buf);
+  return 0;
 }
 
 const char *plat_default_config_path(void) {

@@ -6,12 +6,12 @@
  * install registers an auto-start service (LocalSystem, which may write
  * HKLM\SOFTWARE\Microsoft\Virtual Machine) whose command line is
  * "<this exe>" service run <options>; run connects to the Service Control
- * Manager and runs the normal reporter (cli.h) on the service thread; the
- * SCM's stop and shutdown controls become plat_request_stop(), so the
+ * Manager and runs the normal reporter (command_line.h) on the service thread;
+ * the SCM's stop and shutdown controls post PLAT_EV_STOP (platform.h), so the
  * reporter finishes its cycle and exits cleanly. Without "service" the
  * reporter runs in the console as usual (platform_windows.c handles Ctrl-C).
  */
-#include "cli.h"
+#include "command_line.h"
 #include "log.h"
 #include "platform.h"
 
@@ -222,7 +222,7 @@ static DWORD WINAPI svc_control(DWORD control, DWORD type, LPVOID data,
   case SERVICE_CONTROL_STOP:
   case SERVICE_CONTROL_SHUTDOWN:
     svc_set_state(SERVICE_STOP_PENDING, 30000);
-    plat_request_stop();
+    plat_post(PLAT_EV_STOP);
     return NO_ERROR;
   case SERVICE_CONTROL_INTERROGATE:
     return NO_ERROR;
@@ -241,10 +241,10 @@ static void WINAPI svc_main(DWORD argc, LPWSTR *argv) {
   }
   svc_set_state(SERVICE_START_PENDING, 10000);
   svc_set_state(SERVICE_RUNNING, 0);
-  /* cli.c "daemonizes" (plat_daemonize below: nothing to do for a service)
-   * and then logs to the event log unless the configuration names a
+  /* command_line.c "daemonizes" (plat_daemonize below: nothing to do for a
+   * service) and then logs to the event log unless the configuration names a
    * LogFile. */
-  svc_rc = reporter_cli_main(svc_argc, svc_argv);
+  svc_rc = command_line_run(svc_argc, svc_argv);
   if (svc_rc != 0) {
     /* Errors before the log was set up went to a stderr nobody sees. */
     char msg[200];

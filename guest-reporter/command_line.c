@@ -1,12 +1,14 @@
 /*
- * cli.c - hvkvp-reporter's command line and main loop: flags over the config
- * file, opening the store, --once / --dry-run, and the interval loop
- * (aligned to the interval, SIGTERM/SIGINT stop, SIGHUP reloads the config
- * file). Portable C11 on top of platform.h.
+ * command_line.c - hvkvp-reporter's command line: flags over the config
+ * file, logging and types set up from the config, the store opened, then
+ * one cycle (--once / --dry-run) or the run loop (loop.c), detached first
+ * unless --foreground. A reload re-reads the file with the same flags.
+ * Portable C11 on top of platform.h.
  */
-#include "cli.h"
+#include "command_line.h"
 #include "exec.h"
 #include "log.h"
+#include "loop.h"
 #include "platform.h"
 #include "reporter.h"
 #include "store.h"
@@ -137,16 +139,8 @@ static hvkvp_store_t *cli_store(const rcfg_t *c, char *err, size_t errlen) {
     kl = sizeof(kind) - 1;
   memcpy(kind, c->store, kl);
   kind[kl] = '\0';
-  const char *arg = colon ? colon + 1 : "";
-  /* The one platform choice outside the platform files: which stores this
-   * build has (store_pool.c on Linux, store_registry_windows.c on Windows). */
-#ifdef _WIN32
-  if (strcmp(kind, "registry") == 0)
-    return store_registry_open(arg, err, errlen);
-#else
-  if (strcmp(kind, "pool") == 0)
-    return store_pool_open(arg, err, errlen);
-#endif
+  if (strcmp(kind, plat_default_store()) == 0)
+    return plat_store_open(colon ? colon + 1 : "", err, errlen);
   snprintf(err, errlen, "store \"%s\" is not available on this platform", kind);
   return NULL;
 }
@@ -162,12 +156,18 @@ static int cli_apply_logging(const rcfg_t *c, const cli_flags_t *f, char *err,
   return 0;
 }
 
-static uint64_t cli_next_deadline(uint64_t interval_ms) {
-  /* Align to the interval on the wall clock; sleep on the monotonic one. */
-  double now = plat_wall_time();
-  uint64_t now_ms = (uint64_t)(now * 1000.0);
-  uint64_t next = (now_ms / interval_ms + 1) * interval_ms;
-  return plat_mono_ms() + (next - now_ms);
+/* loop.h reload hook: the file again, with the same flags. */
+static int cli_reload(reporter_t *r, void *arg, char *err, size_t errlen) {
+  const cli_flags_t *f = arg;
+  rcfg_t ncfg;
+  if (cli_config(f, &ncfg, err, errlen) != 0 ||
+      cli_apply_logging(&ncfg, f, err, errlen) != 0)
+    return -1;
+  if (strcmp(ncfg.store, r->cfg.store) != 0)
+    rlog_warning("reload: Store changes need a restart (still %s)",
+                 r->cfg.store);
+  snprintf(ncfg.store, sizeof(ncfg.store), "%s", r->cfg.store);
+  return reporter_reconfigure(r, &ncfg, err, errlen);
 }
 
 /* --unpublish: removes what the reporter published (PREFIX.* in the store)
@@ -194,17 +194,51 @@ static int cli_unpublish(hvkvp_store_t *store, const rcfg_t *cfg,
   return rc;
 }
 
-int reporter_cli_main(int argc, char **argv) {
+/* Detaches (unless --foreground); the config path is made absolute first so
+ * that reloads after the daemon's chdir("/") find the same file. */
+static int cli_detach(cli_flags_t *f, const rcfg_t *cfg, char *err,
+                      size_t errlen) {
+  static char abs_config[4096];
+  if (f->foreground)
+    return 0;
+  if (plat_absolute_path(f->config, abs_config, sizeof(abs_config)) == 0)
+    f->config = abs_config;
+  if (plat_daemonize(err, errlen) != 0)
+    return -1;
+  if (cfg->log_file[0] == '\0')
+    rlog_use_syslog(1);
+  return 0;
+}
+
+/* One cycle or the loop; the exit code. */
+static int cli_run(reporter_t *r, cli_flags_t *f, char *err, size_t errlen) {
+  if (f->once || f->dry_run) {
+    if (reporter_cycle(r, f->dry_run ? stdout : NULL, err, errlen) != 0) {
+      rlog_error("%s", err);
+      return 1;
+    }
+    return 0;
+  }
+  if (cli_detach(f, &r->cfg, err, errlen) != 0) {
+    rlog_error("cannot run as a daemon: %s", err);
+    return 1;
+  }
+  loop_opts_t lo = {.reload = cli_reload, .arg = f, .max_cycles = f->cycles};
+  if (loop_run(r, &lo, err, errlen) != 0) {
+    rlog_error("%s", err);
+    return 1;
+  }
+  return 0;
+}
+
+int command_line_run(int argc, char **argv) {
   cli_flags_t f;
   if (cli_parse(argc, argv, &f) != 0)
     return 2;
   rcfg_t cfg;
   char err[512];
-  if (cli_config(&f, &cfg, err, sizeof(err)) != 0) {
-    fprintf(stderr, "hvkvp-reporter: %s\n", err);
-    return 2;
-  }
-  if (cli_apply_logging(&cfg, &f, err, sizeof(err)) != 0) {
+  if (cli_config(&f, &cfg, err, sizeof(err)) != 0 ||
+      cli_apply_logging(&cfg, &f, err, sizeof(err)) != 0) {
     fprintf(stderr, "hvkvp-reporter: %s\n", err);
     return 2;
   }
@@ -219,79 +253,15 @@ int reporter_cli_main(int argc, char **argv) {
     rlog_debug("dry run without a store: %s", err);
   }
   reporter_t r;
+  int rc = 1;
   if (reporter_init(&r, &cfg, store, err, sizeof(err)) != 0) {
     rlog_error("%s", err);
-    if (store)
-      store->close(store);
-    return 1;
+  } else {
+    if (f.root != NULL)
+      r.root = f.root;
+    rc = cli_run(&r, &f, err, sizeof(err));
+    reporter_free(&r);
   }
-  if (f.root != NULL)
-    r.root = f.root;
-  int rc = 0;
-  if (f.once || f.dry_run) {
-    if (reporter_cycle(&r, f.dry_run ? stdout : NULL, err, sizeof(err)) != 0) {
-      rlog_error("%s", err);
-      rc = 1;
-    }
-    goto out;
-  }
-  if (!f.foreground) {
-#ifndef _WIN32 /* (Windows has no daemon mode: plat_daemonize fails) */
-    /* reloads after the daemon's chdir("/") must find the same file */
-    static char abs_config[4096];
-    char *abs = realpath(f.config, NULL);
-    if (abs != NULL) {
-      snprintf(abs_config, sizeof(abs_config), "%s", abs);
-      f.config = abs_config;
-      free(abs);
-    }
-#endif
-    if (plat_daemonize(err, sizeof(err)) != 0) {
-      rlog_error("cannot run as a daemon: %s", err);
-      rc = 1;
-      goto out;
-    }
-    if (cfg.log_file[0] == '\0')
-      rlog_use_syslog(1);
-  }
-  if (plat_events_init(err, sizeof(err)) != 0) {
-    rlog_error("%s", err);
-    rc = 1;
-    goto out;
-  }
-  rlog_info("started: store %s, prefix %s, interval %.3f s, epoch %016llx, "
-            "gen %llu",
-            cfg.store, cfg.prefix, (double)reporter_interval_ms(&r) / 1000.0,
-            (unsigned long long)r.epoch, (unsigned long long)r.gen);
-  for (;;) {
-    if (reporter_cycle(&r, NULL, err, sizeof(err)) != 0)
-      rlog_error("cycle failed: %s", err);
-    if (f.cycles > 0 && r.cycles >= f.cycles)
-      break;
-    plat_event_t ev;
-    uint64_t deadline = cli_next_deadline(reporter_interval_ms(&r));
-    while ((ev = plat_wait_until(deadline)) == PLAT_EV_RELOAD) {
-      rcfg_t ncfg;
-      if (cli_config(&f, &ncfg, err, sizeof(err)) != 0 ||
-          cli_apply_logging(&ncfg, &f, err, sizeof(err)) != 0) {
-        rlog_error("reload refused, keeping the running config: %s", err);
-        continue;
-      }
-      if (strcmp(ncfg.store, cfg.store) != 0)
-        rlog_warning("reload: Store changes need a restart (still %s)",
-                     cfg.store);
-      snprintf(ncfg.store, sizeof(ncfg.store), "%s", cfg.store);
-      reporter_reconfigure(&r, &ncfg, err, sizeof(err));
-      cfg = ncfg;
-      rlog_info("config reloaded");
-      deadline = cli_next_deadline(reporter_interval_ms(&r));
-    }
-    if (ev == PLAT_EV_STOP)
-      break;
-  }
-  rlog_info("stopping after %u cycles", r.cycles);
-out:
-  reporter_free(&r);
   if (store != NULL)
     store->close(store);
   rlog_close();
