@@ -7,6 +7,7 @@
  */
 #include "command_line.h"
 #include "exec.h"
+#include "types_db.h"
 #include "log.h"
 #include "loop.h"
 #include "platform.h"
@@ -150,8 +151,8 @@ static int cli_apply_logging(const rcfg_t *c, const cli_flags_t *f, char *err,
   rlog_set_level(c->log_level + f->verbose);
   if (rlog_set_file(c->log_file, err, errlen) != 0)
     return -1;
-  rexec_types_reset();
-  if (c->types_db[0] != '\0' && rexec_types_load(c->types_db, err, errlen) != 0)
+  types_db_reset();
+  if (c->types_db[0] != '\0' && types_db_load(c->types_db, err, errlen) != 0)
     return -1;
   return 0;
 }

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "collect.h"
 #include "log.h"
-#include "words.h"
+#include "collectd_syntax.h"
 #include "platform.h"
 
 #include <ctype.h>
@@ -294,7 +294,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
   }
   memcpy(key, ks, (size_t)(p - ks));
   key[p - ks] = '\0';
-  if (rword_next(&p, v1, sizeof(v1), err, errlen) < 0)
+  if (collectd_word_next(&p, v1, sizeof(v1), err, errlen) < 0)
     return -1;
   if (v1[0] == '\0' && strcmp(key, "Hostname") != 0 &&
       strcmp(key, "Collectors") != 0 && strcmp(key, "LogFile") != 0) {
@@ -302,7 +302,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
     return -1;
   }
   if (strcmp(key, "Exec") == 0) {
-    if (rword_next(&p, v2, sizeof(v2), err, errlen) < 0)
+    if (collectd_word_next(&p, v2, sizeof(v2), err, errlen) < 0)
       return -1;
     if (v2[0] == '\0') {
       snprintf(err, errlen, "Exec: want Exec \"name\" \"command args\"");

@@ -1,7 +1,9 @@
 /*
- * hvkvp_int.h - internal helpers shared by the files of the hvkvp_protocol
- * library (error reporting, a growable byte buffer, bounded string length,
- * prefix and chunk-key checks). Not part of the public API.
+ * hvkvp_int.h - the declarations the files of the hvkvp_protocol library
+ * (and hvkvp-codec) share but the public API (hvkvp.h) does not show: error
+ * reporting (errors.c), bounded string length, the growable buffer (buf.c),
+ * the key grammar (keys.c), canonical decimals (decimal.c), UTF-8 decoding
+ * (utf8.c) and the JSON writer's entry points (json_write.c).
  */
 #ifndef HVKVP_INT_H
 #define HVKVP_INT_H
@@ -21,7 +23,12 @@ int hvkvp_err_set(hvkvp_err_t *err, hvkvp_rc_t code, const char *fmt, ...)
     HVKVP_PRINTF(3, 4);
 
 /* Length of s, at most max (like POSIX strnlen, which mingw may lack). */
-size_t hvkvp_strnlen(const char *s, size_t max);
+static inline size_t hvkvp_strnlen(const char *s, size_t max) {
+  size_t i = 0;
+  while (i < max && s[i] != '\0')
+    i++;
+  return i;
+}
 
 /* Growable byte buffer; data is always NUL-terminated when len > 0. */
 typedef struct {

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "exec.h"
+#include "putval.h"
+#include "types_db.h"
 #include "log.h"
 
 #include <math.h>
@@ -26,24 +28,24 @@ static void test_putval_good(void **state) {
   hvkvp_msg_init(&m);
   char err[256] = "";
   assert_int_equal(
-      rexec_parse_line("PUTVAL \"vm1/app-web01/gauge-queue\" N:12.5", &m, err,
-                       sizeof(err)),
+      putval_parse_line("PUTVAL \"vm1/app-web01/gauge-queue\" N:12.5", &m, err,
+                        sizeof(err)),
       1);
   assert_int_equal(
-      rexec_parse_line("PUTVAL vm1/nginx/if_octets interval=10 1700000000:100:"
-                       "200",
-                       &m, err, sizeof(err)),
+      putval_parse_line("PUTVAL vm1/nginx/if_octets interval=10 1700000000:100:"
+                        "200",
+                        &m, err, sizeof(err)),
       1);
-  assert_int_equal(rexec_parse_line("putval \"h/p-i-with-dash/derive\" N:-5",
-                                    &m, err, sizeof(err)),
+  assert_int_equal(putval_parse_line("putval \"h/p-i-with-dash/derive\" N:-5",
+                                     &m, err, sizeof(err)),
                    1);
   assert_int_equal(
-      rexec_parse_line("PUTVAL h/p/temperature-cpu N:U", &m, err, sizeof(err)),
+      putval_parse_line("PUTVAL h/p/temperature-cpu N:U", &m, err, sizeof(err)),
       1);
-  assert_int_equal(
-      rexec_parse_line("PUTVAL h/p/load N:1:2:3 N:4:5:6", &m, err, sizeof(err)),
-      1);
-  assert_int_equal(rexec_parse_line("   ", &m, err, sizeof(err)), 0);
+  assert_int_equal(putval_parse_line("PUTVAL h/p/load N:1:2:3 N:4:5:6", &m, err,
+                                     sizeof(err)),
+                   1);
+  assert_int_equal(putval_parse_line("   ", &m, err, sizeof(err)), 0);
   assert_int_equal(m.n_vls, 6);
   const hvkvp_vl_t *v = &m.vls[0];
   assert_string_equal(v->plugin, "app");
@@ -100,7 +102,7 @@ static void test_putval_bad(void **state) {
     hvkvp_msg_t m;
     hvkvp_msg_init(&m);
     char err[256] = "";
-    if (rexec_parse_line(cases[i].line, &m, err, sizeof(err)) != -1)
+    if (putval_parse_line(cases[i].line, &m, err, sizeof(err)) != -1)
       fail_msg("accepted: %s", cases[i].line);
     if (strncmp(err, cases[i].why, strlen(cases[i].why)) != 0)
       fail_msg("%s: got \"%s\", want \"%s\"", cases[i].line, err, cases[i].why);
@@ -116,7 +118,7 @@ static void test_putval_bad(void **state) {
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
   char err[256];
-  assert_int_equal(rexec_parse_line(line, &m, err, sizeof(err)), -1);
+  assert_int_equal(putval_parse_line(line, &m, err, sizeof(err)), -1);
   assert_non_null(strstr(err, "longer than 127 bytes"));
   hvkvp_msg_free(&m);
 }
@@ -139,38 +141,38 @@ static void test_typesdb(void **state) {
                        "gauge   over:DERIVE:U:U\n",
                        NULL);
   char err[256] = "";
-  if (rexec_types_load(p, err, sizeof(err)) != 0)
+  if (types_db_load(p, err, sizeof(err)) != 0)
     fail_msg("%s", err);
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
   assert_int_equal(
-      rexec_parse_line("PUTVAL h/p/mytype N:1.5:7", &m, err, sizeof(err)), 1);
+      putval_parse_line("PUTVAL h/p/mytype N:1.5:7", &m, err, sizeof(err)), 1);
   assert_string_equal(m.vls[0].dsnames[1], "b");
   assert_int_equal(m.vls[0].dstypes[1], HVKVP_DS_COUNTER);
   assert_int_equal(m.vls[0].values[1].counter, 7);
   /* a later definition wins over the built-in one */
   assert_int_equal(
-      rexec_parse_line("PUTVAL h/p/gauge N:3", &m, err, sizeof(err)), 1);
+      putval_parse_line("PUTVAL h/p/gauge N:3", &m, err, sizeof(err)), 1);
   assert_string_equal(m.vls[1].dsnames[0], "over");
   hvkvp_msg_free(&m);
-  rexec_types_reset();
+  types_db_reset();
   hvkvp_msg_init(&m);
   assert_int_equal(
-      rexec_parse_line("PUTVAL h/p/mytype N:1.5:7", &m, err, sizeof(err)), -1);
+      putval_parse_line("PUTVAL h/p/mytype N:1.5:7", &m, err, sizeof(err)), -1);
   hvkvp_msg_free(&m);
   unlink(p);
   free(p);
 
   p = write_temp("good value:GAUGE:0:U\nbad value:FLOAT:0:U\n", NULL);
-  assert_int_equal(rexec_types_load(p, err, sizeof(err)), -1);
+  assert_int_equal(types_db_load(p, err, sizeof(err)), -1);
   char want[128];
   snprintf(want, sizeof(want), "%s:2: bad: unknown data source type \"FLOAT\"",
            p);
   assert_string_equal(err, want);
-  rexec_types_reset();
+  types_db_reset();
   unlink(p);
   free(p);
-  assert_int_equal(rexec_types_load("/nonexistent/types.db", err, sizeof(err)),
+  assert_int_equal(types_db_load("/nonexistent/types.db", err, sizeof(err)),
                    -1);
   assert_string_equal(err, "TypesDB /nonexistent/types.db: No such file or "
                            "directory");

@@ -1,7 +1,7 @@
 /*
- * test_words.c - the word splitter shared by the config file reader and the
- * PUTVAL parser: bare and quoted words, the two escapes, end of line, and
- * every error (unterminated quote, text glued to a quote, a word too long).
+ * test_collectd_syntax.c - the word splitter shared by the config file reader
+ * and the PUTVAL parser: bare and quoted words, the two escapes, end of line,
+ * and every error (unterminated quote, text glued to a quote, a word too long).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "words.h"
+#include "collectd_syntax.h"
 
 #include <string.h>
 
@@ -19,20 +19,20 @@ static void test_words_split(void **state) {
   const char *p =
       "  bare \"two words\"\t\"a \\\"q\\\" \\\\ b\" \"\" \"C:\\dir\"  ";
   char w[64], err[128];
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "bare");
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "two words");
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "a \"q\" \\ b");
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "");
   /* only \" and \\ are escapes: a Windows path keeps its backslash */
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "C:\\dir");
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 0);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 0);
   assert_string_equal(w, "");
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 0);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 0);
 }
 
 static void test_words_errors(void **state) {
@@ -49,7 +49,7 @@ static void test_words_errors(void **state) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     const char *p = cases[i].line;
     char w[8], err[128] = "";
-    if (rword_next(&p, w, sizeof(w), err, sizeof(err)) != -1)
+    if (collectd_word_next(&p, w, sizeof(w), err, sizeof(err)) != -1)
       fail_msg("accepted: %s", cases[i].line);
     if (strcmp(err, cases[i].why) != 0)
       fail_msg("%s: got \"%s\", want \"%s\"", cases[i].line, err, cases[i].why);
@@ -57,7 +57,7 @@ static void test_words_errors(void **state) {
   /* exactly fitting */
   const char *p = "abcdefg";
   char w[8], err[64];
-  assert_int_equal(rword_next(&p, w, sizeof(w), err, sizeof(err)), 1);
+  assert_int_equal(collectd_word_next(&p, w, sizeof(w), err, sizeof(err)), 1);
   assert_string_equal(w, "abcdefg");
 }
 

@@ -1,7 +1,7 @@
 /*
- * gen.c - reader-side generation tracking: dispatch each (epoch, gen) once,
- * never go backwards within an epoch, and accept a new epoch (a restarted
- * reporter) at once.
+ * generation.c - reader-side generation tracking (PROTOCOL.md section 6):
+ * dispatch each (epoch, gen) once, never go backwards within an epoch, and
+ * accept a new epoch (a restarted reporter) at once.
  */
 #include "hvkvp.h"
 

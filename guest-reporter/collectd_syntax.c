@@ -1,12 +1,13 @@
 /*
- * words.c - the word splitter shared by config.c and exec.c (see words.h).
+ * collectd_syntax.c - the word splitting of collectd's line syntax
+ * (collectd_syntax.h), shared by config.c and putval.c.
  */
-#include "words.h"
+#include "collectd_syntax.h"
 
 #include <stdio.h>
 
-static int rword_put(char *out, size_t outsz, size_t *n, char ch, char *err,
-                     size_t errlen) {
+static int collectd_word_put(char *out, size_t outsz, size_t *n, char ch,
+                             char *err, size_t errlen) {
   if (*n + 1 >= outsz) {
     snprintf(err, errlen, "word longer than %zu bytes", outsz - 1);
     return -1;
@@ -15,8 +16,8 @@ static int rword_put(char *out, size_t outsz, size_t *n, char ch, char *err,
   return 0;
 }
 
-int rword_next(const char **pp, char *out, size_t outsz, char *err,
-               size_t errlen) {
+int collectd_word_next(const char **pp, char *out, size_t outsz, char *err,
+                       size_t errlen) {
   const char *p = *pp;
   size_t n = 0;
   out[0] = '\0';
@@ -34,7 +35,7 @@ int rword_next(const char **pp, char *out, size_t outsz, char *err,
       }
       if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
         p++;
-      if (rword_put(out, outsz, &n, *p, err, errlen) != 0)
+      if (collectd_word_put(out, outsz, &n, *p, err, errlen) != 0)
         return -1;
     }
     p++;
@@ -44,7 +45,7 @@ int rword_next(const char **pp, char *out, size_t outsz, char *err,
     }
   } else {
     for (; *p != '\0' && *p != ' ' && *p != '\t'; p++)
-      if (rword_put(out, outsz, &n, *p, err, errlen) != 0)
+      if (collectd_word_put(out, outsz, &n, *p, err, errlen) != 0)
         return -1;
   }
   out[n] = '\0';
