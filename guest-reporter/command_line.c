@@ -206,8 +206,10 @@ static int cli_detach(cli_flags_t *f, const rcfg_t *cfg, char *err,
     f->config = abs_config;
   if (plat_daemonize(err, errlen) != 0)
     return -1;
-  if (cfg->log_file[0] == '\0')
-    rlog_use_syslog(1);
+  if (cfg->log_file[0] == '\0') {
+    plat_syslog_open("hvkvp-reporter");
+    rlog_set_sink(plat_syslog_write);
+  }
   return 0;
 }
 
@@ -266,5 +268,6 @@ int command_line_run(int argc, char **argv) {
   if (store != NULL)
     store->close(store);
   rlog_close();
+  plat_syslog_close();
   return rc;
 }

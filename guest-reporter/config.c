@@ -1,7 +1,6 @@
 /*
- * config.c - parses the reporter's config file and flags into rcfg_t, and
- * validates host-pushed PREFIX.cfg.* items into rpushed_t. Portable C11.
- * Every error names the place ("file:line: ...", "item hvkvp.cfg.x: ...").
+ * config.c - parses the reporter's config file and flags into rcfg_t.
+ * Portable C11. Every error names the place ("file:line: ...").
  */
 #include "config.h"
 #include "collect.h"
@@ -149,18 +148,24 @@ static int rcfg_store_ok(const char *v) {
   return strcmp(v, "registry:Auto") == 0 || strcmp(v, "registry:Guest") == 0;
 }
 
-static int rcfg_collectors_ok(const char *v, char *bad, size_t badlen) {
+/* Collectors: a list of names, -1 with err naming the first bad one. */
+static int rcfg_collectors_check(const char *v, char *err, size_t errlen) {
   char tmp[RCFG_LIST_LEN];
+  if (strlen(v) >= sizeof(tmp)) {
+    snprintf(err, errlen, "Collectors: list longer than %zu bytes",
+             sizeof(tmp) - 1);
+    return -1;
+  }
   snprintf(tmp, sizeof(tmp), "%s", v);
   char *save = NULL;
   for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
        w = strtok_r(NULL, " ,\t", &save)) {
     if (!rcfg_name_ok(w)) {
-      snprintf(bad, badlen, "%s", w);
-      return 0;
+      snprintf(err, errlen, "Collectors: \"%.64s\" is not a valid name", w);
+      return -1;
     }
   }
-  return 1;
+  return 0;
 }
 
 int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
@@ -188,16 +193,8 @@ int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
     }
     snprintf(c->store, sizeof(c->store), "%s", v);
   } else if (strcmp(key, "Collectors") == 0) {
-    char bad[HVKVP_NAME_LEN + 8];
-    if (strlen(v) >= sizeof(c->collectors)) {
-      snprintf(err, errlen, "Collectors: list longer than %zu bytes",
-               sizeof(c->collectors) - 1);
+    if (rcfg_collectors_check(v, err, errlen) != 0)
       return -1;
-    }
-    if (!rcfg_collectors_ok(v, bad, sizeof(bad))) {
-      snprintf(err, errlen, "Collectors: \"%.64s\" is not a valid name", bad);
-      return -1;
-    }
     snprintf(c->collectors, sizeof(c->collectors), "%s", v);
   } else if (strcmp(key, "Hostname") == 0) {
     if (strlen(v) >= sizeof(c->hostname)) {
@@ -432,32 +429,4 @@ int rcfg_load_file(rcfg_t *c, const char *path, char *err, size_t errlen) {
   int rc = rcfg_parse_text(c, buf, path, err, errlen);
   free(buf);
   return rc;
-}
-
-/* ---- pushed configuration ---- */
-
-int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
-                  int (*known)(const char *name, void *arg), void *arg,
-                  hvkvp_cfg_t *out, char *err, size_t errlen) {
-  hvkvp_err_t e;
-  if (hvkvp_cfg_read(items, prefix, out, &e) != 0) {
-    snprintf(err, errlen, "%s", e.detail);
-    return -1;
-  }
-  /* PROTOCOL.md 11: each collector must be one this guest can run (or one
-   * of another platform's built-ins, which known() accepts and runs none). */
-  char tmp[HVKVP_CFG_LIST_LEN];
-  snprintf(tmp, sizeof(tmp), "%s", out->collectors);
-  char *save = NULL;
-  for (char *w = strtok_r(tmp, " ", &save); w != NULL && known != NULL;
-       w = strtok_r(NULL, " ", &save)) {
-    if (!known(w, arg)) {
-      snprintf(err, errlen,
-               "item %s.cfg.collectors: unknown collector "
-               "\"%.40s\"",
-               prefix, w);
-      return -1;
-    }
-  }
-  return 0;
 }

@@ -1,8 +1,7 @@
 /*
  * config.h - the reporter's configuration: defaults, the config file
- * ("Key value" lines, '#' comments), command-line overrides, and the
- * host-pushed settings (PREFIX.cfg.* items: id, interval, collectors, tags)
- * that are validated as a whole and applied on top of the file's values.
+ * ("Key value" lines, '#' comments) and command-line overrides. The
+ * host-pushed settings applied on top of them are pushed.h's.
  */
 #ifndef HVKVP_RCFG_H
 #define HVKVP_RCFG_H
@@ -67,14 +66,5 @@ int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
 const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i);
 /* 1 if name is a word of the space/comma separated list. */
 int rcfg_list_has(const char *list, const char *name);
-
-/* ---- host-pushed configuration ---- */
-/* Validates the PREFIX.cfg.* items as a whole (hvkvp_cfg_read, the one
- * contract of PROTOCOL.md section 11) and checks every pushed collector with
- * known(name). 0 with *out filled, or -1 with err naming the offending item
- * (the caller keeps its last good config). */
-int rpushed_parse(const hvkvp_items_t *items, const char *prefix,
-                  int (*known)(const char *name, void *arg), void *arg,
-                  hvkvp_cfg_t *out, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,9 @@
 /*
- * log.c - the reporter's log sink: formats "time level: message" lines to
- * stderr or a LogFile, or hands the message to the system log
- * (platform.h). Portable C11; used on Linux and Windows.
+ * log.c - the guest log (log.h): formats "time level: message" lines to
+ * stderr or a LogFile, or hands the message to a sink function. Portable
+ * C11; used on Linux and Windows, in the reporter and in write_hvkvp.
  */
 #include "log.h"
-#include "platform.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +13,7 @@
 
 static int rlog_level = RLOG_INFO;
 static FILE *rlog_file; /* NULL: stderr */
-static int rlog_syslog;
+static rlog_sink_fn rlog_sink;
 
 static const char *const rlog_names[] = {"error", "warning", "info", "debug"};
 
@@ -53,18 +52,14 @@ int rlog_set_file(const char *path, char *err, size_t errlen) {
   return 0;
 }
 
-void rlog_use_syslog(int on) {
-  if (on && !rlog_syslog)
-    plat_syslog_open("hvkvp-reporter");
-  else if (!on && rlog_syslog)
-    plat_syslog_close();
-  rlog_syslog = on;
+void rlog_set_sink(rlog_sink_fn fn) {
+  rlog_sink = fn;
 }
 
 void rlog_close(void) {
   char e[8];
   rlog_set_file(NULL, e, sizeof(e));
-  rlog_use_syslog(0);
+  rlog_sink = NULL;
 }
 
 void rlog(int level, const char *fmt, ...) {
@@ -75,12 +70,12 @@ void rlog(int level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  if (rlog_syslog) {
-    plat_syslog_write(level, msg);
+  if (rlog_sink != NULL) {
+    rlog_sink(level, msg);
     return;
   }
   FILE *out = rlog_file != NULL ? rlog_file : stderr;
-  time_t now = (time_t)plat_wall_time();
+  time_t now = time(NULL);
   struct tm tm;
 #ifdef _WIN32
   gmtime_s(&tm, &now);

@@ -1,7 +1,8 @@
 /*
- * log.h - the reporter's log: levels, and one sink at a time (stderr by
- * default, a LogFile, or the system log via platform.h when daemonised).
- * Secrets are never passed here.
+ * log.h - the guest log: levels, and one sink at a time (stderr by default,
+ * a LogFile, or a function: the system log when the reporter runs as a
+ * daemon or service, collectd's log inside write_hvkvp). Shared by
+ * hvkvp-reporter and write_hvkvp. Secrets are never passed here.
  */
 #ifndef HVKVP_RLOG_H
 #define HVKVP_RLOG_H
@@ -22,8 +23,10 @@ int rlog_get_level(void);
 /* Sends lines to path (appended); NULL or "" returns to stderr. 0, or -1
  * with err set (the previous sink stays). */
 int rlog_set_file(const char *path, char *err, size_t errlen);
-/* 1: send lines to the system log instead of stderr/file. */
-void rlog_use_syslog(int on);
+/* Hands every message (unformatted, no time stamp) to fn instead of
+ * stderr or the LogFile; NULL goes back to them. */
+typedef void (*rlog_sink_fn)(int level, const char *msg);
+void rlog_set_sink(rlog_sink_fn fn);
 void rlog_close(void);
 
 #if defined(__MINGW32__)

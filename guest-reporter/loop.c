@@ -54,8 +54,8 @@ static void loop_note_interval(const reporter_t *r, uint64_t *last_ms) {
   uint64_t ms = reporter_interval_ms(r);
   if (ms != *last_ms)
     rlog_info("interval now %.3f s%s%s", (double)ms / 1000.0,
-              r->pushed.present ? ", pushed config " : "",
-              r->pushed.present ? r->pushed.id : "");
+              r->pushed.cfg.present ? ", pushed config " : "",
+              r->pushed.cfg.present ? r->pushed.cfg.id : "");
   *last_ms = ms;
 }
 
@@ -66,7 +66,7 @@ int loop_run(reporter_t *r, const loop_opts_t *o, char *err, size_t errlen) {
   rlog_info("started: store %s, prefix %s, interval %.3f s, epoch %016llx, "
             "gen %llu",
             r->cfg.store, r->cfg.prefix, (double)interval_ms / 1000.0,
-            (unsigned long long)r->epoch, (unsigned long long)r->gen);
+            (unsigned long long)r->pub.epoch, (unsigned long long)r->pub.gen);
   for (;;) {
     char cerr[512];
     if (reporter_cycle(r, NULL, cerr, sizeof(cerr)) != 0)

@@ -18,10 +18,7 @@ uint64_t plat_mono_ms(void);
 /* Wall clock, unix seconds with sub-second precision. */
 double plat_wall_time(void);
 
-/* ---- identity and randomness ---- */
-/* 64 random bits from the OS generator (getrandom / BCryptGenRandom).
- * 0, or -1 with err set. */
-int plat_random_u64(uint64_t *out, char *err, size_t errlen);
+/* ---- identity ---- */
 /* The machine's host name (not necessarily an FQDN). 0, or -1 with err. */
 int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen);
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -34,22 +33,6 @@ double plat_wall_time(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int plat_random_u64(uint64_t *out, char *err, size_t errlen) {
-  size_t got = 0;
-  unsigned char *p = (unsigned char *)out;
-  while (got < sizeof(*out)) {
-    ssize_t r = getrandom(p + got, sizeof(*out) - got, 0);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      snprintf(err, errlen, "getrandom: %s", strerror(errno));
-      return -1;
-    }
-    got += (size_t)r;
-  }
-  return 0;
 }
 
 int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen) {

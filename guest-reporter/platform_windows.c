@@ -9,7 +9,6 @@
 #include "platform.h"
 
 #include <windows.h>
-#include <bcrypt.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,17 +34,6 @@ double plat_wall_time(void) {
     return 0.0;
   t -= PLATW_EPOCH_DIFF;
   return (double)(t / 10000000ULL) + (double)(t % 10000000ULL) / 1e7;
-}
-
-int plat_random_u64(uint64_t *out, char *err, size_t errlen) {
-  NTSTATUS st = BCryptGenRandom(NULL, (PUCHAR)out, (ULONG)sizeof(*out),
-                                BCRYPT_USE_SYSTEM_PREFERRED_RNG);
-  if (st != 0) {
-    snprintf(err, errlen, "BCryptGenRandom failed (status 0x%08lx)",
-             (unsigned long)st);
-    return -1;
-  }
-  return 0;
 }
 
 int plat_hostname(char *buf, size_t bufsz, char *err, size_t errlen) {

@@ -1,7 +1,7 @@
 /*
- * reporter.h - one reporter cycle: apply host-pushed config, collect,
- * run Exec entries, build the message, encode it (protocol/) and publish it
- * to the store, plus the epoch/gen/seq bookkeeping that survives restarts.
+ * reporter.h - one reporter cycle: apply host-pushed config (pushed.h),
+ * collect, run Exec entries, build the message and publish it
+ * (publisher.h).
  */
 #ifndef HVKVP_REPORTER_H
 #define HVKVP_REPORTER_H
@@ -9,6 +9,8 @@
 #include "collect.h"
 #include "config.h"
 #include "hvkvp.h"
+#include "publisher.h"
+#include "pushed.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -17,12 +19,8 @@ typedef struct {
   rcfg_t cfg;           /* base config (file + flags) */
   hvkvp_store_t *store; /* NULL: dry run without a store */
   const char *root;     /* collector root ("" live) */
-  uint64_t epoch, gen, seq;
-  int gen_loaded;
-  /* host-pushed config */
-  hvkvp_cfg_t pushed; /* last good pushed config (present=0: none) */
-  char config_error[HVKVP_TEXT_LEN];
-  char last_bad[HVKVP_TEXT_LEN]; /* to log a refused config once */
+  publisher_t pub;      /* epoch, gen (= seq) */
+  pushed_t pushed;      /* host-pushed config */
   char hostname[HVKVP_HOST_LEN];
   unsigned cycles; /* completed */
 } reporter_t;
@@ -36,6 +34,8 @@ int reporter_reconfigure(reporter_t *r, const rcfg_t *cfg, char *err,
                          size_t errlen);
 /* Reads PREFIX.cfg.* from the store and applies or refuses them. */
 void reporter_apply_pushed(reporter_t *r);
+/* The collectors list in effect: pushed, else the file's; "" = all. */
+const char *reporter_collectors(const reporter_t *r);
 /* Builds this cycle's message into m (init'd by the callee). */
 int reporter_build(reporter_t *r, hvkvp_msg_t *m, char *err, size_t errlen);
 /* One whole cycle. dry != NULL: print the message JSON there, write

@@ -141,10 +141,13 @@ static void test_load_file_errors(void **state) {
 
 /* ---- pushed config ---- */
 
-static int known(const char *name, void *arg) {
+static int known(const char *name, void *arg, char *why, size_t whylen) {
   (void)arg;
-  return strcmp(name, "cpu") == 0 || strcmp(name, "memory") == 0 ||
-         strcmp(name, "temps") == 0;
+  if (strcmp(name, "cpu") == 0 || strcmp(name, "memory") == 0 ||
+      strcmp(name, "temps") == 0)
+    return 1;
+  snprintf(why, whylen, "unknown collector \"%s\"", name);
+  return 0;
 }
 
 static void items(hvkvp_items_t *it, const char *const *kv) {
@@ -154,6 +157,8 @@ static void items(hvkvp_items_t *it, const char *const *kv) {
 }
 
 static void test_pushed_parse(void **state) {
+  pushed_t ps;
+  pushed_init(&ps, known, NULL);
   hvkvp_items_t it;
   hvkvp_cfg_t p;
   char err[256];
@@ -171,8 +176,7 @@ static void test_pushed_parse(void **state) {
                         "not config",
                         NULL};
   items(&it, good);
-  assert_int_equal(
-      rpushed_parse(&it, "hvkvp", known, NULL, &p, err, sizeof(err)), 0);
+  assert_int_equal(pushed_check(&ps, &it, "hvkvp", &p, err, sizeof(err)), 0);
   assert_true(p.present);
   assert_string_equal(p.id, "c-17");
   assert_true(p.interval == 30);
@@ -187,8 +191,7 @@ static void test_pushed_parse(void **state) {
 
   const char *none[] = {"other.cfg.id", "x", NULL};
   items(&it, none);
-  assert_int_equal(
-      rpushed_parse(&it, "hvkvp", known, NULL, &p, err, sizeof(err)), 0);
+  assert_int_equal(pushed_check(&ps, &it, "hvkvp", &p, err, sizeof(err)), 0);
   assert_false(p.present);
   hvkvp_items_free(&it);
 
@@ -215,7 +218,7 @@ static void test_pushed_parse(void **state) {
     const char *kv[] = {bad[i].k1, bad[i].v1, bad[i].k2, bad[i].v2, NULL};
     items(&it, kv);
     err[0] = '\0';
-    if (rpushed_parse(&it, "hvkvp", known, NULL, &p, err, sizeof(err)) == 0)
+    if (pushed_check(&ps, &it, "hvkvp", &p, err, sizeof(err)) == 0)
       fail_msg("bad case %zu accepted", i);
     if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
       fail_msg("bad case %zu: got \"%s\", want \"%s\"", i, err, bad[i].want);
@@ -365,23 +368,23 @@ static void test_gen_continues_after_restart(void **state) {
   snprintf(c.collectors, sizeof(c.collectors), "uptime");
   reporter_t r;
   assert_int_equal(reporter_init(&r, &c, s, err, sizeof(err)), 0);
-  assert_int_equal(r.gen, 1);
+  assert_int_equal(r.pub.gen, 1);
   for (int i = 0; i < 3; i++)
     assert_int_equal(reporter_cycle(&r, NULL, err, sizeof(err)), 0);
-  uint64_t epoch1 = r.epoch;
+  uint64_t epoch1 = r.pub.epoch;
   reporter_free(&r);
   /* "restart": a new reporter continues after the stored head's gen */
   assert_int_equal(reporter_init(&r, &c, s, err, sizeof(err)), 0);
-  assert_int_equal(r.gen, 4);
-  assert_int_equal(r.seq, 4);
-  assert_true(r.epoch != epoch1);
+  assert_int_equal(r.pub.gen, 4);
+  assert_int_equal(r.pub.gen, 4);
+  assert_true(r.pub.epoch != epoch1);
   assert_int_equal(reporter_cycle(&r, NULL, err, sizeof(err)), 0);
   hvkvp_items_t cur;
   hvkvp_msg_t m;
   hvkvp_head_t h;
   decode_own(s, &cur, &m, &h);
   assert_int_equal(h.gen, 4);
-  assert_int_equal(h.epoch, r.epoch);
+  assert_int_equal(h.epoch, r.pub.epoch);
   assert_int_equal(m.seq, 4);
   hvkvp_msg_free(&m);
   hvkvp_items_free(&cur);
