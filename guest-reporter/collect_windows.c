@@ -85,16 +85,22 @@ static int wincol_cpu(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
 
 /* ---- memory ---- */
 
+static int wincol_memstatus(MEMORYSTATUSEX *ms, char *err, size_t errlen) {
+  memset(ms, 0, sizeof(*ms));
+  ms->dwLength = sizeof(*ms);
+  if (!GlobalMemoryStatusEx(ms)) {
+    wincol_lasterr(err, errlen, "GlobalMemoryStatusEx", GetLastError());
+    return -1;
+  }
+  return 0;
+}
+
 static int wincol_memory(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
                          size_t errlen) {
   (void)ctx;
   MEMORYSTATUSEX ms;
-  memset(&ms, 0, sizeof(ms));
-  ms.dwLength = sizeof(ms);
-  if (!GlobalMemoryStatusEx(&ms)) {
-    wincol_lasterr(err, errlen, "GlobalMemoryStatusEx", GetLastError());
+  if (wincol_memstatus(&ms, err, errlen) != 0)
     return -1;
-  }
   uint64_t total = ms.ullTotalPhys, avail = ms.ullAvailPhys;
   uint64_t used = total >= avail ? total - avail : 0;
   if (wincol_gauge(m, "memory", "", "memory", "used", (double)used, err,
@@ -128,12 +134,8 @@ static BOOL CALLBACK wincol_pagefile_cb(LPVOID ctx,
 static int wincol_swap_estimate(wincol_swap_t *s, uint64_t page, char *err,
                                 size_t errlen) {
   MEMORYSTATUSEX ms;
-  memset(&ms, 0, sizeof(ms));
-  ms.dwLength = sizeof(ms);
-  if (!GlobalMemoryStatusEx(&ms)) {
-    wincol_lasterr(err, errlen, "GlobalMemoryStatusEx", GetLastError());
+  if (wincol_memstatus(&ms, err, errlen) != 0)
     return -1;
-  }
   uint64_t total = ms.ullTotalPageFile > ms.ullTotalPhys
                        ? ms.ullTotalPageFile - ms.ullTotalPhys
                        : 0;
@@ -266,21 +268,31 @@ static int wincol_df(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
 
 /* ---- interface ---- */
 
-static int wincol_if2(hvkvp_msg_t *m, const char *inst, const char *type,
-                      uint64_t rx, uint64_t tx, char *err, size_t errlen) {
+/* One value list of two data sources of type t. */
+static int wincol_pair(hvkvp_msg_t *m, const char *plugin, const char *pinst,
+                       const char *type, hvkvp_ds_type_t t, const char *ds0,
+                       hvkvp_value_t v0, const char *ds1, hvkvp_value_t v1,
+                       char *err, size_t errlen) {
   hvkvp_vl_t *vl = hvkvp_msg_add(m);
   if (vl == NULL)
     return wincol_add_nomem(err, errlen);
-  snprintf(vl->plugin, sizeof(vl->plugin), "interface");
-  snprintf(vl->plugin_instance, sizeof(vl->plugin_instance), "%s", inst);
+  snprintf(vl->plugin, sizeof(vl->plugin), "%s", plugin);
+  snprintf(vl->plugin_instance, sizeof(vl->plugin_instance), "%s", pinst);
   snprintf(vl->type, sizeof(vl->type), "%s", type);
   vl->n = 2;
-  vl->dstypes[0] = vl->dstypes[1] = HVKVP_DS_DERIVE;
-  snprintf(vl->dsnames[0], sizeof(vl->dsnames[0]), "rx");
-  snprintf(vl->dsnames[1], sizeof(vl->dsnames[1]), "tx");
-  vl->values[0].derive = (int64_t)rx;
-  vl->values[1].derive = (int64_t)tx;
+  vl->dstypes[0] = vl->dstypes[1] = t;
+  snprintf(vl->dsnames[0], sizeof(vl->dsnames[0]), "%s", ds0);
+  snprintf(vl->dsnames[1], sizeof(vl->dsnames[1]), "%s", ds1);
+  vl->values[0] = v0;
+  vl->values[1] = v1;
   return 0;
+}
+
+static int wincol_if2(hvkvp_msg_t *m, const char *inst, const char *type,
+                      uint64_t rx, uint64_t tx, char *err, size_t errlen) {
+  hvkvp_value_t r = {.derive = (int64_t)rx}, t = {.derive = (int64_t)tx};
+  return wincol_pair(m, "interface", inst, type, HVKVP_DS_DERIVE, "rx", r, "tx",
+                     t, err, errlen);
 }
 
 static int wincol_interface(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
@@ -352,18 +364,9 @@ static int wincol_processes(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
     wincol_lasterr(err, errlen, "Process32FirstW", e);
     return -1;
   }
-  hvkvp_vl_t *vl = hvkvp_msg_add(m);
-  if (vl == NULL)
-    return wincol_add_nomem(err, errlen);
-  snprintf(vl->plugin, sizeof(vl->plugin), "processes");
-  snprintf(vl->type, sizeof(vl->type), "ps_count");
-  vl->n = 2;
-  vl->dstypes[0] = vl->dstypes[1] = HVKVP_DS_GAUGE;
-  snprintf(vl->dsnames[0], sizeof(vl->dsnames[0]), "processes");
-  snprintf(vl->dsnames[1], sizeof(vl->dsnames[1]), "threads");
-  vl->values[0].gauge = (double)procs;
-  vl->values[1].gauge = (double)threads;
-  return 0;
+  hvkvp_value_t p = {.gauge = (double)procs}, t = {.gauge = (double)threads};
+  return wincol_pair(m, "processes", "", "ps_count", HVKVP_DS_GAUGE,
+                     "processes", p, "threads", t, err, errlen);
 }
 
 static const collector_t wincol_table[] = {

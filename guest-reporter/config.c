@@ -53,21 +53,11 @@ static int rcfg_bool(const char *v, int *out) {
   return 0;
 }
 
-/* Prefix: [A-Za-z0-9_-], 1..63 chars (it becomes part of every key). */
-static int rcfg_prefix_ok(const char *p) {
+/* 1..size-1 characters of [A-Za-z0-9_-]: a Prefix (size HVKVP_PREFIX_LEN,
+ * it becomes part of every key) or a collector/Exec name (HVKVP_NAME_LEN). */
+static int rcfg_word_ok(const char *p, size_t size) {
   size_t n = strlen(p);
-  if (n == 0 || n >= HVKVP_PREFIX_LEN)
-    return 0;
-  for (const char *s = p; *s; s++)
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-      return 0;
-  return 1;
-}
-
-/* Collector/Exec names: [A-Za-z0-9_-]. */
-static int rcfg_name_ok(const char *p) {
-  size_t n = strlen(p);
-  if (n == 0 || n >= HVKVP_NAME_LEN)
+  if (n == 0 || n >= size)
     return 0;
   for (const char *s = p; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
@@ -160,7 +150,7 @@ static int rcfg_collectors_check(const char *v, char *err, size_t errlen) {
   char *save = NULL;
   for (char *w = strtok_r(tmp, " ,\t", &save); w != NULL;
        w = strtok_r(NULL, " ,\t", &save)) {
-    if (!rcfg_name_ok(w)) {
+    if (!rcfg_word_ok(w, HVKVP_NAME_LEN)) {
       snprintf(err, errlen, "Collectors: \"%.64s\" is not a valid name", w);
       return -1;
     }
@@ -176,7 +166,7 @@ int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
       goto range;
     c->interval = d;
   } else if (strcmp(key, "Prefix") == 0) {
-    if (!rcfg_prefix_ok(v)) {
+    if (!rcfg_word_ok(v, HVKVP_PREFIX_LEN)) {
       snprintf(err, errlen,
                "Prefix \"%.64s\": want 1-%d characters of [A-Za-z0-9_-]", v,
                HVKVP_PREFIX_LEN - 1);
@@ -305,7 +295,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
       snprintf(err, errlen, "Exec: want Exec \"name\" \"command args\"");
       return -1;
     }
-    if (!rcfg_name_ok(v1)) {
+    if (!rcfg_word_ok(v1, HVKVP_NAME_LEN)) {
       snprintf(err, errlen,
                "Exec name \"%.64s\": want characters of [A-Za-z0-9_-]", v1);
       return -1;

@@ -7,6 +7,7 @@
  * plat_daemonize live in service_windows.c.
  */
 #include "platform.h"
+#include "cmdline_windows.h"
 
 #include <windows.h>
 
@@ -112,53 +113,6 @@ unsigned plat_wait(uint64_t timeout_ms) {
 
 /* ---- exec ---- */
 
-/* Appends arg to the command line quoted the way CommandLineToArgvW and the
- * C runtime split it. Returns the new length or -1 if it does not fit. */
-static int platw_quote(wchar_t *cmd, size_t cap, size_t len,
-                       const wchar_t *arg) {
-#define PLATW_PUT(c)                                                           \
-  do {                                                                         \
-    if (len + 1 >= cap)                                                        \
-      return -1;                                                               \
-    cmd[len++] = (c);                                                          \
-  } while (0)
-  if (len > 0)
-    PLATW_PUT(L' ');
-  int needs = arg[0] == L'\0' || wcspbrk(arg, L" \t\n\v\"") != NULL;
-  if (!needs) {
-    for (const wchar_t *p = arg; *p; p++)
-      PLATW_PUT(*p);
-    cmd[len] = L'\0';
-    return (int)len;
-  }
-  PLATW_PUT(L'"');
-  for (const wchar_t *p = arg;; p++) {
-    size_t bs = 0;
-    while (*p == L'\\') {
-      bs++;
-      p++;
-    }
-    if (*p == L'\0') {
-      for (size_t i = 0; i < bs * 2; i++)
-        PLATW_PUT(L'\\');
-      break;
-    }
-    if (*p == L'"') {
-      for (size_t i = 0; i < bs * 2 + 1; i++)
-        PLATW_PUT(L'\\');
-      PLATW_PUT(L'"');
-    } else {
-      for (size_t i = 0; i < bs; i++)
-        PLATW_PUT(L'\\');
-      PLATW_PUT(*p);
-    }
-  }
-  PLATW_PUT(L'"');
-  cmd[len] = L'\0';
-  return (int)len;
-#undef PLATW_PUT
-}
-
 /* Builds the command line from UTF-8 argv (malloc'd) or NULL. */
 static wchar_t *platw_cmdline(char *const argv[]) {
   size_t cap = 32768; /* CreateProcessW's limit */
@@ -166,7 +120,6 @@ static wchar_t *platw_cmdline(char *const argv[]) {
   if (cmd == NULL)
     return NULL;
   cmd[0] = L'\0';
-  size_t len = 0;
   for (size_t i = 0; argv[i] != NULL; i++) {
     int n = MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, NULL, 0);
     if (n <= 0) {
@@ -179,13 +132,12 @@ static wchar_t *platw_cmdline(char *const argv[]) {
       return NULL;
     }
     MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, w, n);
-    int r = platw_quote(cmd, cap, len, w);
+    int r = cmdline_append(cmd, cap, w);
     free(w);
     if (r < 0) {
       free(cmd);
       return NULL;
     }
-    len = (size_t)r;
   }
   return cmd;
 }

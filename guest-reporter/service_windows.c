@@ -11,6 +11,7 @@
  * reporter finishes its cycle and exits cleanly. Without "service" the
  * reporter runs in the console as usual (platform_windows.c handles Ctrl-C).
  */
+#include "cmdline_windows.h"
 #include "command_line.h"
 #include "log.h"
 #include "platform.h"
@@ -60,40 +61,6 @@ static void svc_print_error(const char *what, DWORD code) {
           sys[0] != '\0' ? sys : "unknown error", (unsigned long)code, hint);
 }
 
-/* Appends one argument, quoted for CommandLineToArgvW / the C runtime. */
-static int svc_append(wchar_t *cmd, size_t cap, const wchar_t *arg) {
-  size_t len = wcslen(cmd);
-  int needs = arg[0] == L'\0' || wcspbrk(arg, L" \t\n\v\"") != NULL;
-  size_t worst = wcslen(arg) * 2 + 4;
-  if (len + worst >= cap)
-    return -1;
-  if (len > 0)
-    cmd[len++] = L' ';
-  if (!needs) {
-    wcscpy(cmd + len, arg);
-    return 0;
-  }
-  cmd[len++] = L'"';
-  for (const wchar_t *p = arg;; p++) {
-    size_t bs = 0;
-    while (*p == L'\\') {
-      bs++;
-      p++;
-    }
-    if (*p == L'\0') {
-      for (size_t i = 0; i < bs * 2; i++)
-        cmd[len++] = L'\\';
-      break;
-    }
-    for (size_t i = 0; i < (*p == L'"' ? bs * 2 + 1 : bs); i++)
-      cmd[len++] = L'\\';
-    cmd[len++] = *p;
-  }
-  cmd[len++] = L'"';
-  cmd[len] = L'\0';
-  return 0;
-}
-
 /* Arguments reach main() in the ANSI code page. */
 static int svc_append_ansi(wchar_t *cmd, size_t cap, const char *arg) {
   int n = MultiByteToWideChar(CP_ACP, 0, arg, -1, NULL, 0);
@@ -103,7 +70,7 @@ static int svc_append_ansi(wchar_t *cmd, size_t cap, const char *arg) {
   if (w == NULL)
     return -1;
   MultiByteToWideChar(CP_ACP, 0, arg, -1, w, n);
-  int r = svc_append(cmd, cap, w);
+  int r = cmdline_append(cmd, cap, w);
   free(w);
   return r;
 }
@@ -120,9 +87,9 @@ static int svc_install(int argc, char **argv) {
     fprintf(stderr, "hvkvp-reporter: out of memory\n");
     return 1;
   }
-  int bad = svc_append(cmd, SVC_CMDLINE_MAX, exe) != 0 ||
-            svc_append(cmd, SVC_CMDLINE_MAX, L"service") != 0 ||
-            svc_append(cmd, SVC_CMDLINE_MAX, L"run") != 0;
+  int bad = cmdline_append(cmd, SVC_CMDLINE_MAX, exe) != 0 ||
+            cmdline_append(cmd, SVC_CMDLINE_MAX, L"service") != 0 ||
+            cmdline_append(cmd, SVC_CMDLINE_MAX, L"run") != 0;
   for (int i = 3; i < argc && !bad; i++)
     bad = svc_append_ansi(cmd, SVC_CMDLINE_MAX, argv[i]) != 0;
   if (bad) {
