@@ -15,6 +15,10 @@
  * by the next new key), so the number of own records stays bounded by the
  * most ever live at once (2 x max chunks + 1).
  *
+ * Records are read in batches (POOL_BATCH at a time), and only the records
+ * under the prefix are kept in memory, so a large pool (foreign records, a
+ * host filling pool 0) costs time, not memory.
+ *
  * Write order for crash safety (kill -9 at any point): the new slot's
  * chunks, then the deletions, then the head, each a separate record write.
  * Until the head write the old head still names the old, untouched slot; a
@@ -37,8 +41,13 @@
 #define POOL_KEY 512
 #define POOL_VALUE 2048
 #define POOL_REC (POOL_KEY + POOL_VALUE)
-/* Pool files larger than this are refused (64 MiB, ~26000 records). */
+/* Pool files larger than this are refused (64 MiB, ~26000 records): reading
+ * one costs time on every cycle. */
 #define POOL_MAX_BYTES (64L * 1024 * 1024)
+/* Records read per read(2) call. */
+#define POOL_BATCH 32
+/* PREFIX.cfg.* records read from pool 0 at most. */
+#define POOL_MAX_CONFIG_ITEMS 256
 #define POOL_FREE_TAG "free."
 
 typedef struct {
@@ -46,11 +55,23 @@ typedef struct {
   char dir[PATH_MAX - 32];
 } pool_store_t;
 
+/* A record under the prefix, as a publish sees it. */
+typedef struct {
+  size_t rec;  /* its index in the file */
+  char *key;   /* malloc'd */
+  char *value; /* malloc'd, cut at the first NUL */
+  int dead;    /* to be deleted by this publish */
+} pool_own_t;
+
+/* The pool file being published: its size and its own records only. */
 typedef struct {
   int fd;
-  unsigned char *buf; /* whole records only */
-  size_t nrec;
-  size_t cap; /* records buf can hold */
+  const char *path;
+  const char *pfx; /* "PREFIX." */
+  size_t pfxlen;
+  size_t nrec; /* whole records in the file */
+  pool_own_t *own;
+  size_t n_own, cap_own;
 } pool_file_t;
 
 /* ---- file access ---- */
@@ -77,10 +98,47 @@ static int pool_lock(int fd, short type, const char *path, char *err,
   return 0;
 }
 
-static int pool_read_all(pool_file_t *pf, const char *path, char *err,
-                         size_t errlen) {
+static int pool_has_prefix(const char *key, const char *pfx, size_t pfxlen) {
+  return key != NULL && strncmp(key, pfx, pfxlen) == 0;
+}
+
+static int pool_is_tombstone(const char *key, const char *pfx, size_t pfxlen) {
+  return pool_has_prefix(key, pfx, pfxlen) &&
+         strncmp(key + pfxlen, POOL_FREE_TAG, strlen(POOL_FREE_TAG)) == 0;
+}
+
+/* Called by pool_scan for each record under the prefix: 0 goes on, -1 stops
+ * the scan (err set). */
+typedef int (*pool_record_fn)(size_t rec, const char *key, const char *value,
+                              void *arg, char *err, size_t errlen);
+
+/* The whole records of a batch: fn for each one under pfx. A key without a
+ * NUL within 512 bytes is foreign by definition; a value without a NUL is
+ * cut at 2047 bytes. */
+static int pool_scan_batch(unsigned char *b, size_t first, size_t n,
+                           const char *pfx, pool_record_fn fn, void *arg,
+                           char *err, size_t errlen) {
+  size_t pfxlen = strlen(pfx);
+  for (size_t i = 0; i < n; i++) {
+    char *k = (char *)b + i * POOL_REC;
+    if (memchr(k, '\0', POOL_KEY) == NULL || !pool_has_prefix(k, pfx, pfxlen))
+      continue;
+    char *v = k + POOL_KEY;
+    v[POOL_VALUE - 1] = '\0';
+    if (fn(first + i, k, v, arg, err, errlen) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Reads the locked file front to back, POOL_BATCH records at a time, and
+ * calls fn for the records under pfx. *nrec gets the number of whole
+ * records (a partial trailing record is ignored). */
+static int pool_scan(int fd, const char *path, const char *pfx,
+                     pool_record_fn fn, void *arg, size_t *nrec, char *err,
+                     size_t errlen) {
   struct stat st;
-  if (fstat(pf->fd, &st) != 0) {
+  if (fstat(fd, &st) != 0) {
     snprintf(err, errlen, "%s: fstat: %s", path, strerror(errno));
     return -1;
   }
@@ -89,60 +147,37 @@ static int pool_read_all(pool_file_t *pf, const char *path, char *err,
              (long long)st.st_size, POOL_MAX_BYTES);
     return -1;
   }
-  size_t nrec = (size_t)st.st_size / POOL_REC; /* partial tail ignored */
-  pf->cap = nrec + 8;
-  pf->buf = calloc(pf->cap, POOL_REC);
-  if (pf->buf == NULL) {
-    snprintf(err, errlen, "%s: out of memory for %zu records", path, nrec);
+  unsigned char *b = malloc(POOL_BATCH * POOL_REC);
+  if (b == NULL) {
+    snprintf(err, errlen, "%s: out of memory", path);
     return -1;
   }
-  size_t want = nrec * POOL_REC, got = 0;
-  while (got < want) {
-    ssize_t r = pread(pf->fd, pf->buf + got, want - got, (off_t)got);
+  size_t total = (size_t)st.st_size / POOL_REC, done = 0;
+  int rc = 0;
+  while (rc == 0 && done < total) {
+    size_t n = total - done < POOL_BATCH ? total - done : POOL_BATCH;
+    ssize_t r = pread(fd, b, n * POOL_REC, (off_t)(done * POOL_REC));
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
       snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
-      return -1;
-    }
-    if (r == 0)
+      rc = -1;
+    } else if ((size_t)r < POOL_REC) {
       break; /* shrank under us: cannot happen while locked */
-    got += (size_t)r;
+    } else {
+      n = (size_t)r / POOL_REC;
+      rc = pool_scan_batch(b, done, n, pfx, fn, arg, err, errlen);
+      if (rc != 0) {
+        char e[256];
+        snprintf(e, sizeof(e), "%s", err);
+        snprintf(err, errlen, "%s: %s", path, e);
+      }
+      done += n;
+    }
   }
-  pf->nrec = got / POOL_REC;
-  return 0;
-}
-
-static void pool_file_close(pool_file_t *pf) {
-  free(pf->buf);
-  pf->buf = NULL;
-  if (pf->fd >= 0)
-    close(pf->fd); /* releases the fcntl lock and the flock */
-  pf->fd = -1;
-}
-
-/* Key of record i, or NULL when it has no NUL within 512 bytes (such a record
- * is foreign by definition and never touched). */
-static const char *pool_key(const pool_file_t *pf, size_t i) {
-  const char *k = (const char *)pf->buf + i * POOL_REC;
-  return memchr(k, '\0', POOL_KEY) != NULL ? k : NULL;
-}
-
-/* Copies record i's value (cut at 2047 bytes if it has no NUL). */
-static void pool_value(const pool_file_t *pf, size_t i, char *out) {
-  const char *v = (const char *)pf->buf + i * POOL_REC + POOL_KEY;
-  size_t n = strnlen(v, POOL_VALUE - 1);
-  memcpy(out, v, n);
-  out[n] = '\0';
-}
-
-static int pool_has_prefix(const char *key, const char *pfx, size_t pfxlen) {
-  return key != NULL && strncmp(key, pfx, pfxlen) == 0;
-}
-
-static int pool_is_tombstone(const char *key, const char *pfx, size_t pfxlen) {
-  return pool_has_prefix(key, pfx, pfxlen) &&
-         strncmp(key + pfxlen, POOL_FREE_TAG, strlen(POOL_FREE_TAG)) == 0;
+  free(b);
+  *nrec = done;
+  return rc;
 }
 
 /* Crash-test hook (tests/reporter/test_reporter_crash.py): with
@@ -189,142 +224,246 @@ static int pool_write(int fd, size_t off, const void *p, size_t n,
   return 0;
 }
 
-/* Writes key (may be NULL: keep) and value into record i, in memory and in
- * the file, as one write. */
-static int pool_put_record(pool_file_t *pf, size_t i, const char *key,
-                           const char *value, const char *path, char *err,
-                           size_t errlen) {
-  unsigned char *r = pf->buf + i * POOL_REC;
-  size_t off = 0, len = POOL_REC;
-  /* Each field is its text, its NUL, then zeros; the lengths were checked
-   * against POOL_KEY and POOL_VALUE by pool_check_item. */
-  if (key != NULL) {
-    memset(r, 0, POOL_KEY);
+/* Writes key (NULL: keep the record's key) and value into record rec as
+ * one write: the fields are their text, a NUL, then zeros. The lengths were
+ * checked by pool_check_item. */
+static int pool_put_record(const pool_file_t *pf, size_t rec, const char *key,
+                           const char *value, char *err, size_t errlen) {
+  unsigned char r[POOL_REC];
+  memset(r, 0, sizeof(r));
+  if (key != NULL)
     memcpy(r, key, strlen(key) + 1);
-  } else {
-    off = POOL_KEY;
-    len = POOL_VALUE;
-  }
-  memset(r + POOL_KEY, 0, POOL_VALUE);
   memcpy(r + POOL_KEY, value, strlen(value) + 1);
-  return pool_write(pf->fd, i * POOL_REC + off, r + off, len, path, err,
-                    errlen);
+  size_t off = key != NULL ? 0 : POOL_KEY;
+  return pool_write(pf->fd, rec * POOL_REC + off, r + off, POOL_REC - off,
+                    pf->path, err, errlen);
 }
 
-/* ---- store.h ---- */
+/* ---- reading ---- */
 
-static int pool_read_items(pool_store_t *ps, int pool, const char *pfx,
-                           int skip_tombstones, hvkvp_items_t *out, char *err,
-                           size_t errlen) {
+typedef struct {
+  hvkvp_items_t *out;
+  const char *pfx;
+  int skip_tombstones;
+  size_t max_items; /* 0: no limit */
+} pool_reader_t;
+
+static int pool_read_record(size_t rec, const char *key, const char *value,
+                            void *arg, char *err, size_t errlen) {
+  pool_reader_t *rd = arg;
+  (void)rec;
+  if (rd->skip_tombstones && pool_is_tombstone(key, rd->pfx, strlen(rd->pfx)))
+    return 0;
+  if (hvkvp_items_get(rd->out, key) != NULL)
+    return 0; /* a duplicate key: the first record is the one kept */
+  if (rd->max_items > 0 && rd->out->n == rd->max_items) {
+    snprintf(err, errlen, "more than %zu %s* records", rd->max_items, rd->pfx);
+    return -1;
+  }
+  if (hvkvp_items_set(rd->out, key, value) != 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static int pool_read_items(pool_store_t *ps, int pool, pool_reader_t *rd,
+                           char *err, size_t errlen) {
   char path[PATH_MAX];
   pool_path(ps, pool, path, sizeof(path));
-  pool_file_t pf = {.fd = -1};
-  hvkvp_items_init(out);
-  pf.fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (pf.fd < 0) {
+  hvkvp_items_init(rd->out);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT)
       return 0; /* no pool yet: no items */
     snprintf(err, errlen, "%s: open: %s", path, strerror(errno));
     return -1;
   }
-  if (pool_lock(pf.fd, F_RDLCK, path, err, errlen) != 0 ||
-      pool_read_all(&pf, path, err, errlen) != 0) {
-    pool_file_close(&pf);
-    return -1;
-  }
-  /* The file is in memory: release the daemon's lock at once. */
-  close(pf.fd);
-  pf.fd = -1;
-  size_t pfxlen = strlen(pfx);
-  char value[POOL_VALUE];
-  for (size_t i = 0; i < pf.nrec; i++) {
-    const char *k = pool_key(&pf, i);
-    if (!pool_has_prefix(k, pfx, pfxlen))
-      continue;
-    if (skip_tombstones && pool_is_tombstone(k, pfx, pfxlen))
-      continue;
-    if (hvkvp_items_get(out, k) != NULL)
-      continue; /* a duplicate key: the first record is the one kept */
-    pool_value(&pf, i, value);
-    if (hvkvp_items_set(out, k, value) != 0) {
-      snprintf(err, errlen, "%s: out of memory", path);
-      pool_file_close(&pf);
-      hvkvp_items_free(out);
-      return -1;
-    }
-  }
-  pool_file_close(&pf);
-  return 0;
+  size_t nrec = 0;
+  int rc = pool_lock(fd, F_RDLCK, path, err, errlen);
+  if (rc == 0)
+    rc = pool_scan(fd, path, rd->pfx, pool_read_record, rd, &nrec, err, errlen);
+  close(fd); /* releases the daemon's lock */
+  if (rc != 0)
+    hvkvp_items_free(rd->out);
+  return rc;
 }
 
 static int pool_read_own(hvkvp_store_t *s, const char *prefix,
                          hvkvp_items_t *out, char *err, size_t errlen) {
   char pfx[HVKVP_PREFIX_LEN + 2];
   snprintf(pfx, sizeof(pfx), "%s.", prefix);
-  return pool_read_items((pool_store_t *)s, 1, pfx, 1, out, err, errlen);
+  pool_reader_t rd = {.out = out, .pfx = pfx, .skip_tombstones = 1};
+  return pool_read_items((pool_store_t *)s, 1, &rd, err, errlen);
 }
 
 static int pool_read_config(hvkvp_store_t *s, const char *prefix,
                             hvkvp_items_t *out, char *err, size_t errlen) {
   char pfx[HVKVP_PREFIX_LEN + 8];
   snprintf(pfx, sizeof(pfx), "%s.cfg.", prefix);
-  return pool_read_items((pool_store_t *)s, 0, pfx, 0, out, err, errlen);
+  pool_reader_t rd = {
+      .out = out, .pfx = pfx, .max_items = POOL_MAX_CONFIG_ITEMS};
+  return pool_read_items((pool_store_t *)s, 0, &rd, err, errlen);
 }
 
-static ssize_t pool_find(const pool_file_t *pf, const char *key) {
-  for (size_t i = 0; i < pf->nrec; i++) {
-    const char *k = pool_key(pf, i);
-    if (k != NULL && strcmp(k, key) == 0)
-      return (ssize_t)i;
+/* ---- publishing: the own records of pool 1 ---- */
+
+static void pool_file_free(pool_file_t *pf) {
+  for (size_t i = 0; i < pf->n_own; i++) {
+    free(pf->own[i].key);
+    free(pf->own[i].value);
   }
-  return -1;
+  free(pf->own);
+  pf->own = NULL;
+  pf->n_own = pf->cap_own = 0;
+  if (pf->fd >= 0)
+    close(pf->fd); /* releases the fcntl lock and the flock */
+  pf->fd = -1;
 }
 
-/* A record a new own key may take: a tombstone, or an own record deleted in
- * this publish (dead[i]). */
-static ssize_t pool_find_free(const pool_file_t *pf, const char *pfx,
-                              size_t pfxlen, const unsigned char *dead) {
-  for (size_t i = 0; i < pf->nrec; i++) {
-    if (dead[i] || pool_is_tombstone(pool_key(pf, i), pfx, pfxlen))
-      return (ssize_t)i;
+/* Appends an own record entry (rec must be past every entry's). */
+static pool_own_t *pool_own_add(pool_file_t *pf, size_t rec, const char *key,
+                                const char *value) {
+  if (pf->n_own == pf->cap_own) {
+    size_t ncap = pf->cap_own ? pf->cap_own * 2 : 64;
+    pool_own_t *n = realloc(pf->own, ncap * sizeof(*n));
+    if (n == NULL)
+      return NULL;
+    pf->own = n;
+    pf->cap_own = ncap;
   }
-  return -1;
+  pool_own_t *o = &pf->own[pf->n_own];
+  o->rec = rec;
+  o->key = strdup(key);
+  o->value = strdup(value);
+  o->dead = 0;
+  if (o->key == NULL || o->value == NULL) {
+    free(o->key);
+    free(o->value);
+    return NULL;
+  }
+  pf->n_own++;
+  return o;
+}
+
+static int pool_collect_own(size_t rec, const char *key, const char *value,
+                            void *arg, char *err, size_t errlen) {
+  if (pool_own_add(arg, rec, key, value) == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static pool_own_t *pool_find(const pool_file_t *pf, const char *key) {
+  for (size_t i = 0; i < pf->n_own; i++)
+    if (strcmp(pf->own[i].key, key) == 0)
+      return &pf->own[i];
+  return NULL;
+}
+
+/* An own record a new key may take: a tombstone, or one deleted by this
+ * publish. */
+static pool_own_t *pool_find_free(const pool_file_t *pf) {
+  for (size_t i = 0; i < pf->n_own; i++)
+    if (pf->own[i].dead ||
+        pool_is_tombstone(pf->own[i].key, pf->pfx, pf->pfxlen))
+      return &pf->own[i];
+  return NULL;
+}
+
+static int pool_replace(char **field, const char *text, char *err,
+                        size_t errlen) {
+  char *c = strdup(text);
+  if (c == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  free(*field);
+  *field = c;
+  return 0;
 }
 
 /* Sets key=value: in place, in a free own record, or appended. */
 static int pool_set(pool_file_t *pf, const char *key, const char *value,
-                    const char *pfx, size_t pfxlen, unsigned char **dead,
-                    const char *path, char *err, size_t errlen) {
-  ssize_t i = pool_find(pf, key);
-  if (i >= 0) {
-    (*dead)[i] = 0;
-    const char *cur = (const char *)pf->buf + (size_t)i * POOL_REC + POOL_KEY;
-    if (strncmp(cur, value, POOL_VALUE) == 0)
+                    char *err, size_t errlen) {
+  pool_own_t *o = pool_find(pf, key);
+  if (o != NULL) {
+    o->dead = 0;
+    if (strcmp(o->value, value) == 0)
       return 0; /* unchanged: no write */
-    return pool_put_record(pf, (size_t)i, NULL, value, path, err, errlen);
+    if (pool_put_record(pf, o->rec, NULL, value, err, errlen) != 0)
+      return -1;
+    return pool_replace(&o->value, value, err, errlen);
   }
-  i = pool_find_free(pf, pfx, pfxlen, *dead);
-  if (i < 0) {
-    if (pf->nrec == pf->cap) {
-      size_t ncap = pf->cap * 2 + 8;
-      unsigned char *nb = realloc(pf->buf, ncap * POOL_REC);
-      unsigned char *nd = realloc(*dead, ncap);
-      if (nb != NULL)
-        pf->buf = nb;
-      if (nd != NULL) {
-        memset(nd + pf->cap, 0, ncap - pf->cap);
-        *dead = nd;
-      }
-      if (nb == NULL || nd == NULL) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-      }
-      pf->cap = ncap;
+  o = pool_find_free(pf);
+  if (o == NULL) {
+    o = pool_own_add(pf, pf->nrec, key, value);
+    if (o == NULL) {
+      snprintf(err, errlen, "out of memory");
+      return -1;
     }
-    i = (ssize_t)pf->nrec++;
+    pf->nrec++;
+  } else if (pool_replace(&o->key, key, err, errlen) != 0 ||
+             pool_replace(&o->value, value, err, errlen) != 0) {
+    return -1;
   }
-  (*dead)[i] = 0;
-  return pool_put_record(pf, (size_t)i, key, value, path, err, errlen);
+  o->dead = 0;
+  return pool_put_record(pf, o->rec, key, value, err, errlen);
+}
+
+/* Marks the records of f's deletions dead, and every later copy of an own
+ * key (left by an older writer): only the first one is kept up to date.
+ * None of them is named by the current head, so the new chunks may take
+ * their place at once. */
+static void pool_mark_dead(pool_file_t *pf, const hvkvp_frame_t *f) {
+  for (size_t d = 0; d < f->n_del; d++)
+    for (size_t i = 0; i < pf->n_own; i++)
+      if (strcmp(pf->own[i].key, f->del[d]) == 0)
+        pf->own[i].dead = 1;
+  for (size_t i = 0; i < pf->n_own; i++)
+    for (size_t j = i + 1; j < pf->n_own && !pf->own[i].dead; j++)
+      if (strcmp(pf->own[i].key, pf->own[j].key) == 0)
+        pf->own[j].dead = 1;
+}
+
+/* Dead own records and tombstones at the end of the file are cut away;
+ * dead ones before a live record become tombstones "PREFIX.free.<k>". */
+static int pool_drop_dead(pool_file_t *pf, char *err, size_t errlen) {
+  size_t keep = pf->nrec, n = pf->n_own;
+  while (n > 0 && pf->own[n - 1].rec == keep - 1 &&
+         (pf->own[n - 1].dead ||
+          pool_is_tombstone(pf->own[n - 1].key, pf->pfx, pf->pfxlen))) {
+    keep--;
+    n--;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!pf->own[i].dead)
+      continue;
+    char tomb[HVKVP_PREFIX_LEN + 32];
+    for (unsigned k = 0;; k++) {
+      snprintf(tomb, sizeof(tomb), "%s" POOL_FREE_TAG "%u", pf->pfx, k);
+      if (pool_find(pf, tomb) == NULL)
+        break;
+    }
+    if (pool_put_record(pf, pf->own[i].rec, tomb, "", err, errlen) != 0 ||
+        pool_replace(&pf->own[i].key, tomb, err, errlen) != 0 ||
+        pool_replace(&pf->own[i].value, "", err, errlen) != 0)
+      return -1;
+    pf->own[i].dead = 0;
+  }
+  /* Also drops a partial trailing record left by a crashed appender. */
+  if (ftruncate(pf->fd, (off_t)(keep * POOL_REC)) != 0) {
+    snprintf(err, errlen, "%s: ftruncate: %s", pf->path, strerror(errno));
+    return -1;
+  }
+  for (size_t i = n; i < pf->n_own; i++) {
+    free(pf->own[i].key);
+    free(pf->own[i].value);
+  }
+  pf->n_own = n;
+  pf->nrec = keep;
+  return 0;
 }
 
 static int pool_check_item(const hvkvp_item_t *it, const char *pfx,
@@ -343,16 +482,14 @@ static int pool_check_item(const hvkvp_item_t *it, const char *pfx,
   return 0;
 }
 
-static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
-                        size_t errlen) {
-  pool_store_t *ps = (pool_store_t *)s;
-  char path[PATH_MAX];
-  pool_path(ps, 1, path, sizeof(path));
+/* "PREFIX." of the frame's head (put's last item), after checking every
+ * item fits a record and is under it. */
+static int pool_frame_prefix(const hvkvp_frame_t *f, const char *path,
+                             char *pfx, char *err, size_t errlen) {
   if (f->put.n == 0) {
     snprintf(err, errlen, "%s: empty frame", path);
     return -1;
   }
-  /* The head is put's last item; its key is PREFIX.head. */
   const hvkvp_item_t *head = &f->put.v[f->put.n - 1];
   size_t hlen = strlen(head->key);
   if (hlen < 6 || strcmp(head->key + hlen - 5, ".head") != 0 ||
@@ -361,102 +498,57 @@ static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
              head->key);
     return -1;
   }
-  char pfx[HVKVP_PREFIX_LEN + 1];
-  size_t pfxlen = hlen - 4; /* "PREFIX." */
-  memcpy(pfx, head->key, pfxlen);
-  pfx[pfxlen] = '\0';
+  memcpy(pfx, head->key, hlen - 4);
+  pfx[hlen - 4] = '\0';
   for (size_t i = 0; i < f->put.n; i++)
-    if (pool_check_item(&f->put.v[i], pfx, pfxlen, path, err, errlen) != 0)
+    if (pool_check_item(&f->put.v[i], pfx, hlen - 4, path, err, errlen) != 0)
       return -1;
+  return 0;
+}
 
-  pool_file_t pf = {.fd = -1};
-  pf.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (pf.fd < 0) {
-    snprintf(err, errlen, "%s: open for writing: %s", path, strerror(errno));
+/* Opens pool 1 for writing with both locks: flock first (cloud-init), then
+ * the daemon's fcntl lock; then reads its own records. */
+static int pool_open_locked(pool_file_t *pf, char *err, size_t errlen) {
+  pf->fd = open(pf->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (pf->fd < 0) {
+    snprintf(err, errlen, "%s: open for writing: %s", pf->path,
+             strerror(errno));
     return -1;
   }
-  /* flock first (cloud-init), then the daemon's fcntl lock. */
-  while (flock(pf.fd, LOCK_EX) != 0) {
+  while (flock(pf->fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
-      snprintf(err, errlen, "%s: flock: %s", path, strerror(errno));
-      pool_file_close(&pf);
+      snprintf(err, errlen, "%s: flock: %s", pf->path, strerror(errno));
       return -1;
     }
   }
-  if (pool_lock(pf.fd, F_WRLCK, path, err, errlen) != 0 ||
-      pool_read_all(&pf, path, err, errlen) != 0) {
-    pool_file_close(&pf);
+  if (pool_lock(pf->fd, F_WRLCK, pf->path, err, errlen) != 0)
     return -1;
-  }
-  unsigned char *dead = calloc(pf.cap, 1);
-  if (dead == NULL) {
-    snprintf(err, errlen, "%s: out of memory", path);
-    pool_file_close(&pf);
+  return pool_scan(pf->fd, pf->path, pf->pfx, pool_collect_own, pf, &pf->nrec,
+                   err, errlen);
+}
+
+static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
+                        size_t errlen) {
+  char path[PATH_MAX];
+  pool_path((pool_store_t *)s, 1, path, sizeof(path));
+  char pfx[HVKVP_PREFIX_LEN + 1];
+  if (pool_frame_prefix(f, path, pfx, err, errlen) != 0)
     return -1;
-  }
-  int rc = -1;
-  /* Records to delete are marked first: none of them is named by the
-   * current head, so the new chunks may take their place at once. */
-  for (size_t d = 0; d < f->n_del; d++) {
-    if (strncmp(f->del[d], pfx, pfxlen) != 0)
-      continue; /* never delete a foreign key */
-    for (size_t i = 0; i < pf.nrec; i++) {
-      const char *k = pool_key(&pf, i);
-      if (k != NULL && strcmp(k, f->del[d]) == 0)
-        dead[i] = 1;
-    }
-  }
-  /* A second record with the same own key (left by an older writer) is
-   * dead too: only the first is kept up to date. */
-  for (size_t i = 0; i < pf.nrec; i++) {
-    const char *k = pool_key(&pf, i);
-    if (!pool_has_prefix(k, pfx, pfxlen) || dead[i])
-      continue;
-    for (size_t j = i + 1; j < pf.nrec; j++) {
-      const char *kj = pool_key(&pf, j);
-      if (kj != NULL && strcmp(k, kj) == 0)
-        dead[j] = 1;
-    }
-  }
+  pool_file_t pf = {.fd = -1, .path = path, .pfx = pfx, .pfxlen = strlen(pfx)};
+  int rc = pool_open_locked(&pf, err, errlen);
+  if (rc == 0)
+    pool_mark_dead(&pf, f);
   /* 1. the new slot's chunks */
-  for (size_t i = 0; i + 1 < f->put.n; i++) {
-    if (pool_set(&pf, f->put.v[i].key, f->put.v[i].value, pfx, pfxlen, &dead,
-                 path, err, errlen) != 0)
-      goto out;
-  }
-  /* 2. deletions left over: tombstones where a live record follows, then
-   * the dead tail is cut. */
-  size_t keep = pf.nrec;
-  while (keep > 0 && (dead[keep - 1] ||
-                      pool_is_tombstone(pool_key(&pf, keep - 1), pfx, pfxlen)))
-    keep--;
-  for (size_t i = 0; i < keep; i++) {
-    if (!dead[i])
-      continue;
-    char tomb[HVKVP_PREFIX_LEN + 32];
-    for (unsigned k = 0;; k++) {
-      snprintf(tomb, sizeof(tomb), "%s" POOL_FREE_TAG "%u", pfx, k);
-      if (pool_find(&pf, tomb) < 0)
-        break;
-    }
-    if (pool_put_record(&pf, i, tomb, "", path, err, errlen) != 0)
-      goto out;
-    dead[i] = 0;
-  }
-  /* Also drops a partial trailing record left by a crashed appender. */
-  if (ftruncate(pf.fd, (off_t)(keep * POOL_REC)) != 0) {
-    snprintf(err, errlen, "%s: ftruncate: %s", path, strerror(errno));
-    goto out;
-  }
-  pf.nrec = keep;
+  for (size_t i = 0; rc == 0 && i + 1 < f->put.n; i++)
+    rc = pool_set(&pf, f->put.v[i].key, f->put.v[i].value, err, errlen);
+  /* 2. the deletions */
+  if (rc == 0)
+    rc = pool_drop_dead(&pf, err, errlen);
   /* 3. the head, last */
-  if (pool_set(&pf, head->key, head->value, pfx, pfxlen, &dead, path, err,
-               errlen) != 0)
-    goto out;
-  rc = 0;
-out:
-  free(dead);
-  pool_file_close(&pf);
+  const hvkvp_item_t *head = &f->put.v[f->put.n - 1];
+  if (rc == 0)
+    rc = pool_set(&pf, head->key, head->value, err, errlen);
+  pool_file_free(&pf);
   return rc;
 }
 

@@ -328,6 +328,66 @@ static void test_read_config_pool0(void **state) {
   hvkvp_items_free(&it);
 }
 
+/* Pool 0 as a hostile host may fill it: thousands of records, the config
+ * after them (read in batches, found), too many cfg items (refused with a
+ * reason, not read into memory without end). */
+static void test_read_config_large_pool0(void **state) {
+  fx_t *fx = *state;
+  size_t n = 5000;
+  unsigned char *buf = calloc(n, REC);
+  assert_non_null(buf);
+  char k[64];
+  for (size_t i = 0; i < n - 2; i++) {
+    snprintf(k, sizeof(k), "host.filler.%zu", i);
+    make_record(buf + i * REC, k, "x", NULL);
+  }
+  make_record(buf + (n - 2) * REC, "hvkvp.cfg.interval", "7", NULL);
+  make_record(buf + (n - 1) * REC, "hvkvp.cfg.id", "late", NULL);
+  write_file(fx->pool0, buf, n * REC);
+  hvkvp_items_t it;
+  char err[256] = "";
+  assert_int_equal(fx->s->read_config(fx->s, "hvkvp", &it, err, sizeof(err)),
+                   0);
+  assert_int_equal(it.n, 2);
+  assert_string_equal(hvkvp_items_get(&it, "hvkvp.cfg.id"), "late");
+  hvkvp_items_free(&it);
+  for (size_t i = 0; i < 300; i++) {
+    snprintf(k, sizeof(k), "hvkvp.cfg.x%zu", i);
+    make_record(buf + i * REC, k, "y", NULL);
+  }
+  write_file(fx->pool0, buf, n * REC);
+  assert_int_equal(fx->s->read_config(fx->s, "hvkvp", &it, err, sizeof(err)),
+                   -1);
+  assert_non_null(strstr(err, ".kvp_pool_0: more than 256 hvkvp.cfg.* "
+                              "records"));
+  assert_int_equal(it.n, 0);
+  free(buf);
+}
+
+/* Publishing into a pool 1 with many foreign records keeps them all and
+ * finds its own records among them. */
+static void test_publish_among_many_foreign(void **state) {
+  fx_t *fx = *state;
+  size_t n = 3000;
+  unsigned char *buf = calloc(n, REC);
+  assert_non_null(buf);
+  char k[64];
+  for (size_t i = 0; i < n; i++) {
+    snprintf(k, sizeof(k), "cloud-init.%zu", i);
+    make_record(buf + i * REC, k, "report", NULL);
+  }
+  write_file(fx->pool1, buf, n * REC);
+  publish(fx, 50, 1, 0);
+  publish(fx, 20, 2, 0);
+  expect_decoded(fx, 20, 2);
+  size_t len;
+  unsigned char *b = read_file(fx->pool1, &len);
+  assert_true(len >= n * REC);
+  assert_memory_equal(b, buf, n * REC);
+  free(b);
+  free(buf);
+}
+
 static void test_open_errors(void **state) {
   char err[256] = "";
   assert_null(store_pool_open("/nonexistent/hvkvp-dir", err, sizeof(err)));
@@ -377,6 +437,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_own_record_bound, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_config_pool0, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_read_config_large_pool0, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_publish_among_many_foreign, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_own_keys, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
