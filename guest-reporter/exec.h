@@ -9,15 +9,31 @@
 #include "hvkvp.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* stdout bytes read per command; the rest is discarded. */
+/* stdout bytes kept per run; the rest is read and discarded. */
 #define REXEC_MAX_OUTPUT 65536 /* 64 KiB */
+/* stderr bytes kept per run for the log; the rest is read and discarded. */
+#define REXEC_MAX_STDERR 4096
+/* stderr lines logged at most per run, and per window per Exec entry. */
+#define REXEC_STDERR_RUN 3
+#define REXEC_STDERR_WINDOW 10
+#define REXEC_STDERR_WINDOW_MS 600000 /* 10 minutes */
 
-/* Runs e (timeout in seconds) and adds its values to m. Bad lines are logged
- * with the reason and skipped. Returns the number of value lists added, or
- * -1 with err when the command could not run, timed out or failed (values of
- * the good lines read before are kept). */
-int rexec_run(const rcfg_exec_t *e, double timeout, hvkvp_msg_t *m, char *err,
-              size_t errlen);
+/* Per Exec entry, kept across runs: its stderr log budget. Zeroed = new. */
+typedef struct {
+  uint64_t window_ms; /* start of the current window (monotonic ms) */
+  unsigned lines;     /* stderr lines logged in this window */
+  unsigned long held; /* stderr lines not logged since the last notice */
+} rexec_state_t;
+
+/* Runs e (timeout in seconds) and adds its values to m. Bad output lines
+ * are skipped and counted in one warning per run (with the first reason);
+ * stderr goes to the log within st's budget (st NULL: stderr is read and
+ * dropped). Returns the number of value lists added, or -1 with err when
+ * the command could not run, timed out or failed (the values of the good
+ * lines read before are kept). */
+int rexec_run(const rcfg_exec_t *e, double timeout, rexec_state_t *st,
+              hvkvp_msg_t *m, char *err, size_t errlen);
 
 #endif

@@ -39,24 +39,32 @@ void plat_post(unsigned events);
  * return 0 early: the caller checks its own deadline. */
 unsigned plat_wait(uint64_t timeout_ms);
 
-/* ---- process spawning for Exec entries ---- */
+/* ---- child processes for Exec entries (the reading loop is exec.c's) --- */
+typedef struct plat_proc plat_proc_t;
+
 typedef struct {
   int exited; /* 1: exited normally, exit_code is valid */
   int exit_code;
-  int timed_out; /* 1: still running at the timeout and killed */
+  int timed_out; /* 1: still running at the deadline and killed */
   int killed_by; /* signal number (Linux) that ended it, 0 if none */
-  int truncated; /* 1: stdout exceeded max_out, the rest was discarded */
 } plat_exec_result_t;
 
-/* Runs argv[0] (searched in PATH) with argv, no shell, stdin from the null
- * device, stderr inherited. Collects at most max_out bytes of stdout into
- * *out (malloc'd, NUL-terminated, *outlen bytes). A child still running
- * after timeout_ms is killed (with its process group / job). Returns 0 when
- * the command could be run (see res for how it ended), -1 with err set when
- * it could not be started. */
-int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
-              char **out, size_t *outlen, plat_exec_result_t *res, char *err,
-              size_t errlen);
+/* Starts argv[0] (searched in PATH) with argv, no shell, stdin from the
+ * null device, stdout and stderr into two pipes, in a process group (Linux)
+ * or a kill-on-close job (Windows) of its own. NULL with err when it could
+ * not be started. */
+plat_proc_t *plat_proc_start(char *const argv[], char *err, size_t errlen);
+/* Waits at most timeout_ms for output and reads what is there (at most cap
+ * bytes) from stdout (*stream = 1) or stderr (*stream = 2). Returns the
+ * number of bytes, 0 when nothing came in time, -1 when both pipes are at
+ * their end (or the child is gone and nothing is left to read). */
+long plat_proc_read(plat_proc_t *p, uint64_t timeout_ms, int *stream, char *buf,
+                    size_t cap);
+/* Waits at most timeout_ms for the child to exit, kills it with its group
+ * or job if it is still running (timed_out) and whatever it left behind,
+ * fills res and frees p. */
+void plat_proc_finish(plat_proc_t *p, uint64_t timeout_ms,
+                      plat_exec_result_t *res);
 
 /* ---- system log sink (used by log.c when running as a daemon/service) --
  * level: 0 error, 1 warning, 2 info, 3 debug. */

@@ -1,7 +1,8 @@
 /*
  * platform_linux.c - platform.h on Linux: clocks, getrandom, hostname,
  * signals posted as events and the wait between ticks (self-pipe + poll),
- * fork/exec with a timeout for Exec entries, syslog, daemonising.
+ * child processes for Exec entries (fork/exec, two pipes, process groups),
+ * syslog, daemonising.
  */
 #include "platform.h"
 
@@ -97,150 +98,144 @@ unsigned plat_wait(uint64_t timeout_ms) {
   return atomic_exchange(&plat_posted, 0u);
 }
 
-/* ---- exec ---- */
+/* ---- child processes ---- */
 
-static void plat_kill_group(pid_t pid) {
-  kill(-pid, SIGKILL);
-  kill(pid, SIGKILL);
+struct plat_proc {
+  pid_t pid;
+  int fd[2]; /* read ends of stdout and stderr; -1 once at their end */
+};
+
+static void plat_close_pair(int p[2]) {
+  for (int i = 0; i < 2; i++)
+    if (p[i] >= 0)
+      close(p[i]);
+  p[0] = p[1] = -1;
 }
 
-int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
-              char **out, size_t *outlen, plat_exec_result_t *res, char *err,
-              size_t errlen) {
-  memset(res, 0, sizeof(*res));
-  *out = NULL;
-  *outlen = 0;
+/* In the child: stdin from /dev/null, stdout and stderr to the pipes, then
+ * exec; an exec error goes back through ep as errno. */
+static void plat_child(char *const argv[], int out, int errfd, int ep) {
+  setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    close(devnull);
+  }
+  dup2(out, 1);
+  dup2(errfd, 2);
+  execvp(argv[0], argv);
+  int e = errno;
+  ssize_t w = write(ep, &e, sizeof(e));
+  (void)w;
+  _exit(127);
+}
+
+/* errno of a failed exec, read from ep (closed by a successful exec). */
+static int plat_exec_errno(int ep) {
+  int e = 0;
+  ssize_t r;
+  do {
+    r = read(ep, &e, sizeof(e));
+  } while (r < 0 && errno == EINTR);
+  return r == (ssize_t)sizeof(e) ? e : 0;
+}
+
+plat_proc_t *plat_proc_start(char *const argv[], char *err, size_t errlen) {
   if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
     snprintf(err, errlen, "empty command");
-    return -1;
+    return NULL;
   }
-  char *buf = malloc(max_out + 1);
-  if (buf == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
+  int out[2] = {-1, -1}, ef[2] = {-1, -1}, ep[2] = {-1, -1};
+  plat_proc_t *p = calloc(1, sizeof(*p));
+  if (p == NULL || pipe2(out, O_CLOEXEC) != 0 || pipe2(ef, O_CLOEXEC) != 0 ||
+      pipe2(ep, O_CLOEXEC) != 0 || (p->pid = fork()) < 0) {
+    snprintf(err, errlen, "cannot start %s: %s", argv[0],
+             p == NULL ? "out of memory" : strerror(errno));
+    plat_close_pair(out);
+    plat_close_pair(ef);
+    plat_close_pair(ep);
+    free(p);
+    return NULL;
   }
-  int p[2];
-  int ep[2]; /* exec error reporting: closed on successful exec */
-  if (pipe2(p, O_CLOEXEC) != 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
-    free(buf);
-    return -1;
-  }
-  if (pipe2(ep, O_CLOEXEC) != 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
-    close(p[0]);
-    close(p[1]);
-    free(buf);
-    return -1;
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(errno));
-    close(p[0]);
-    close(p[1]);
-    close(ep[0]);
-    close(ep[1]);
-    free(buf);
-    return -1;
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) {
-      dup2(devnull, 0);
-      close(devnull);
-    }
-    dup2(p[1], 1);
-    execvp(argv[0], argv);
-    int e = errno;
-    ssize_t w = write(ep[1], &e, sizeof(e));
-    (void)w;
-    _exit(127);
-  }
-  setpgid(pid, pid); /* both sides, to win the race */
-  close(p[1]);
+  if (p->pid == 0)
+    plat_child(argv, out[1], ef[1], ep[1]);
+  setpgid(p->pid, p->pid); /* both sides, to win the race */
+  close(out[1]);
+  close(ef[1]);
   close(ep[1]);
-  int e = 0;
-  ssize_t er;
-  do {
-    er = read(ep[0], &e, sizeof(e));
-  } while (er < 0 && errno == EINTR);
+  int e = plat_exec_errno(ep[0]);
   close(ep[0]);
-  if (er == (ssize_t)sizeof(e)) {
-    close(p[0]);
-    waitpid(pid, NULL, 0);
+  p->fd[0] = out[0];
+  p->fd[1] = ef[0];
+  if (e != 0) {
+    plat_exec_result_t res;
+    plat_proc_finish(p, 0, &res);
     snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
-    free(buf);
+    return NULL;
+  }
+  fcntl(p->fd[0], F_SETFL, O_NONBLOCK);
+  fcntl(p->fd[1], F_SETFL, O_NONBLOCK);
+  return p;
+}
+
+long plat_proc_read(plat_proc_t *p, uint64_t timeout_ms, int *stream, char *buf,
+                    size_t cap) {
+  if (p->fd[0] < 0 && p->fd[1] < 0)
     return -1;
-  }
-  fcntl(p[0], F_SETFL, O_NONBLOCK);
-  uint64_t deadline = plat_mono_ms() + timeout_ms;
-  size_t len = 0;
-  int open_out = 1;
-  int status = 0;
-  int reaped = 0;
-  while (open_out) {
-    uint64_t now = plat_mono_ms();
-    if (now >= deadline) {
-      res->timed_out = 1;
-      break;
-    }
-    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-    uint64_t left = deadline - now;
-    int r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-    if (r < 0 && errno != EINTR)
-      break;
-    if (r <= 0)
+  struct pollfd pfd[2] = {{.fd = p->fd[0], .events = POLLIN},
+                          {.fd = p->fd[1], .events = POLLIN}};
+  int ms = timeout_ms > 1000 ? 1000 : (int)timeout_ms;
+  if (poll(pfd, 2, ms) <= 0)
+    return 0;
+  for (int i = 0; i < 2; i++) {
+    if (p->fd[i] < 0 || pfd[i].revents == 0)
       continue;
-    char tmp[4096];
-    ssize_t n = read(p[0], tmp, sizeof(tmp));
+    ssize_t n = read(p->fd[i], buf, cap);
     if (n > 0) {
-      size_t take = (size_t)n;
-      if (len + take > max_out) {
-        take = max_out - len;
-        res->truncated = 1;
-      }
-      memcpy(buf + len, tmp, take);
-      len += take;
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      open_out = 0; /* end of output, or a read error */
+      *stream = i + 1;
+      return (long)n;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      close(p->fd[i]); /* end of output, or a read error */
+      p->fd[i] = -1;
     }
   }
-  close(p[0]);
-  /* stdout closed (or timeout): wait for the exit until the deadline. */
-  while (!res->timed_out) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) {
+  return 0;
+}
+
+void plat_proc_finish(plat_proc_t *p, uint64_t timeout_ms,
+                      plat_exec_result_t *res) {
+  memset(res, 0, sizeof(*res));
+  plat_close_pair(p->fd);
+  uint64_t deadline = plat_mono_ms() + timeout_ms;
+  int status = 0, reaped = 0;
+  for (;;) {
+    if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
       reaped = 1;
       break;
     }
-    if (plat_mono_ms() >= deadline) {
-      res->timed_out = 1;
+    if (plat_mono_ms() >= deadline)
       break;
-    }
     struct timespec ts = {0, 10000000L}; /* 10 ms */
     nanosleep(&ts, NULL);
   }
+  kill(-p->pid, SIGKILL); /* the group: leftovers, or the child itself */
   if (!reaped) {
-    plat_kill_group(pid);
-    waitpid(pid, &status, 0);
-  } else {
-    kill(-pid, SIGKILL); /* leftovers of the group (background children) */
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &status, 0);
+    res->timed_out = 1;
   }
-  if (WIFEXITED(status) && !res->timed_out) {
+  if (WIFEXITED(status) && reaped) {
     res->exited = 1;
     res->exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
     res->killed_by = WTERMSIG(status);
   }
-  buf[len] = '\0';
-  *out = buf;
-  *outlen = len;
-  return 0;
+  free(p);
 }
 
 /* ---- syslog ---- */

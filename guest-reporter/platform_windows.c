@@ -2,7 +2,8 @@
  * platform_windows.c - platform.h on Windows (Win32): clocks, BCryptGenRandom,
  * host name, stop events from the console (Ctrl-C, close, shutdown) and the
  * service control handler posted to the wait between ticks (an event),
- * CreateProcessW in a kill-on-close job object for Exec entries, and the
+ * child processes for Exec entries (CreateProcessW in a kill-on-close job
+ * object, stdout and stderr through two pipes), and the
  * Windows event log as the system log. The service command modes and
  * plat_daemonize live in service_windows.c.
  */
@@ -151,16 +152,10 @@ static BOOL platw_spawn(wchar_t *cmd, HANDLE in, HANDLE out, HANDLE errh,
   const DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW;
   HANDLE list[3];
   DWORD nlist = 0;
-  HANDLE errdup = NULL;
-  if (errh != NULL && errh != INVALID_HANDLE_VALUE &&
-      !DuplicateHandle(GetCurrentProcess(), errh, GetCurrentProcess(), &errdup,
-                       0, TRUE, DUPLICATE_SAME_ACCESS))
-    errdup = NULL;
   if (in != NULL && in != INVALID_HANDLE_VALUE)
     list[nlist++] = in;
   list[nlist++] = out;
-  if (errdup != NULL)
-    list[nlist++] = errdup;
+  list[nlist++] = errh;
 
   STARTUPINFOEXW six;
   memset(&six, 0, sizeof(six));
@@ -168,7 +163,7 @@ static BOOL platw_spawn(wchar_t *cmd, HANDLE in, HANDLE out, HANDLE errh,
   six.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
   six.StartupInfo.hStdInput = in;
   six.StartupInfo.hStdOutput = out;
-  six.StartupInfo.hStdError = errdup != NULL ? errdup : errh;
+  six.StartupInfo.hStdError = errh;
   BOOL ok = FALSE;
   SIZE_T size = 0;
   InitializeProcThreadAttributeList(NULL, 1, 0, &size);
@@ -189,51 +184,27 @@ static BOOL platw_spawn(wchar_t *cmd, HANDLE in, HANDLE out, HANDLE errh,
     ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE, flags, NULL, NULL,
                         &six.StartupInfo, pi);
   }
-  DWORD e = GetLastError();
-  if (errdup != NULL)
-    CloseHandle(errdup);
-  SetLastError(e);
   return ok;
 }
 
-int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
-              char **out, size_t *outlen, plat_exec_result_t *res, char *err,
-              size_t errlen) {
-  memset(res, 0, sizeof(*res));
-  *out = NULL;
-  *outlen = 0;
-  if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
-    snprintf(err, errlen, "empty command");
-    return -1;
-  }
-  wchar_t *cmd = platw_cmdline(argv);
-  if (cmd == NULL) {
-    snprintf(err, errlen,
-             "cannot build a command line for %s (too long or "
-             "not valid UTF-8)",
-             argv[0]);
-    return -1;
-  }
-  char *buf = malloc(max_out + 1);
-  if (buf == NULL) {
-    free(cmd);
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
+struct plat_proc {
+  HANDLE proc;
+  HANDLE job;   /* NULL when the child could not join one */
+  HANDLE rd[2]; /* read ends of stdout and stderr; NULL once at their end */
+};
+
+/* An anonymous pipe whose write end the child inherits. */
+static int platw_pipe(HANDLE *rd, HANDLE *wr) {
   SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
-  HANDLE rd = NULL, wr = NULL, nul = INVALID_HANDLE_VALUE, job = NULL;
-  PROCESS_INFORMATION pi;
-  memset(&pi, 0, sizeof(pi));
-  int rc = -1;
-  if (!CreatePipe(&rd, &wr, &sa, 0)) {
-    snprintf(err, errlen, "CreatePipe failed (error %lu)",
-             (unsigned long)GetLastError());
-    goto done;
-  }
-  SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
-  nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                    &sa, OPEN_EXISTING, 0, NULL);
-  job = CreateJobObjectW(NULL, NULL);
+  if (!CreatePipe(rd, wr, &sa, 0))
+    return -1;
+  SetHandleInformation(*rd, HANDLE_FLAG_INHERIT, 0);
+  return 0;
+}
+
+/* A job that kills what is left of the child when it is closed. */
+static HANDLE platw_job(void) {
+  HANDLE job = CreateJobObjectW(NULL, NULL);
   if (job != NULL) {
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
     memset(&li, 0, sizeof(li));
@@ -241,99 +212,155 @@ int plat_exec(char *const argv[], uint64_t timeout_ms, size_t max_out,
     SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li,
                             sizeof(li));
   }
-  if (!platw_spawn(cmd, nul, wr, GetStdHandle(STD_ERROR_HANDLE), &pi)) {
-    DWORD e = GetLastError();
+  return job;
+}
+
+static void platw_close(HANDLE *h) {
+  if (*h != NULL && *h != INVALID_HANDLE_VALUE)
+    CloseHandle(*h);
+  *h = NULL;
+}
+
+/* Spawns cmd into p with the write ends wr[0] (stdout) and wr[1] (stderr). */
+static int platw_start(plat_proc_t *p, wchar_t *cmd, HANDLE wr[2],
+                       const char *name, char *err, size_t errlen) {
+  SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
+  HANDLE nul =
+      CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                  OPEN_EXISTING, 0, NULL);
+  PROCESS_INFORMATION pi;
+  memset(&pi, 0, sizeof(pi));
+  p->job = platw_job();
+  BOOL ok = platw_spawn(cmd, nul, wr[0], wr[1], &pi);
+  DWORD e = GetLastError();
+  platw_close(&nul);
+  if (!ok) {
     snprintf(err, errlen, "cannot run %s: CreateProcessW failed (error %lu%s)",
-             argv[0], (unsigned long)e,
+             name, (unsigned long)e,
              e == ERROR_FILE_NOT_FOUND ? ": not found in PATH" : "");
-    goto done;
+    return -1;
   }
   /* Without a job (or if the process cannot join one), a timeout still
    * kills the direct child. */
-  if (job != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
-    CloseHandle(job);
-    job = NULL;
-  }
+  if (p->job != NULL && !AssignProcessToJobObject(p->job, pi.hProcess))
+    platw_close(&p->job);
   ResumeThread(pi.hThread);
-  CloseHandle(wr);
-  wr = NULL;
+  CloseHandle(pi.hThread);
+  p->proc = pi.hProcess;
+  return 0;
+}
 
-  uint64_t deadline = plat_mono_ms() + timeout_ms;
-  size_t len = 0;
-  int open_out = 1;
-  while (open_out) {
-    uint64_t now = plat_mono_ms();
-    if (now >= deadline) {
-      res->timed_out = 1;
-      break;
-    }
-    DWORD avail = 0;
-    if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL)) {
-      open_out = 0; /* broken pipe: the child closed its stdout */
-      break;
-    }
-    if (avail == 0) {
-      /* Nothing to read: wait a little on the process itself. */
-      if (WaitForSingleObject(pi.hProcess, 10) == WAIT_OBJECT_0) {
-        if (!PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL) || avail == 0)
-          open_out = 0;
+plat_proc_t *plat_proc_start(char *const argv[], char *err, size_t errlen) {
+  if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
+    snprintf(err, errlen, "empty command");
+    return NULL;
+  }
+  wchar_t *cmd = platw_cmdline(argv);
+  plat_proc_t *p = calloc(1, sizeof(*p));
+  HANDLE wr[2] = {NULL, NULL};
+  int rc = -1;
+  if (cmd == NULL)
+    snprintf(err, errlen,
+             "cannot build a command line for %s (too long or not valid "
+             "UTF-8)",
+             argv[0]);
+  else if (p == NULL)
+    snprintf(err, errlen, "out of memory");
+  else if (platw_pipe(&p->rd[0], &wr[0]) != 0 ||
+           platw_pipe(&p->rd[1], &wr[1]) != 0)
+    snprintf(err, errlen, "CreatePipe failed (error %lu)",
+             (unsigned long)GetLastError());
+  else
+    rc = platw_start(p, cmd, wr, argv[0], err, errlen);
+  platw_close(&wr[0]); /* the child has its own copies */
+  platw_close(&wr[1]);
+  free(cmd);
+  if (rc != 0 && p != NULL) {
+    platw_close(&p->rd[0]);
+    platw_close(&p->rd[1]);
+    platw_close(&p->job);
+    free(p);
+    p = NULL;
+  }
+  return p;
+}
+
+/* Bytes waiting in pipe i, or -1 at its end (the pipe is closed then). */
+static long platw_avail(plat_proc_t *p, int i) {
+  DWORD avail = 0;
+  if (p->rd[i] == NULL)
+    return -1;
+  if (!PeekNamedPipe(p->rd[i], NULL, 0, NULL, &avail, NULL)) {
+    platw_close(&p->rd[i]); /* broken: every writer closed it */
+    return -1;
+  }
+  return (long)avail;
+}
+
+/* Reads from pipe i if it holds data: bytes read, 0 if empty, -1 at its end
+ * (the pipe is closed then). */
+static long platw_try_read(plat_proc_t *p, int i, char *buf, size_t cap) {
+  long avail = platw_avail(p, i);
+  DWORD got = 0;
+  if (avail <= 0)
+    return avail;
+  DWORD want = (size_t)avail < cap ? (DWORD)avail : (DWORD)cap;
+  if (!ReadFile(p->rd[i], buf, want, &got, NULL) || got == 0) {
+    platw_close(&p->rd[i]);
+    return -1;
+  }
+  return (long)got;
+}
+
+long plat_proc_read(plat_proc_t *p, uint64_t timeout_ms, int *stream, char *buf,
+                    size_t cap) {
+  uint64_t deadline = plat_mono_ms() + (timeout_ms > 1000 ? 1000 : timeout_ms);
+  for (;;) {
+    int open = 0;
+    for (int i = 0; i < 2; i++) {
+      long n = platw_try_read(p, i, buf, cap);
+      if (n > 0) {
+        *stream = i + 1;
+        return n;
       }
-      continue;
+      open += n == 0;
     }
-    char tmp[4096];
-    DWORD got = 0;
-    if (!ReadFile(rd, tmp, avail < sizeof(tmp) ? avail : sizeof(tmp), &got,
-                  NULL) ||
-        got == 0) {
-      open_out = 0;
-      break;
-    }
-    size_t take = got;
-    if (len + take > max_out) {
-      take = max_out - len;
-      res->truncated = 1;
-    }
-    memcpy(buf + len, tmp, take);
-    len += take;
-  }
-  if (!res->timed_out) {
+    if (open == 0)
+      return -1;
     uint64_t now = plat_mono_ms();
-    DWORD left = now >= deadline ? 0 : (DWORD)(deadline - now);
-    if (WaitForSingleObject(pi.hProcess, left) != WAIT_OBJECT_0)
-      res->timed_out = 1;
+    if (now >= deadline)
+      return 0;
+    /* Nothing to read: wait a little on the process itself. A child that
+     * is gone with empty pipes is done (a background child of its own may
+     * still hold them open). */
+    DWORD ms = deadline - now < 10 ? (DWORD)(deadline - now) : 10;
+    if (WaitForSingleObject(p->proc, ms) == WAIT_OBJECT_0 &&
+        platw_avail(p, 0) <= 0 && platw_avail(p, 1) <= 0)
+      return -1;
   }
-  if (res->timed_out) {
-    if (job != NULL)
-      TerminateJobObject(job, 1);
-    TerminateProcess(pi.hProcess, 1);
-    WaitForSingleObject(pi.hProcess, 5000);
+}
+
+void plat_proc_finish(plat_proc_t *p, uint64_t timeout_ms,
+                      plat_exec_result_t *res) {
+  memset(res, 0, sizeof(*res));
+  platw_close(&p->rd[0]);
+  platw_close(&p->rd[1]);
+  DWORD ms = timeout_ms > 0xFFFFFFF0u ? 0xFFFFFFF0u : (DWORD)timeout_ms;
+  if (WaitForSingleObject(p->proc, ms) != WAIT_OBJECT_0) {
+    res->timed_out = 1;
+    if (p->job != NULL)
+      TerminateJobObject(p->job, 1);
+    TerminateProcess(p->proc, 1);
+    WaitForSingleObject(p->proc, 5000);
   } else {
     DWORD code = 0;
-    GetExitCodeProcess(pi.hProcess, &code);
+    GetExitCodeProcess(p->proc, &code);
     res->exited = 1;
     res->exit_code = (int)code;
   }
-  buf[len] = '\0';
-  *out = buf;
-  *outlen = len;
-  buf = NULL;
-  rc = 0;
-done:
-  if (pi.hProcess != NULL)
-    CloseHandle(pi.hProcess);
-  if (pi.hThread != NULL)
-    CloseHandle(pi.hThread);
-  if (job != NULL)
-    CloseHandle(job); /* kills what is left of the job */
-  if (rd != NULL)
-    CloseHandle(rd);
-  if (wr != NULL)
-    CloseHandle(wr);
-  if (nul != INVALID_HANDLE_VALUE)
-    CloseHandle(nul);
-  free(buf);
-  free(cmd);
-  return rc;
+  platw_close(&p->proc);
+  platw_close(&p->job); /* kills what is left of the job */
+  free(p);
 }
 
 /* ---- system log: the Windows event log (Application) ---- */

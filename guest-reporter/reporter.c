@@ -141,7 +141,8 @@ int reporter_build(reporter_t *r, hvkvp_msg_t *m, char *err, size_t errlen) {
     if (!reporter_enabled(r, e->name))
       continue;
     char xerr[256] = "";
-    if (rexec_run(e, r->cfg.exec_timeout, m, xerr, sizeof(xerr)) < 0)
+    if (rexec_run(e, r->cfg.exec_timeout, &r->exec_state[i], m, xerr,
+                  sizeof(xerr)) < 0)
       rlog_warning("%s", xerr);
   }
   return 0;

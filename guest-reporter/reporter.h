@@ -8,6 +8,7 @@
 
 #include "collect.h"
 #include "config.h"
+#include "exec.h"
 #include "hvkvp.h"
 #include "publisher.h"
 #include "pushed.h"
@@ -16,11 +17,12 @@
 #include <stdio.h>
 
 typedef struct {
-  rcfg_t cfg;           /* base config (file + flags) */
-  hvkvp_store_t *store; /* NULL: dry run without a store */
-  const char *root;     /* collector root ("" live) */
-  publisher_t pub;      /* epoch, gen (= seq) */
-  pushed_t pushed;      /* host-pushed config */
+  rcfg_t cfg;                              /* base config (file + flags) */
+  hvkvp_store_t *store;                    /* NULL: dry run without a store */
+  const char *root;                        /* collector root ("" live) */
+  publisher_t pub;                         /* epoch, gen (= seq) */
+  pushed_t pushed;                         /* host-pushed config */
+  rexec_state_t exec_state[RCFG_MAX_EXEC]; /* per Exec entry, by index */
   char hostname[HVKVP_HOST_LEN];
   unsigned cycles; /* completed */
 } reporter_t;

@@ -197,7 +197,7 @@ static void test_run_good_and_bad_lines(void **state) {
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
   char err[256] = "";
-  assert_int_equal(rexec_run(&e, 5, &m, err, sizeof(err)), 2);
+  assert_int_equal(rexec_run(&e, 5, NULL, &m, err, sizeof(err)), 2);
   assert_int_equal(m.n_vls, 2);
   assert_string_equal(m.vls[0].type_instance, "depth");
   assert_true(m.vls[0].values[0].gauge == 42);
@@ -216,23 +216,131 @@ static void test_run_failures(void **state) {
   exec_entry(&e, "hang",
              "/bin/sh -c \"echo 'PUTVAL h/p/gauge N:1'; sleep 30 & sleep 30\"");
   hvkvp_msg_init(&m);
-  assert_int_equal(rexec_run(&e, 0.3, &m, err, sizeof(err)), -1);
+  assert_int_equal(rexec_run(&e, 0.3, NULL, &m, err, sizeof(err)), -1);
   assert_string_equal(err, "Exec hang: still running after 0.3 s: killed");
   assert_int_equal(m.n_vls, 1);
   hvkvp_msg_free(&m);
 
   exec_entry(&e, "missing", "/nonexistent/program arg");
   hvkvp_msg_init(&m);
-  assert_int_equal(rexec_run(&e, 5, &m, err, sizeof(err)), -1);
+  assert_int_equal(rexec_run(&e, 5, NULL, &m, err, sizeof(err)), -1);
   assert_string_equal(err, "Exec missing: cannot run /nonexistent/program: "
                            "No such file or directory");
   hvkvp_msg_free(&m);
 
   exec_entry(&e, "fails", "/bin/sh -c \"exit 3\"");
   hvkvp_msg_init(&m);
-  assert_int_equal(rexec_run(&e, 5, &m, err, sizeof(err)), -1);
+  assert_int_equal(rexec_run(&e, 5, NULL, &m, err, sizeof(err)), -1);
   assert_string_equal(err, "Exec fails: exit status 3");
   hvkvp_msg_free(&m);
+}
+
+/* ---- what a script can do to the log ---- */
+
+static char log_lines[64][1100];
+static size_t n_log;
+
+static void capture(int level, const char *msg) {
+  (void)level;
+  if (n_log < sizeof(log_lines) / sizeof(log_lines[0]))
+    snprintf(log_lines[n_log], sizeof(log_lines[0]), "%s", msg);
+  n_log++;
+}
+
+static size_t logged_with(const char *text) {
+  size_t n = 0;
+  for (size_t i = 0; i < n_log && i < 64; i++)
+    n += strstr(log_lines[i], text) != NULL;
+  return n;
+}
+
+static void test_bad_output_one_warning(void **state) {
+  char *script = write_temp("#!/bin/sh\n"
+                            "i=0\n"
+                            "while [ $i -lt 500 ]; do\n"
+                            "  echo \"garbage line $i\"; i=$((i+1))\n"
+                            "done\n"
+                            "echo 'PUTVAL me/app/gauge-a N:1'\n"
+                            "echo 'PUTVAL me/app/nosuchtype N:1'\n"
+                            "echo 'PUTVAL me/app/gauge-b N:2'\n",
+                            "x");
+  rcfg_exec_t e;
+  exec_entry(&e, "noisy", script);
+  hvkvp_msg_t m;
+  hvkvp_msg_init(&m);
+  char err[256] = "";
+  rexec_state_t st;
+  memset(&st, 0, sizeof(st));
+  n_log = 0;
+  rlog_set_level(RLOG_DEBUG);
+  rlog_set_sink(capture);
+  assert_int_equal(rexec_run(&e, 5, &st, &m, err, sizeof(err)), 2);
+  rlog_set_sink(NULL);
+  rlog_set_level(RLOG_ERROR);
+  assert_int_equal(n_log, 1);
+  assert_string_equal(log_lines[0],
+                      "Exec noisy: 501 of 503 output lines skipped (first: "
+                      "line 1: unknown command \"garbage\" (only PUTVAL))");
+  hvkvp_msg_free(&m);
+  unlink(script);
+  free(script);
+}
+
+static void test_stderr_bounded_and_rate_limited(void **state) {
+  /* 2000 lines (~60 KB) on stderr: more than a pipe holds, so a reporter
+   * that did not read stderr would block the script until the timeout */
+  char *script = write_temp("#!/bin/sh\n"
+                            "i=0\n"
+                            "while [ $i -lt 2000 ]; do\n"
+                            "  echo \"complaint number $i of many\" >&2\n"
+                            "  i=$((i+1))\n"
+                            "done\n"
+                            "echo 'PUTVAL me/app/gauge-ok N:7'\n",
+                            "x");
+  rcfg_exec_t e;
+  exec_entry(&e, "loud", script);
+  char err[256] = "";
+  rexec_state_t st;
+  memset(&st, 0, sizeof(st));
+  size_t per_run[5];
+  rlog_set_level(RLOG_DEBUG);
+  for (int run = 0; run < 5; run++) {
+    hvkvp_msg_t m;
+    hvkvp_msg_init(&m);
+    n_log = 0;
+    rlog_set_sink(capture);
+    assert_int_equal(rexec_run(&e, 20, &st, &m, err, sizeof(err)), 1);
+    rlog_set_sink(NULL);
+    assert_true(m.vls[0].values[0].gauge == 7);
+    hvkvp_msg_free(&m);
+    per_run[run] = logged_with("Exec loud stderr: ");
+    assert_true(n_log <= REXEC_STDERR_RUN + 1);
+    if (run == 0) {
+      assert_string_equal(log_lines[0],
+                          "Exec loud stderr: complaint number 0 of many");
+      assert_int_equal(logged_with("more stderr lines not logged"), 1);
+    }
+  }
+  rlog_set_level(RLOG_ERROR);
+  /* 3 + 3 + 3 + 1 + 0: the window's budget of 10 lines */
+  assert_int_equal(per_run[0] + per_run[1] + per_run[2] + per_run[3] +
+                       per_run[4],
+                   REXEC_STDERR_WINDOW);
+  assert_int_equal(per_run[4], 0);
+  /* a new window: logged again */
+  st.window_ms -= REXEC_STDERR_WINDOW_MS;
+  hvkvp_msg_t m;
+  hvkvp_msg_init(&m);
+  n_log = 0;
+  rlog_set_sink(capture);
+  rlog_set_level(RLOG_DEBUG);
+  assert_int_equal(rexec_run(&e, 20, &st, &m, err, sizeof(err)), 1);
+  rlog_set_sink(NULL);
+  rlog_set_level(RLOG_ERROR);
+  assert_int_equal(logged_with("Exec loud stderr: "), REXEC_STDERR_RUN);
+  hvkvp_msg_free(&m);
+  unlink(script);
+  free(script);
 }
 
 int main(void) {
@@ -243,6 +351,8 @@ int main(void) {
       cmocka_unit_test(test_typesdb),
       cmocka_unit_test(test_run_good_and_bad_lines),
       cmocka_unit_test(test_run_failures),
+      cmocka_unit_test(test_bad_output_one_warning),
+      cmocka_unit_test(test_stderr_bounded_and_rate_limited),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
