@@ -1,6 +1,7 @@
 /*
  * log.c - the guest log (log.h): formats "time level: message" lines to
- * stderr or a LogFile, or hands the message to a sink function. Portable
+ * stderr or a LogFile, or hands the message to a sink function; control
+ * characters in a message become '?'. Portable
  * C11; used on Linux and Windows, in the reporter and in write_hvkvp.
  */
 #include "log.h"
@@ -70,6 +71,11 @@ void rlog(int level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  /* Messages quote what hosts and scripts wrote: a control character must
+   * not start a forged log line. */
+  for (char *p = msg; *p != '\0'; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
   if (rlog_sink != NULL) {
     rlog_sink(level, msg);
     return;
