@@ -410,6 +410,40 @@ class ReporterWindowsTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(self.wine_processes("cmd.exe"), [], "Exec winloop survived its timeout")
 
+    def test_exec_output_and_stderr_bounded(self):
+        # A script's bad output is one warning with a count; its stderr goes
+        # to the log through a pipe, at most 3 lines a run.
+        conf = os.path.join(WINE.dir, "noisy.conf")
+        with open(conf, "w") as f:
+            f.write('Exec "winbad" "cmd.exe /c for /l %i in (1,1,40) do echo '
+                    'garbage %i"\n'
+                    'Exec "winerr" "cmd.exe /c for /l %i in (1,1,40) do echo '
+                    'complaint %i 1>&2"\n'
+                    'Collectors "winbad winerr"\n')
+        winconf = "Z:" + conf.replace("/", "\\")
+        r = WINE.reporter(["--once", "--config", winconf, "--store", "registry:Auto"])
+        lines = r.stderr.split("\n")
+        bad = [l for l in lines if "Exec winbad" in l]
+        self.assertEqual(len(bad), 1, r.stderr)
+        self.assertIn("40 of 40 output lines skipped", bad[0])
+        err = [l for l in lines if "Exec winerr stderr:" in l]
+        self.assertEqual(len(err), 3, r.stderr)
+        self.assertIn("complaint 1", err[0])
+        self.assertLessEqual(len([l for l in lines if "Exec winerr" in l]), 4,
+                             r.stderr)
+
+    def test_pushed_interval_strict_decimal(self):
+        # The registry path validates with the same protocol code as pool 0.
+        for i, value in enumerate(["0x10", " 5", "1e1"]):
+            WINE.reg_add("External", "hvkvp.cfg.interval", value)
+            WINE.reg_add("External", "hvkvp.cfg.id", "strict-%d" % i)
+            self.publish_once("registry:Auto")
+            ans, _ = self.decoded("Auto")
+            self.assertEqual(ans["msg"]["config"], "")
+            self.assertIn('item hvkvp.cfg.interval: "%s"' % value,
+                          ans["msg"]["config_error"])
+            self.assertEqual(ans["msg"]["interval"], 60)
+
     def test_console_loop_stops_on_ctrl_c(self):
         # Wine turns SIGINT into a console Ctrl-C event: the loop must finish
         # cleanly (exit 0) after publishing more than one generation.
