@@ -48,7 +48,7 @@ static size_t mbatch_find(const mbatch_t *b, const hvkvp_vl_t *vl, int *found) {
 static int mbatch_grow(mbatch_t *b) {
   if (b->n < b->cap)
     return 0;
-  size_t ncap = b->cap ? b->cap * 2 : 64;
+  size_t ncap = b->cap + 64; /* grows once to the steady size, no slack */
   if (ncap > HVKVP_MAX_VALUE_LISTS)
     ncap = HVKVP_MAX_VALUE_LISTS;
   hvkvp_vl_t *v = ncap > b->cap ? realloc(b->v, ncap * sizeof(*v)) : NULL;
@@ -78,20 +78,21 @@ int mbatch_put(mbatch_t *b, const hvkvp_vl_t *vl, double time) {
   return found;
 }
 
-int mbatch_take(mbatch_t *b, hvkvp_msg_t *m, size_t max) {
+void mbatch_lend(mbatch_t *b, hvkvp_msg_t *m, size_t max) {
   size_t keep = b->n < max ? b->n : max;
-  int rc = 0;
-  for (size_t i = 0; i < keep && rc == 0; i++) {
-    hvkvp_vl_t *vl = hvkvp_msg_add(m);
-    if (vl == NULL)
-      rc = -1;
-    else
-      *vl = b->v[i];
-  }
+  m->vls = b->v;
+  m->n_vls = keep;
+  m->cap_vls = keep;
   m->trimmed = (uint32_t)(b->n - keep + b->overflowed);
+}
+
+void mbatch_return(mbatch_t *b, hvkvp_msg_t *m) {
+  if (m->vls == b->v) {
+    m->vls = NULL;
+    m->n_vls = m->cap_vls = 0;
+  }
   b->n = 0;
   b->newest = 0;
   b->replaced = 0;
   b->overflowed = 0;
-  return rc;
 }

@@ -147,7 +147,7 @@ static int pool_scan(int fd, const char *path, const char *pfx,
              (long long)st.st_size, POOL_MAX_BYTES);
     return -1;
   }
-  unsigned char *b = malloc(POOL_BATCH * POOL_REC);
+  unsigned char *b = malloc((size_t)POOL_BATCH * POOL_REC);
   if (b == NULL) {
     snprintf(err, errlen, "%s: out of memory", path);
     return -1;

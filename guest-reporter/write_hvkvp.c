@@ -215,24 +215,22 @@ static void wh_note_trimmed(uint32_t trimmed, size_t kept) {
   wh.trimmed_logged = trimmed;
 }
 
-/* Publishes the batch taken from under the lock (the thread only). */
+/* Publishes the batch taken from under the lock (the thread only) and
+ * empties it. */
 static void wh_publish(mbatch_t *b) {
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
   pushed_refresh(&wh.pushed, wh.store, wh.prefix);
-  double newest = b->newest;
+  wh_fill(&m, b->newest);
+  mbatch_lend(b, &m, wh.max_vls);
+  uint32_t before = m.trimmed, dropped = 0;
   char err[512];
-  if (mbatch_take(b, &m, wh.max_vls) != 0) {
-    ERROR(WH_NAME ": out of memory building the message");
-  } else {
-    wh_fill(&m, newest);
-    uint32_t before = m.trimmed, dropped = 0;
-    if (publisher_publish(&wh.pub, &m, &dropped, err, sizeof(err)) != 0)
-      ERROR(WH_NAME ": publishing gen %llu failed: %s",
-            (unsigned long long)m.seq, err);
-    else
-      wh_note_trimmed(before + dropped, m.n_vls - dropped);
-  }
+  if (publisher_publish(&wh.pub, &m, &dropped, err, sizeof(err)) != 0)
+    ERROR(WH_NAME ": publishing gen %llu failed: %s", (unsigned long long)m.seq,
+          err);
+  else
+    wh_note_trimmed(before + dropped, m.n_vls - dropped);
+  mbatch_return(b, &m);
   hvkvp_msg_free(&m);
 }
 
@@ -264,24 +262,29 @@ static int wh_wait_due(double *next) {
   }
 }
 
+/* Two batches take turns: the writers fill one while the other is
+ * published; each keeps its memory. */
 static void *wh_thread(void *arg) {
   (void)arg;
   double next = 0;
+  mbatch_t b;
+  mbatch_init(&b);
   pthread_mutex_lock(&wh.lock);
   while (wh_wait_due(&next) == 0) {
-    mbatch_t b = wh.batch;
-    mbatch_init(&wh.batch);
+    mbatch_t full = wh.batch;
+    wh.batch = b;
+    b = full;
     wh.flush = 0;
     pthread_mutex_unlock(&wh.lock);
     wh_publish(&b);
-    mbatch_free(&b);
     double now = wh_now();
     next += wh_interval();
     if (next <= now) /* late, idle, or a flush: a new cadence */
       next = 0;
     pthread_mutex_lock(&wh.lock);
   }
-  mbatch_t b = wh.batch; /* shutdown: what is left */
+  mbatch_free(&b);
+  b = wh.batch; /* shutdown: what is left */
   mbatch_init(&wh.batch);
   pthread_mutex_unlock(&wh.lock);
   if (b.n > 0)

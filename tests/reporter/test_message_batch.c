@@ -3,8 +3,8 @@
  * (message_batch.c): identifier order whatever the arrival order, a newer
  * value list replacing the older one of its identifier, the cap keeping the
  * first value lists in identifier order and counting the rest in
- * "trimmed", the HVKVP_MAX_VALUE_LISTS bound, and the batch empty after a
- * take.
+ * "trimmed", the HVKVP_MAX_VALUE_LISTS bound, and the batch lent to the
+ * message without a copy and empty (its memory kept) once given back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,15 +47,19 @@ static void test_order_and_replace(void **state) {
   assert_true(b.newest == 101.0);
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
-  assert_int_equal(mbatch_take(&b, &m, HVKVP_MAX_VALUE_LISTS), 0);
+  mbatch_lend(&b, &m, HVKVP_MAX_VALUE_LISTS);
   assert_int_equal(m.n_vls, 3);
   assert_int_equal(m.trimmed, 0);
   assert_string_equal(m.vls[0].plugin_instance, "0");
   assert_true(m.vls[0].values[0].gauge == 4); /* the newer one */
   assert_string_equal(m.vls[1].plugin_instance, "1");
   assert_string_equal(m.vls[2].plugin, "memory");
+  assert_ptr_equal(m.vls, b.v); /* lent, not copied */
+  mbatch_return(&b, &m);
+  assert_null(m.vls);
   assert_int_equal(b.n, 0); /* empty for the next message */
   assert_true(b.newest == 0);
+  assert_non_null(b.v); /* its memory kept */
   hvkvp_msg_free(&m);
   mbatch_free(&b);
 }
@@ -63,7 +67,7 @@ static void test_order_and_replace(void **state) {
 static void test_cap_is_deterministic(void **state) {
   (void)state;
   char name[32];
-  hvkvp_msg_t first;
+  char first[20][HVKVP_NAME_LEN];
   for (int round = 0; round < 2; round++) {
     mbatch_t b;
     mbatch_init(&b);
@@ -75,18 +79,18 @@ static void test_cap_is_deterministic(void **state) {
     }
     hvkvp_msg_t m;
     hvkvp_msg_init(&m);
-    assert_int_equal(mbatch_take(&b, &m, 20), 0);
+    mbatch_lend(&b, &m, 20);
     assert_int_equal(m.n_vls, 20);
     assert_int_equal(m.trimmed, 30);
     assert_string_equal(m.vls[19].plugin, "p19");
-    if (round == 0) {
-      first = m;
-    } else {
-      for (size_t i = 0; i < 20; i++)
-        assert_string_equal(m.vls[i].plugin, first.vls[i].plugin);
-      hvkvp_msg_free(&first);
-      hvkvp_msg_free(&m);
+    for (size_t i = 0; i < 20; i++) {
+      if (round == 0)
+        snprintf(first[i], sizeof(first[i]), "%s", m.vls[i].plugin);
+      else
+        assert_string_equal(m.vls[i].plugin, first[i]);
     }
+    mbatch_return(&b, &m);
+    hvkvp_msg_free(&m);
     mbatch_free(&b);
   }
 }
@@ -105,9 +109,10 @@ static void test_bound(void **state) {
   assert_int_equal(b.overflowed, 5);
   hvkvp_msg_t m;
   hvkvp_msg_init(&m);
-  assert_int_equal(mbatch_take(&b, &m, 100), 0);
+  mbatch_lend(&b, &m, 100);
   assert_int_equal(m.n_vls, 100);
   assert_int_equal(m.trimmed, HVKVP_MAX_VALUE_LISTS - 100 + 5);
+  mbatch_return(&b, &m);
   assert_int_equal(b.overflowed, 0);
   hvkvp_msg_free(&m);
   mbatch_free(&b);
