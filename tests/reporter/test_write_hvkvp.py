@@ -479,6 +479,42 @@ LoadPlugin write_hvkvp
             self.assertNotEqual(rc, 0, opt)
             self.assertIn("write_hvkvp: " + want, out)
 
+    def test_6_example_config(self):
+        """contrib/collectd/guest-write_hvkvp.conf runs as it is in the
+        guest (only PluginDir/BaseDir/TypesDB added, Interval shortened)."""
+        type(self).guest.stop()
+        with open(os.path.join(SRC, "contrib", "collectd",
+                               "guest-write_hvkvp.conf")) as f:
+            text = f.read().replace("Interval 10", "Interval 1")
+        d = os.path.join(self.tmp, "example")
+        os.makedirs(os.path.join(d, "plugins"))
+        for p in ("syslog", "cpu", "memory", "load", "df", "interface"):
+            shutil.copy(os.path.join(STOCK, p + ".so"),
+                        os.path.join(d, "plugins"))
+        shutil.copy(WRITE_SO, os.path.join(d, "plugins"))
+        conf = os.path.join(d, "collectd.conf")
+        with open(conf, "w") as f:
+            f.write('PluginDir "%s/plugins"\nBaseDir "%s"\n'
+                    'TypesDB "/usr/share/collectd/types.db"\n%s'
+                    % (d, d, text))
+        p = subprocess.Popen(["nsenter", "-t", str(self.ns_pid), "-m", "-u",
+                              COLLECTD, "-f", "-C", conf],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             env=asan_env(dict(os.environ)),
+                             start_new_session=True)
+        try:
+            msg = self.wait_for(lambda m: m["host"] == "web-01" and
+                                {v["plugin"] for v in m["values"]} >=
+                                {"cpu", "memory", "load", "df", "interface"},
+                                "a message from the example config")
+            self.assertEqual(msg["tags"], {"role": "web"})
+            self.assertFalse([v for v in msg["values"]
+                              if v["plugin_instance"] == "lo"])
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(timeout=60), 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
