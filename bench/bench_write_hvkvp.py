@@ -4,9 +4,10 @@ side with collectd's own network plugin sending the same values. Three real
 collectd runs, one after the other, each with an exec script that dispatches
 150 value lists per interval (Interval 1, so that a minute is 60 rounds):
 
-  base     the exec script only (no writer)
-  hvkvp    + write_hvkvp (Store pool:<temp dir>)
-  network  + network (Server 127.0.0.1, UDP to an unused port)
+  base     the exec script and csv writing to stdout (/dev/null): collectd
+           needs one writer, or it logs "no write targets" per value list
+  hvkvp    base + write_hvkvp (Store pool:<temp dir>)
+  network  base + network (Server 127.0.0.1, UDP to an unused port)
 
 For each: collectd's own CPU time (the schedstat of all its threads; the exec
 script is another process) per interval after a warm-up, and its VmRSS /
@@ -76,7 +77,7 @@ def free_udp_port():
 def run(tmp, name, plugins, body, seconds, warmup=5):
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "plugins"))
-    for p in ["exec", "logfile"] + plugins:
+    for p in ["exec", "logfile", "csv"] + plugins:
         src = p if os.path.isabs(p) else os.path.join(STOCK, p + ".so")
         shutil.copy(src, os.path.join(d, "plugins"))
     conf = os.path.join(d, "collectd.conf")
@@ -95,6 +96,10 @@ LoadPlugin logfile
 LoadPlugin exec
 <Plugin exec>
   Exec "nobody" "{script}"
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "stdout"
 </Plugin>
 {body}
 """.format(d=d, script=os.path.join(tmp, "app.sh"), body=body))

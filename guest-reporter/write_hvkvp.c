@@ -53,7 +53,7 @@ typedef struct {
   pthread_cond_t cond;
   pthread_t thread;
   int running, stop, flush;
-  uint32_t trimmed_logged; /* trimming reported (0: not trimming) */
+  int trimming; /* the last message left value lists out */
 } wh_t;
 
 static wh_t wh = {.prefix = "hvkvp",
@@ -200,10 +200,10 @@ static void wh_fill(hvkvp_msg_t *m, double newest) {
   memcpy(m->tags, t->tags, t->n_tags * sizeof(t->tags[0]));
 }
 
-/* One log line when trimming starts or its count changes, one when it
- * stops. */
+/* One log line when trimming starts (with the count), one when it stops;
+ * the count of every message is in its "trimmed". */
 static void wh_note_trimmed(uint32_t trimmed, size_t kept) {
-  if (trimmed == wh.trimmed_logged)
+  if ((trimmed > 0) == wh.trimming)
     return;
   if (trimmed > 0)
     WARNING(WH_NAME ": message capped at %zu value lists: %u left out "
@@ -212,7 +212,7 @@ static void wh_note_trimmed(uint32_t trimmed, size_t kept) {
             kept, trimmed);
   else
     INFO(WH_NAME ": every value list fits in the message again");
-  wh.trimmed_logged = trimmed;
+  wh.trimming = trimmed > 0;
 }
 
 /* Publishes the batch taken from under the lock (the thread only) and

@@ -264,7 +264,8 @@ LoadPlugin write_hvkvp
 
     def host_collectd(self, name, push="", blocks=None):
         pwfile = os.path.join(self.tmp, "pw")
-        with open(pwfile, "w") as f:
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:  # the plugin refuses readable ones
             f.write(self.sim.password + "\n")
         blocks = blocks or [("sim", PREFIX)]
         text = ""
@@ -449,7 +450,7 @@ LoadPlugin write_hvkvp
                         ("myapp", "web", "gauge", "requests") in rows:
                     break
                 time.sleep(0.5)
-            why = host.log_text()[-3000:]
+            why = host.log_text()[-6000:]
             self.assertIn(("uptime", "", "uptime", ""), rows, why)
             self.assertIn(("myapp", "web", "gauge", "requests"), rows, why)
             items = read_pool(self.pool1)
@@ -479,7 +480,32 @@ LoadPlugin write_hvkvp
             self.assertNotEqual(rc, 0, opt)
             self.assertIn("write_hvkvp: " + want, out)
 
-    def test_6_example_config(self):
+    def test_6_capped_deterministically(self):
+        """MaxValueLists: the first value lists in identifier order are
+        kept, the rest counted in "trimmed", one log line for it."""
+        type(self).guest.stop()
+        capped = self.guest_collectd("capped", "  MaxValueLists 10")
+        capped.start()
+        try:
+            first = self.wait_for(lambda m: m.get("trimmed", 0) > 0,
+                                  "a capped message")
+            self.wait_for(lambda m: m["seq"] >= first["seq"] + 3,
+                          "three more messages")
+            msg = self.message()
+        finally:
+            capped.stop()
+        self.assertEqual(len(msg["values"]), 10)
+        ids = [(v["plugin"], v["plugin_instance"], v["type"],
+                v["type_instance"]) for v in msg["values"]]
+        self.assertEqual(ids, sorted(ids))
+        all_ids = set(csv_rows(capped.csv, self.hostname))
+        self.assertEqual(ids, sorted(all_ids)[:10])
+        self.assertEqual(msg["trimmed"], len(all_ids) - 10)
+        lines = [l for l in capped.log_text().splitlines()
+                 if "message capped" in l]
+        self.assertEqual(len(lines), 1, lines)
+
+    def test_7_example_config(self):
         """contrib/collectd/guest-write_hvkvp.conf runs as it is in the
         guest (only PluginDir/BaseDir/TypesDB added, Interval shortened)."""
         type(self).guest.stop()
