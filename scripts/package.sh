@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/package.sh - builds every hvkvp package into OUTDIR, with Debian's
 # own tools:
-#   collectd-hyperv-kvp_<v>_<arch>.deb, hvkvp-reporter_<v>_<arch>.deb
+#   collectd-hyperv-kvp_<v>_<arch>.deb, hvkvp-reporter_<v>_<arch>.deb,
+#   collectd-write-hvkvp_<v>_<arch>.deb
 #       dpkg-buildpackage + debhelper (debian/), from a copy of the tree
 #   hvkvp-reporter-<v>-1.<arch>.rpm
 #       rpmbuild (Debian package rpm) from contrib/rpm/hvkvp-reporter.spec and
@@ -69,13 +70,14 @@ tar -C "$WORK" --sort=name --owner=0 --group=0 --numeric-owner \
 
 # ---- Debian packages ----
 step "Debian packages (dpkg-buildpackage)"
-rm -f "$OUT"/collectd-hyperv-kvp_*.deb "$OUT"/hvkvp-reporter_*.deb
+rm -f "$OUT"/collectd-hyperv-kvp_*.deb "$OUT"/hvkvp-reporter_*.deb \
+  "$OUT"/collectd-write-hvkvp_*.deb
 (cd "$SRC" && DEB_BUILD_OPTIONS="parallel=$JOBS nocheck" \
   dpkg-buildpackage -b -us -uc) >"$WORK/dpkg-buildpackage.log" 2>&1 || {
   tail -n 60 "$WORK/dpkg-buildpackage.log" >&2
   die "dpkg-buildpackage failed (log: $WORK/dpkg-buildpackage.log)"
 }
-for p in collectd-hyperv-kvp hvkvp-reporter; do
+for p in collectd-hyperv-kvp hvkvp-reporter collectd-write-hvkvp; do
   deb=$(find "$WORK" -maxdepth 1 -name "${p}_${VERSION}_*.deb" | head -n 1)
   [ -n "$deb" ] || die "dpkg-buildpackage made no $p .deb"
   mv "$deb" "$OUT/"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""What scripts/package.sh built holds, needs and runs: lintian on the two
+"""What scripts/package.sh built holds, needs and runs: lintian on the three
 .debs (errors, warnings and pedantic tags fail), the files, dependencies,
 conffiles and maintainer scripts of each .deb, the man pages they carry
 (rendered by man without a warning, a proper NAME line), and the RPM
@@ -40,16 +40,18 @@ class Debs(unittest.TestCase):
     def setUpClass(cls):
         cls.plugin = pkgs.package("collectd-hyperv-kvp_%s_*.deb" % V)
         cls.reporter = pkgs.package("hvkvp-reporter_%s_*.deb" % V)
+        cls.writer = pkgs.package("collectd-write-hvkvp_%s_*.deb" % V)
 
     def test_lintian_clean(self):
         r = pkgs.run(["lintian", "--fail-on", "error,warning,pedantic", "--pedantic",
-                      "--display-info", self.plugin, self.reporter], ok=(0, 1, 2))
+                      "--display-info", self.plugin, self.reporter, self.writer],
+                     ok=(0, 1, 2))
         tags = [l for l in r.stdout.splitlines() if re.match(r"^[EWP]: ", l)]
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(tags, [])
         # No override hides anything: every override would need a comment.
         r = pkgs.run(["lintian", "--show-overrides", "--pedantic", self.plugin,
-                      self.reporter], ok=(0, 1, 2))
+                      self.reporter, self.writer], ok=(0, 1, 2))
         self.assertNotIn("O: ", r.stdout)
 
     def holds(self, deb, want, never, why):
@@ -73,6 +75,21 @@ class Debs(unittest.TestCase):
         # Nothing runs at install.
         ctrl = deb_control_files(self.plugin)
         self.assertEqual(sorted(ctrl), ["control", "md5sums"])
+
+    def test_write_hvkvp_package(self):
+        self.holds(self.writer, ("/usr/lib/collectd/write_hvkvp.so",
+                                 "/usr/share/doc/collectd-write-hvkvp/write_hvkvp.md.gz",
+                                 "/usr/share/doc/collectd-write-hvkvp/examples/"
+                                 "guest-write_hvkvp.conf",
+                                 "/usr/share/doc/collectd-write-hvkvp/copyright"),
+                   "/etc/", "the plugin package ships no configuration")
+        dep = deb_field(self.writer, "Depends")
+        self.assertRegex(dep, r"collectd-core \(>= 5\.12")
+        self.assertRegex(dep, r"collectd-core \(<< 5\.13")
+        self.assertIn("hyperv-daemons", dep)
+        self.assertIn("libyajl2", dep)
+        self.assertEqual(sorted(deb_control_files(self.writer)),
+                         ["control", "md5sums"])
 
     def test_reporter_package(self):
         self.holds(self.reporter, ("/usr/sbin/hvkvp-reporter", "/etc/hvkvp/hvkvp-reporter.conf",
