@@ -23,7 +23,7 @@ void rcfg_defaults(rcfg_t *c) {
   snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
   snprintf(c->store, sizeof(c->store), "%s", plat_default_store());
   c->exec_timeout = 10;
-  c->enc = HVKVP_ENC_Z64;
+  c->enc = HVKVP_ENC_DEFAULT;
   c->max_chunks = HVKVP_MAX_CHUNKS;
   c->log_level = RLOG_INFO;
 }
@@ -204,12 +204,8 @@ int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
     }
     snprintf(c->types_db, sizeof(c->types_db), "%s", v);
   } else if (strcmp(key, "Encoding") == 0) {
-    if (strcmp(v, "z64") == 0)
-      c->enc = HVKVP_ENC_Z64;
-    else if (strcmp(v, "json") == 0)
-      c->enc = HVKVP_ENC_JSON;
-    else {
-      snprintf(err, errlen, "Encoding \"%.32s\": want z64 or json", v);
+    if (hvkvp_enc_parse(v, strlen(v), &c->enc) != 0) {
+      snprintf(err, errlen, "Encoding \"%.32s\": want zd1, z64 or json", v);
       return -1;
     }
   } else if (strcmp(key, "MaxChunks") == 0) {

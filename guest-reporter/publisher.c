@@ -50,6 +50,7 @@ int publisher_init(publisher_t *p, hvkvp_store_t *store, const char *prefix,
                    char *err, size_t errlen) {
   memset(p, 0, sizeof(*p));
   p->store = store;
+  p->enc = HVKVP_ENC_DEFAULT;
   snprintf(p->prefix, sizeof(p->prefix), "%s", prefix);
   do {
     if (os_random_u64(&p->epoch, err, errlen) != 0)

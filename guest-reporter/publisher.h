@@ -14,7 +14,7 @@
 typedef struct {
   hvkvp_store_t *store; /* NULL: nothing to publish to (dry runs) */
   char prefix[HVKVP_PREFIX_LEN];
-  hvkvp_enc_t enc;
+  hvkvp_enc_t enc;   /* HVKVP_ENC_DEFAULT unless set */
   size_t max_chunks; /* 0: HVKVP_MAX_CHUNKS */
   uint64_t epoch;
   uint64_t gen; /* of the next message; its seq is the same number */

@@ -17,7 +17,8 @@ struct hvkvp_store {
   int (*read_own)(hvkvp_store_t *s, const char *prefix, hvkvp_items_t *out,
                   char *err, size_t errlen);
   /* Publishes a frame: f->put except the head, then deletes f->del, then the
-   * head; foreign keys are never touched. */
+   * head, then deletes f->after (the old slot); foreign keys are never
+   * touched. */
   int (*publish)(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
                  size_t errlen);
   /* Host-pushed items under "PREFIX.cfg." (pool 0 / External). */

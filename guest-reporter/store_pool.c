@@ -20,10 +20,11 @@
  * host filling pool 0) costs time, not memory.
  *
  * Write order for crash safety (kill -9 at any point): the new slot's
- * chunks, then the deletions, then the head, each a separate record write.
- * Until the head write the old head still names the old, untouched slot; a
- * torn head write mixes new and old head text, which fails the head grammar
- * or the CRC of the chunks it names, so a reader never decodes wrong values.
+ * chunks, then the deletions, then the head, then the old slot's chunks
+ * (PROTOCOL.md section 5), each a separate record write. Until the head
+ * write the old head still names the old, untouched slot; a torn head write
+ * mixes new and old head text, which fails the head grammar or the CRC of
+ * the chunks it names, so a reader never decodes wrong values.
  */
 #include "store.h"
 
@@ -412,15 +413,20 @@ static int pool_set(pool_file_t *pf, const char *key, const char *value,
   return pool_put_record(pf, o->rec, key, value, err, errlen);
 }
 
+/* Marks the own records of keys[0..n) dead. */
+static void pool_mark_keys(pool_file_t *pf, char *const *keys, size_t n) {
+  for (size_t d = 0; d < n; d++)
+    for (size_t i = 0; i < pf->n_own; i++)
+      if (strcmp(pf->own[i].key, keys[d]) == 0)
+        pf->own[i].dead = 1;
+}
+
 /* Marks the records of f's deletions dead, and every later copy of an own
  * key (left by an older writer): only the first one is kept up to date.
  * None of them is named by the current head, so the new chunks may take
  * their place at once. */
 static void pool_mark_dead(pool_file_t *pf, const hvkvp_frame_t *f) {
-  for (size_t d = 0; d < f->n_del; d++)
-    for (size_t i = 0; i < pf->n_own; i++)
-      if (strcmp(pf->own[i].key, f->del[d]) == 0)
-        pf->own[i].dead = 1;
+  pool_mark_keys(pf, f->del, f->n_del);
   for (size_t i = 0; i < pf->n_own; i++)
     for (size_t j = i + 1; j < pf->n_own && !pf->own[i].dead; j++)
       if (strcmp(pf->own[i].key, pf->own[j].key) == 0)
@@ -544,10 +550,15 @@ static int pool_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
   /* 2. the deletions */
   if (rc == 0)
     rc = pool_drop_dead(&pf, err, errlen);
-  /* 3. the head, last */
+  /* 3. the head */
   const hvkvp_item_t *head = &f->put.v[f->put.n - 1];
   if (rc == 0)
     rc = pool_set(&pf, head->key, head->value, err, errlen);
+  /* 4. the old slot, which no head names any more */
+  if (rc == 0 && f->n_after > 0) {
+    pool_mark_keys(&pf, f->after, f->n_after);
+    rc = pool_drop_dead(&pf, err, errlen);
+  }
   pool_file_free(&pf);
   return rc;
 }

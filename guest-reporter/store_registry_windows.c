@@ -355,7 +355,12 @@ static int regstore_publish(hvkvp_store_t *s, const hvkvp_frame_t *f, char *err,
     if (regstore_delete(rs, f->del[i], err, errlen) != 0)
       return -1;
   const hvkvp_item_t *h = &f->put.v[f->put.n - 1];
-  return regstore_set(rs, h->key, h->value, err, errlen);
+  if (regstore_set(rs, h->key, h->value, err, errlen) != 0)
+    return -1;
+  for (size_t i = 0; i < f->n_after; i++) /* the old slot, no longer named */
+    if (regstore_delete(rs, f->after[i], err, errlen) != 0)
+      return -1;
+  return 0;
 }
 
 static int regstore_unpublish(hvkvp_store_t *s, const char *prefix, char *err,

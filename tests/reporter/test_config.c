@@ -29,7 +29,7 @@ static void test_defaults(void **state) {
   assert_true(c.interval == 60);
   assert_string_equal(c.prefix, "hvkvp");
   assert_string_equal(c.store, "pool");
-  assert_int_equal(c.enc, HVKVP_ENC_Z64);
+  assert_int_equal(c.enc, HVKVP_ENC_DEFAULT); /* zd1 */
   assert_int_equal(c.max_chunks, HVKVP_MAX_CHUNKS);
   assert_int_equal(c.include_loopback, 0);
   assert_int_equal(c.n_exec, 0);
@@ -91,7 +91,7 @@ static void test_bad_lines(void **state) {
       {"Prefix a.b\n", "t.conf:1: Prefix \"a.b\": want 1-63 characters"},
       {"Store nfs:/x\n", "t.conf:1: Store \"nfs:/x\": want pool"},
       {"Store registry:Other\n", "t.conf:1: Store \"registry:Other\""},
-      {"Encoding gzip\n", "t.conf:1: Encoding \"gzip\": want z64 or json"},
+      {"Encoding gzip\n", "t.conf:1: Encoding \"gzip\": want zd1, z64 or json"},
       {"MaxChunks 65\n", "t.conf:1: MaxChunks \"65\": want an integer 1 to 64"},
       {"MaxChunks 2.5\n", "t.conf:1: MaxChunks \"2.5\""},
       {"IncludeLoopback maybe\n", "t.conf:1: IncludeLoopback \"maybe\""},

@@ -215,7 +215,7 @@ class ReporterDaemonTest(unittest.TestCase):
                             self.guest.store_spec],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("%s:2: Encoding \"brotli\": want z64 or json" % bad,
+        self.assertIn("%s:2: Encoding \"brotli\": want zd1, z64 or json" % bad,
                       r.stderr)
 
     def test_5_sighup_reloads_config(self):

@@ -388,6 +388,26 @@ static void test_publish_among_many_foreign(void **state) {
   free(buf);
 }
 
+/* PROTOCOL.md section 5 step 4: once the new head is set the old slot's
+ * chunks go, so at rest the pool holds the head and one slot. */
+static void test_one_slot_at_rest(void **state) {
+  fx_t *fx = *state;
+  publish(fx, 60, 1, 0); /* slot A, several chunks */
+  publish(fx, 60, 2, 0); /* slot B; A goes after the head */
+  expect_decoded(fx, 60, 2);
+  hvkvp_items_t cur;
+  char err[256] = "";
+  assert_int_equal(fx->s->read_own(fx->s, "hvkvp", &cur, err, sizeof(err)), 0);
+  hvkvp_head_t h;
+  assert_int_equal(
+      hvkvp_head_parse(hvkvp_items_get(&cur, "hvkvp.head"), &h, NULL), 0);
+  assert_int_equal(h.slot, 'B');
+  assert_int_equal(cur.n, h.n + 1);
+  for (size_t i = 0; i < cur.n; i++)
+    assert_true(strncmp(cur.v[i].key, "hvkvp.A.", 8) != 0);
+  hvkvp_items_free(&cur);
+}
+
 static void test_open_errors(void **state) {
   char err[256] = "";
   assert_null(store_pool_open("/nonexistent/hvkvp-dir", err, sizeof(err)));
@@ -437,6 +457,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_own_record_bound, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_config_pool0, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_one_slot_at_rest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_config_large_pool0, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_publish_among_many_foreign, setup,
