@@ -99,8 +99,10 @@ int main(int argc, char **argv) {
   m.vls = NULL;
   m.n_vls = m.cap_vls = 0;
   printf("mix: %s, %zu value lists\n", path, mix.n_vls);
-  for (int e = 0; e < 2; e++) {
-    hvkvp_enc_t enc = e == 0 ? HVKVP_ENC_Z64 : HVKVP_ENC_JSON;
+  static const hvkvp_enc_t encs[] = {HVKVP_ENC_ZD1, HVKVP_ENC_Z64,
+                                     HVKVP_ENC_JSON};
+  for (size_t e = 0; e < sizeof(encs) / sizeof(encs[0]); e++) {
+    hvkvp_enc_t enc = encs[e];
     size_t lo = 1, hi = HVKVP_MAX_VALUE_LISTS, chunks = 0, jl = 0;
     while (lo < hi) { /* largest n that fits */
       size_t mid = lo + (hi - lo + 1) / 2;
@@ -112,7 +114,7 @@ int main(int argc, char **argv) {
     fits(&m, &mix, lo, enc, &chunks, &jl);
     printf("enc=%-4s: %zu value lists fit (%zu chunks, %zu bytes of JSON, "
            "%.1f value lists per chunk)\n",
-           e == 0 ? "z64" : "json", lo, chunks, jl, (double)lo / chunks);
+           hvkvp_enc_name(enc), lo, chunks, jl, (double)lo / chunks);
   }
   hvkvp_msg_free(&m);
   hvkvp_msg_free(&mix);
