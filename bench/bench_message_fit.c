@@ -89,6 +89,7 @@ int main(int argc, char **argv) {
   char *text = read_file(path, &len);
   hvkvp_msg_t mix, m;
   hvkvp_err_t err;
+  hvkvp_msg_init(&mix);
   if (text == NULL || hvkvp_msg_from_json(text, len, &mix, &err) != 0) {
     fprintf(stderr, "bench_message_fit: cannot read %s\n", path);
     return 1;
