@@ -28,7 +28,7 @@ BUILD = os.environ.get("HVKVP_BUILD_DIR")
 if not SRC or not BUILD:
     sys.exit("test_reporter_hostile: set HVKVP_SOURCE_DIR and HVKVP_BUILD_DIR")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import guests  # noqa: E402
+from hvsimlib import guests  # noqa: E402
 
 REPORTER = os.path.join(BUILD, "guest-reporter", "hvkvp-reporter")
 CODEC = os.path.join(BUILD, "protocol", "hvkvp-codec")

@@ -43,8 +43,7 @@ BUILD = os.environ.get("HVKVP_BUILD_DIR")
 if not SRC or not BUILD:
     sys.exit("test_write_hvkvp: set HVKVP_SOURCE_DIR and HVKVP_BUILD_DIR")
 sys.path.insert(0, os.path.join(SRC, "contrib", "hvsim"))
-import hvsim_client as hc  # noqa: E402
-from hvsim_xml import NS_W, q  # noqa: E402
+from hvsimlib import simproc  # noqa: E402
 
 WRITE_SO = os.environ.get("HVKVP_WRITE_HVKVP_SO") or os.path.join(
     BUILD, "guest-reporter", "write_hvkvp.so")
@@ -198,7 +197,7 @@ class WriteHvkvpTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="hvkvp-wh-")
         os.chmod(cls.tmp, 0o755)  # the exec script runs as nobody
         before = cls.daemons()
-        cls.sim = hc.Sim("--linux", "1", "--build-dir", BUILD,
+        cls.sim = simproc.Sim("--linux", "1", "--build-dir", BUILD,
                          "--job-delay", "0.05", user="monitor",
                          password="pw 1:x")
         ours = cls.daemons() - before
