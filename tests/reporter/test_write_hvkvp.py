@@ -176,6 +176,10 @@ LoadPlugin csv
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         if self.proc is not None:
+            try:  # exec children of a collectd killed by -9 stay behind
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.out.close()
         self.proc = None
 
