@@ -11,12 +11,11 @@
 static hvp_vmtab_t hvp_gens;
 static pthread_mutex_t hvp_gens_lock = PTHREAD_MUTEX_INITIALIZER;
 
-hvp_gen_verdict_t hvp_gens_accept(const char *guid, uint64_t epoch,
-                                  uint64_t gen, double t, double now,
-                                  double *last_time) {
+hvp_gen_verdict_t hvp_gens_accept(const char *key, uint64_t epoch, uint64_t gen,
+                                  double t, double now, double *last_time) {
   hvp_gen_verdict_t v;
   pthread_mutex_lock(&hvp_gens_lock);
-  hvp_vm_t *e = hvp_vmtab_get(&hvp_gens, guid, 1);
+  hvp_vm_t *e = hvp_vmtab_get(&hvp_gens, key, 1);
   if (e == NULL) {
     v = HVP_GEN_NOMEM;
   } else {

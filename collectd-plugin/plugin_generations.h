@@ -1,6 +1,8 @@
 /*
  * plugin_generations.h - which generation of which VM the plugin has
- * dispatched, for all its Host blocks at once: a VM seen by two polled
+ * dispatched, for all its Host blocks at once, per VM and prefix (two
+ * writers in one VM, e.g. hvkvp-reporter and write_hvkvp, are two
+ * streams): a VM seen by two polled
  * Hyper-V hosts (live migration) is dispatched once per generation, and a
  * generation whose time is not after the last one dispatched for that VM is
  * not dispatched at all (collectd would refuse every value as too old). The
@@ -20,11 +22,11 @@ typedef enum {
   HVP_GEN_NOMEM,
 } hvp_gen_verdict_t;
 
-/* The verdict on generation (epoch, gen) of VM `guid` with time `t`
- * (seconds; last_time receives the VM's last dispatched time). */
-hvp_gen_verdict_t hvp_gens_accept(const char *guid, uint64_t epoch,
-                                  uint64_t gen, double t, double now,
-                                  double *last_time);
+/* The verdict on generation (epoch, gen) of the stream `key` ("GUID/prefix")
+ * with time `t` (seconds; last_time receives the stream's last dispatched
+ * time). */
+hvp_gen_verdict_t hvp_gens_accept(const char *key, uint64_t epoch, uint64_t gen,
+                                  double t, double now, double *last_time);
 /* Forgets VMs no Host block has asked about since `before`. */
 void hvp_gens_sweep(double before);
 /* Forgets everything (shutdown, tests). */

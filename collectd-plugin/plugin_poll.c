@@ -317,7 +317,8 @@ static void hvp_vm_fresh(hvp_host_t *h, hvp_vm_t *st, const hvkvp_msg_t *msg,
 }
 
 /* A message that decoded: dispatched once per generation for all Host
- * blocks, and only if its time is after the VM's last dispatched one. */
+ * blocks, and only if its time is after the last one dispatched for the
+ * VM under this prefix. */
 static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
                                const hvkvp_msg_t *msg, const hvkvp_head_t *head,
                                double now, double interval) {
@@ -326,8 +327,10 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     return; /* nothing new on this host */
   hvp_vm_fresh(h, st, msg, now);
   double t = hvp_dispatch_time(msg, now), last = 0;
+  char key[sizeof(st->guid)]; /* one stream per VM and prefix */
+  snprintf(key, sizeof(key), "%.40s/%.63s", st->guid, c->prefix);
   hvp_gen_verdict_t v =
-      hvp_gens_accept(st->guid, head->epoch, head->gen, t, now, &last);
+      hvp_gens_accept(key, head->epoch, head->gen, t, now, &last);
   if (v == HVP_GEN_OLD_TIME) {
     h->msg_old++;
     c_complain_once(

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 typedef struct hvp_vm_s {
-  char guid[64];
+  char guid[128]; /* the key: a VM GUID (plugin_generations: GUID/prefix) */
   hvkvp_gen_t gen;
   double gen_time;     /* time of the generation gen names (dispatched) */
   double seen;         /* local time the entry was last used */

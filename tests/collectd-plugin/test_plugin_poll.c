@@ -524,6 +524,27 @@ static void test_vm_on_two_hosts(void **state) {
   hvp_host_close(b);
 }
 
+static void prefix_acme(oconfig_item_t *h) {
+  oc_opt_s(h, "Prefix", "acme");
+}
+
+/* Two writers in one VM (the reporter and write_hvkvp, two prefixes, two
+ * Host blocks): two streams. One's time before the other's last is not
+ * "not after the last dispatched". */
+static void test_two_writers_one_vm(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
+  pub_time = T0 - 5; /* the second writer's clock is a little behind */
+  publish(&vm->pool[HV_POOL_GUEST], "acme", 2, 1, 2.0, NULL);
+  hvp_host_t *a = open_host(NULL), *b = open_host(prefix_acme);
+  assert_int_equal(hvp_poll(a, T0 + 1, 10), 0);
+  assert_int_equal(hvp_poll(b, T0 + 1, 10), 0);
+  assert_int_equal(cap_count_host("web-01"), 2);
+  assert_int_equal(cap_log_n[LOG_WARNING], 0);
+  hvp_host_close(a);
+  hvp_host_close(b);
+}
+
 /* A VM the model could not read (kept aside) is counted and said once with
  * its reason until it can be read again; refused items likewise; a bad type
  * is said once per VM and said again after the VM was clean. */
@@ -578,6 +599,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_same_gen_not_decoded, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_vm_on_two_hosts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_two_writers_one_vm, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreadable_and_complaints, setup,
                                       teardown),
   };
