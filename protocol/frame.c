@@ -18,70 +18,93 @@ enum { HK_V, HK_EPOCH, HK_SLOT, HK_GEN, HK_N, HK_LEN, HK_CRC, HK_ENC, HK_NUM };
 static const char *const head_keys[HK_NUM] = {"v", "epoch", "slot", "gen",
                                               "n", "len",   "crc",  "enc"};
 
-int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
-  const char *val[HK_NUM] = {0};
-  size_t vlen[HK_NUM] = {0};
-  const char *p;
-  size_t total;
-  uint64_t u;
+/* The fields of a head, as split: val[k] points into the head (NULL when
+ * key k is absent), vlen[k] bytes long. */
+typedef struct {
+  const char *val[HK_NUM];
+  size_t vlen[HK_NUM];
+} head_fields_t;
+
+/* The index of the known key p[0..n), or HK_NUM. */
+static int head_key(const char *p, size_t n) {
   int k;
-  if (s == NULL || h == NULL)
-    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL head");
-  memset(h, 0, sizeof(*h)); /* zeroed on every path, errors included */
-  total = hvkvp_strnlen(s, HVKVP_VALUE_LEN);
-  if (total >= HVKVP_VALUE_LEN)
-    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
-                         "head is longer than %d bytes", HVKVP_VALUE_LEN - 1);
-  p = s;
+  for (k = 0; k < HK_NUM; k++)
+    if (strlen(head_keys[k]) == n && memcmp(head_keys[k], p, n) == 0)
+      break;
+  return k;
+}
+
+/* Splits s at ';' into key=value fields; unknown keys are skipped, a known
+ * key twice is an error. */
+static int head_split(const char *s, head_fields_t *f, hvkvp_err_t *err) {
+  const char *p = s;
   for (;;) {
     const char *end = strchr(p, ';');
-    const char *eq;
     size_t seg = end ? (size_t)(end - p) : strlen(p);
-    eq = memchr(p, '=', seg);
+    const char *eq = memchr(p, '=', seg);
+    int k;
     if (eq == NULL || eq == p)
       return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                            "head field %zu (\"%.*s\") is not key=value",
                            (size_t)(p - s), (int)(seg > 40 ? 40 : seg), p);
-    for (k = 0; k < HK_NUM; k++)
-      if (strlen(head_keys[k]) == (size_t)(eq - p) &&
-          memcmp(head_keys[k], p, (size_t)(eq - p)) == 0)
-        break;
+    k = head_key(p, (size_t)(eq - p));
     if (k < HK_NUM) {
-      if (val[k] != NULL)
+      if (f->val[k] != NULL)
         return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has \"%s\" twice",
                              head_keys[k]);
-      val[k] = eq + 1;
-      vlen[k] = seg - (size_t)(eq + 1 - p);
+      f->val[k] = eq + 1;
+      f->vlen[k] = seg - (size_t)(eq + 1 - p);
     }
     if (end == NULL)
-      break;
+      return 0;
     p = end + 1;
   }
-  if (val[HK_V] == NULL)
+}
+
+/* v first, so that a head of another version is named as such whatever its
+ * other fields; then every other key must be there. */
+static int head_version(const head_fields_t *f, hvkvp_head_t *h,
+                        hvkvp_err_t *err) {
+  uint64_t u;
+  int k;
+  if (f->val[HK_V] == NULL)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has no \"v\"");
-  if (hvkvp_parse_u64(val[HK_V], vlen[HK_V], &u) != 0)
-    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
-                         "head v=\"%.*s\" is not a number",
-                         (int)(vlen[HK_V] > 20 ? 20 : vlen[HK_V]), val[HK_V]);
+  if (hvkvp_parse_u64(f->val[HK_V], f->vlen[HK_V], &u) != 0)
+    return hvkvp_err_set(
+        err, HVKVP_E_HEAD_SYNTAX, "head v=\"%.*s\" is not a number",
+        (int)(f->vlen[HK_V] > 20 ? 20 : f->vlen[HK_V]), f->val[HK_V]);
   if (u != HVKVP_VERSION)
     return hvkvp_err_set(err, HVKVP_E_VERSION,
                          "head v=%" PRIu64 ", this reader reads v=%d", u,
                          HVKVP_VERSION);
   h->v = HVKVP_VERSION;
   for (k = 0; k < HK_NUM; k++)
-    if (val[k] == NULL)
+    if (f->val[k] == NULL)
       return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head has no \"%s\"",
                            head_keys[k]);
-  if (hvkvp_parse_u64(val[HK_EPOCH], vlen[HK_EPOCH], &h->epoch) != 0)
+  return 0;
+}
+
+/* epoch, gen and slot: which message this is. */
+static int head_ids(const head_fields_t *f, hvkvp_head_t *h, hvkvp_err_t *err) {
+  if (hvkvp_parse_u64(f->val[HK_EPOCH], f->vlen[HK_EPOCH], &h->epoch) != 0)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head epoch is not an unsigned 64-bit decimal");
-  if (hvkvp_parse_u64(val[HK_GEN], vlen[HK_GEN], &h->gen) != 0)
+  if (hvkvp_parse_u64(f->val[HK_GEN], f->vlen[HK_GEN], &h->gen) != 0)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head gen is not an unsigned 64-bit decimal");
-  if (vlen[HK_SLOT] != 1 || (val[HK_SLOT][0] != 'A' && val[HK_SLOT][0] != 'B'))
+  if (f->vlen[HK_SLOT] != 1 ||
+      (f->val[HK_SLOT][0] != 'A' && f->val[HK_SLOT][0] != 'B'))
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX, "head slot is not A or B");
-  h->slot = val[HK_SLOT][0];
-  if (hvkvp_parse_u64(val[HK_N], vlen[HK_N], &u) != 0)
+  h->slot = f->val[HK_SLOT][0];
+  return 0;
+}
+
+/* n and len: how many chunks, how many bytes in them (within the caps). */
+static int head_size(const head_fields_t *f, hvkvp_head_t *h,
+                     hvkvp_err_t *err) {
+  uint64_t u;
+  if (hvkvp_parse_u64(f->val[HK_N], f->vlen[HK_N], &u) != 0)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head n is not an unsigned decimal");
   if (u == 0)
@@ -91,7 +114,7 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
                          "head n=%" PRIu64 ", at most %d chunks", u,
                          HVKVP_MAX_CHUNKS);
   h->n = (size_t)u;
-  if (hvkvp_parse_u64(val[HK_LEN], vlen[HK_LEN], &u) != 0)
+  if (hvkvp_parse_u64(f->val[HK_LEN], f->vlen[HK_LEN], &u) != 0)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head len is not an unsigned decimal");
   if (u > (uint64_t)h->n * HVKVP_CHUNK_MAX)
@@ -102,11 +125,17 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head len=%" PRIu64 " is less than n=%zu", u, h->n);
   h->len = (size_t)u;
-  if (vlen[HK_CRC] != 8)
+  return 0;
+}
+
+/* crc: exactly 8 hex digits, either case. */
+static int head_crc(const head_fields_t *f, hvkvp_head_t *h, hvkvp_err_t *err) {
+  int k;
+  if (f->vlen[HK_CRC] != 8)
     return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
                          "head crc is not 8 hex digits");
   for (k = 0; k < 8; k++) {
-    char c = val[HK_CRC][k];
+    char c = f->val[HK_CRC][k];
     unsigned d;
     if (c >= '0' && c <= '9')
       d = (unsigned)(c - '0');
@@ -119,10 +148,28 @@ int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
                            "head crc is not 8 hex digits");
     h->crc = (h->crc << 4) | d;
   }
-  if (hvkvp_enc_parse(val[HK_ENC], vlen[HK_ENC], &h->enc) != 0)
+  return 0;
+}
+
+int hvkvp_head_parse(const char *s, hvkvp_head_t *h, hvkvp_err_t *err) {
+  head_fields_t f;
+  int rc;
+  if (s == NULL || h == NULL)
+    return hvkvp_err_set(err, HVKVP_E_ARG, "NULL head");
+  memset(h, 0, sizeof(*h)); /* zeroed on every path, errors included */
+  memset(&f, 0, sizeof(f));
+  if (hvkvp_strnlen(s, HVKVP_VALUE_LEN) >= HVKVP_VALUE_LEN)
+    return hvkvp_err_set(err, HVKVP_E_HEAD_SYNTAX,
+                         "head is longer than %d bytes", HVKVP_VALUE_LEN - 1);
+  if ((rc = head_split(s, &f, err)) != 0 ||
+      (rc = head_version(&f, h, err)) != 0 ||
+      (rc = head_ids(&f, h, err)) != 0 || (rc = head_size(&f, h, err)) != 0 ||
+      (rc = head_crc(&f, h, err)) != 0)
+    return rc;
+  if (hvkvp_enc_parse(f.val[HK_ENC], f.vlen[HK_ENC], &h->enc) != 0)
     return hvkvp_err_set(
         err, HVKVP_E_HEAD_SYNTAX, "head enc=\"%.*s\" is not zd1, z64 or json",
-        (int)(vlen[HK_ENC] > 20 ? 20 : vlen[HK_ENC]), val[HK_ENC]);
+        (int)(f.vlen[HK_ENC] > 20 ? 20 : f.vlen[HK_ENC]), f.val[HK_ENC]);
   return 0;
 }
 
