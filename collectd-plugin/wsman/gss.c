@@ -522,102 +522,141 @@ static int hva_choose_scheme(hva_ctx_t *c, const char *www, ws_err_t *err) {
   return 0;
 }
 
-int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, ws_err_t *err) {
-  OM_uint32 major, minor, flags = 0;
-  gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
-  gss_name_t target = GSS_C_NO_NAME;
-  gss_OID actual = GSS_C_NO_OID;
-  uint8_t *intok = NULL;
-  size_t intoklen = 0;
-  char spn[512];
-  int rc = -1;
+/* The first leg: credentials, then the scheme the server offers. */
+static int hva_first_leg(hva_ctx_t *c, const char *www_auth, ws_err_t *err) {
+  if (hva_acquire(c, err) != 0)
+    return -1;
+  return hva_choose_scheme(c, www_auth, err);
+}
 
-  *authz = NULL;
-  if (c->ctx == GSS_C_NO_CONTEXT && !c->complete) {
-    if (hva_acquire(c, err) != 0)
-      return -1;
-    if (hva_choose_scheme(c, www_auth, err) != 0)
-      return -1;
-  } else {
-    const char *t = NULL;
-    size_t tl = 0;
-    if (www_auth == NULL || !hva_offer(www_auth, c->scheme, &t, &tl) ||
-        t == NULL)
-      return hva_fail(err, WS_ERR_AUTH,
-                      "%s rejected the credentials (%s authentication "
-                      "refused, wrong user or password?)",
-                      c->host, c->scheme);
-    if (hva_b64_decode(t, tl, &intok, &intoklen) != 0)
-      return hva_fail(err, WS_ERR_AUTH,
-                      "%s sent a malformed %s token (bad base64 or over %d "
-                      "bytes)",
-                      c->host, c->scheme, HVA_MAX_TOKEN);
-    if (c->complete) { /* mutual-auth token after completion: ignore */
-      free(intok);
-      return 0;
-    }
-    in.value = intok;
-    in.length = intoklen;
+/* A later leg: the server's token for our scheme, decoded into *tok (to be
+ * freed). 0 to go on, 1 when there is nothing more to do, -1 on error. */
+static int hva_server_token(hva_ctx_t *c, const char *www_auth, uint8_t **tok,
+                            size_t *toklen, ws_err_t *err) {
+  const char *t = NULL;
+  size_t tl = 0;
+  if (www_auth == NULL || !hva_offer(www_auth, c->scheme, &t, &tl) || t == NULL)
+    return hva_fail(err, WS_ERR_AUTH,
+                    "%s rejected the credentials (%s authentication "
+                    "refused, wrong user or password?)",
+                    c->host, c->scheme);
+  if (hva_b64_decode(t, tl, tok, toklen) != 0)
+    return hva_fail(err, WS_ERR_AUTH,
+                    "%s sent a malformed %s token (bad base64 or over %d "
+                    "bytes)",
+                    c->host, c->scheme, HVA_MAX_TOKEN);
+  if (c->complete) { /* mutual-auth token after completion: ignore */
+    free(*tok);
+    *tok = NULL;
+    return 1;
   }
+  return 0;
+}
+
+/* The server's name: service@host. */
+static int hva_target(hva_ctx_t *c, gss_name_t *target, ws_err_t *err) {
+  OM_uint32 major, minor;
+  char spn[512];
   snprintf(spn, sizeof(spn), "%s@%s", c->service, c->host);
-  {
-    gss_buffer_desc nb = {strlen(spn), spn};
-    major = gss_import_name(&minor, &nb, GSS_C_NT_HOSTBASED_SERVICE, &target);
-    if (GSS_ERROR(major)) {
-      hva_gss_fail(c, err, "service name", major, minor);
-      goto out;
-    }
-  }
-  major = gss_init_sec_context(
+  gss_buffer_desc nb = {strlen(spn), spn};
+  major = gss_import_name(&minor, &nb, GSS_C_NT_HOSTBASED_SERVICE, target);
+  if (GSS_ERROR(major))
+    return hva_gss_fail(c, err, "service name", major, minor);
+  return 0;
+}
+
+/* One call of gss_init_sec_context; *major its status. A failure drops the
+ * context and the credentials (an expired or revoked ticket: acquire afresh
+ * next time). */
+static int hva_init(hva_ctx_t *c, gss_name_t target, gss_buffer_t in,
+                    gss_buffer_t out, OM_uint32 *flags, OM_uint32 *major,
+                    ws_err_t *err) {
+  OM_uint32 minor;
+  gss_OID actual = GSS_C_NO_OID;
+  *major = gss_init_sec_context(
       &minor, c->cred, &c->ctx, target, hva_mech_oid(c->mech),
       GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_REPLAY_FLAG |
           GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG,
-      GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, &in, &actual, &out, &flags,
+      GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, in, &actual, out, flags,
       NULL);
-  if (GSS_ERROR(major)) {
-    hva_gss_fail(c, err, "security context", major, minor);
-    hva_reset(c);
-    /* Expired or revoked ticket: acquire afresh next time. */
-    gss_release_cred(&minor, &c->cred);
-    c->cred = GSS_C_NO_CREDENTIAL;
-    c->have_cred = 0;
-    goto out;
-  }
-  if (out.length > 0) {
-    char *b = hva_b64_encode(out.value, out.length);
-    size_t n = b ? strlen(b) + strlen(c->scheme) + 2 : 0;
-    *authz = b ? malloc(n) : NULL;
-    if (*authz == NULL) {
-      free(b);
-      hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
-      goto out;
-    }
-    snprintf(*authz, n, "%s %s", c->scheme, b);
+  if (!GSS_ERROR(*major))
+    return 0;
+  hva_gss_fail(c, err, "security context", *major, minor);
+  hva_reset(c);
+  gss_release_cred(&minor, &c->cred);
+  c->cred = GSS_C_NO_CREDENTIAL;
+  c->have_cred = 0;
+  return -1;
+}
+
+/* The Authorization header for our token: "<scheme> <base64>"; none for an
+ * empty token. */
+static int hva_authz(hva_ctx_t *c, const gss_buffer_desc *out, char **authz,
+                     ws_err_t *err) {
+  if (out->length == 0)
+    return 0;
+  char *b = hva_b64_encode(out->value, out->length);
+  size_t n = b ? strlen(b) + strlen(c->scheme) + 2 : 0;
+  *authz = b ? malloc(n) : NULL;
+  if (*authz == NULL) {
     free(b);
+    return hva_fail(err, WS_ERR_AUTH, "auth: out of memory");
   }
-  if (major == GSS_S_COMPLETE) {
-    gss_OID mech = GSS_C_NO_OID;
-    c->complete = 1;
-    c->final_token_sent = out.length > 0;
-    if (!GSS_ERROR(gss_inquire_context(&minor, c->ctx, NULL, NULL, NULL, &mech,
-                                       NULL, NULL, NULL)) &&
-        mech != GSS_C_NO_OID)
-      c->is_ntlm =
-          mech->length == hva_oid_ntlm.length &&
-          memcmp(mech->elements, hva_oid_ntlm.elements, mech->length) == 0;
-    if ((flags & GSS_C_CONF_FLAG) == 0) {
-      hva_fail(err, WS_ERR_AUTH,
-               "security context with %s offers no confidentiality "
-               "(cannot seal messages)",
-               c->host);
-      free(*authz);
-      *authz = NULL;
-      hva_reset(c);
-      goto out;
-    }
-  }
-  rc = 0;
-out:
+  snprintf(*authz, n, "%s %s", c->scheme, b);
+  free(b);
+  return 0;
+}
+
+/* The context is complete (sent: our last token goes out with *authz): note
+ * whether it is NTLM, and refuse one that cannot seal. */
+static int hva_completed(hva_ctx_t *c, int sent, OM_uint32 flags, char **authz,
+                         ws_err_t *err) {
+  OM_uint32 minor;
+  gss_OID mech = GSS_C_NO_OID;
+  c->complete = 1;
+  c->final_token_sent = sent;
+  if (!GSS_ERROR(gss_inquire_context(&minor, c->ctx, NULL, NULL, NULL, &mech,
+                                     NULL, NULL, NULL)) &&
+      mech != GSS_C_NO_OID)
+    c->is_ntlm =
+        mech->length == hva_oid_ntlm.length &&
+        memcmp(mech->elements, hva_oid_ntlm.elements, mech->length) == 0;
+  if ((flags & GSS_C_CONF_FLAG) != 0)
+    return 0;
+  hva_fail(err, WS_ERR_AUTH,
+           "security context with %s offers no confidentiality "
+           "(cannot seal messages)",
+           c->host);
+  free(*authz);
+  *authz = NULL;
+  hva_reset(c);
+  return -1;
+}
+
+int hva_step(hva_ctx_t *c, const char *www_auth, char **authz, ws_err_t *err) {
+  OM_uint32 major = 0, minor, flags = 0;
+  gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+  gss_name_t target = GSS_C_NO_NAME;
+  uint8_t *intok = NULL;
+  size_t intoklen = 0;
+  int rc;
+
+  *authz = NULL;
+  if (c->ctx == GSS_C_NO_CONTEXT && !c->complete)
+    rc = hva_first_leg(c, www_auth, err);
+  else
+    rc = hva_server_token(c, www_auth, &intok, &intoklen, err);
+  if (rc != 0)
+    return rc > 0 ? 0 : -1;
+  in.value = intok;
+  in.length = intoklen;
+  rc = -1;
+  if (hva_target(c, &target, err) == 0 &&
+      hva_init(c, target, &in, &out, &flags, &major, err) == 0 &&
+      hva_authz(c, &out, authz, err) == 0 &&
+      (major != GSS_S_COMPLETE ||
+       hva_completed(c, out.length > 0, flags, authz, err) == 0))
+    rc = 0;
   if (out.value != NULL)
     gss_release_buffer(&minor, &out);
   if (target != GSS_C_NO_NAME)
