@@ -221,90 +221,117 @@ static const char *type_word(int kind) {
 }
 enum { J_NULL, J_BOOL, J_NUM, J_STR, J_MAP, J_ARR };
 
-/* Handles a scalar or container-open value for the pending key. Returns
- * 1 to continue, 0 to cancel. For containers, the caller opens them. */
-static int top_value(rd_t *r, int kind, const char *s, size_t len) {
+/* "v": the number 1. */
+static int top_version(rd_t *r, int kind, const char *s, size_t len) {
   char t[NUMTEXT];
-  int key = r->key;
-  const char *name = key < TK_UNKNOWN ? top_keys[key] : "?";
-  if (key == TK_UNKNOWN) {
-    if (kind == J_MAP || kind == J_ARR)
-      r->skip_depth = r->depth;
+  if (kind != J_NUM)
+    return fail(r, HVKVP_E_SCHEMA, "\"v\" is %s, expected the number 1",
+                type_word(kind));
+  if (len == 1 && s[0] == '1')
     return 1;
-  }
-  switch (key) {
-  case TK_V:
-    if (kind != J_NUM)
-      return fail(r, HVKVP_E_SCHEMA, "\"v\" is %s, expected the number 1",
-                  type_word(kind));
-    if (len == 1 && s[0] == '1')
-      return 1;
-    if (!num_text(r, t, s, len, "v"))
-      return 0;
-    return fail(r, HVKVP_E_VERSION, "message version v=%s, this reader reads 1",
-                t);
-  case TK_HOST:
-  case TK_CONFIG:
-  case TK_CONFIG_ERROR:
-    if (kind != J_STR)
-      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a string", name,
-                  type_word(kind));
-    if (key == TK_HOST)
-      return put_str(r, r->m->host, sizeof(r->m->host),
-                     (const unsigned char *)s, len, "host");
-    if (key == TK_CONFIG)
-      return put_str(r, r->m->config, sizeof(r->m->config),
-                     (const unsigned char *)s, len, "config");
-    return put_str(r, r->m->config_error, sizeof(r->m->config_error),
-                   (const unsigned char *)s, len, "config_error");
-  case TK_TIME:
-  case TK_INTERVAL:
-    if (kind != J_NUM)
-      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a number", name,
-                  type_word(kind));
-    if (!num_text(r, t, s, len, name))
-      return 0;
-    if (key == TK_TIME) {
-      if (parse_double(t, &r->m->time) != 0 || r->m->time < 0 ||
-          r->m->time > 1e12)
-        return fail(r, HVKVP_E_SCHEMA,
-                    "\"time\" %s is not in [0, 1e12] unix seconds", t);
-    } else if (parse_double(t, &r->m->interval) != 0 || r->m->interval <= 0 ||
-               r->m->interval > 1e9) {
+  if (!num_text(r, t, s, len, "v"))
+    return 0;
+  return fail(r, HVKVP_E_VERSION, "message version v=%s, this reader reads 1",
+              t);
+}
+
+/* "host", "config", "config_error": strings into the message. */
+static int top_string(rd_t *r, int kind, const char *s, size_t len) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (kind != J_STR)
+    return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a string",
+                top_keys[r->key], type_word(kind));
+  if (r->key == TK_HOST)
+    return put_str(r, r->m->host, sizeof(r->m->host), u, len, "host");
+  if (r->key == TK_CONFIG)
+    return put_str(r, r->m->config, sizeof(r->m->config), u, len, "config");
+  return put_str(r, r->m->config_error, sizeof(r->m->config_error), u, len,
+                 "config_error");
+}
+
+/* "time" (unix seconds) and "interval" (seconds): finite numbers in range. */
+static int top_seconds(rd_t *r, int kind, const char *s, size_t len) {
+  char t[NUMTEXT];
+  const char *name = top_keys[r->key];
+  if (kind != J_NUM)
+    return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected a number", name,
+                type_word(kind));
+  if (!num_text(r, t, s, len, name))
+    return 0;
+  if (r->key == TK_TIME) {
+    if (parse_double(t, &r->m->time) != 0 || r->m->time < 0 ||
+        r->m->time > 1e12)
       return fail(r, HVKVP_E_SCHEMA,
-                  "\"interval\" %s is not in (0, 1e9] seconds", t);
-    }
-    return 1;
-  case TK_SEQ:
-  case TK_TRIMMED: {
-    uint64_t u;
-    if (kind != J_NUM)
-      return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected an integer", name,
-                  type_word(kind));
-    if (!num_text(r, t, s, len, name))
-      return 0;
-    if (hvkvp_parse_u64(t, len, &u) != 0 ||
-        (key == TK_TRIMMED && u > UINT32_MAX))
-      return fail(r, HVKVP_E_SCHEMA, "\"%s\" %s is not an unsigned %s integer",
-                  name, t, key == TK_SEQ ? "64-bit" : "32-bit");
-    if (key == TK_SEQ)
-      r->m->seq = u;
-    else
-      r->m->trimmed = (uint32_t)u;
-    return 1;
+                  "\"time\" %s is not in [0, 1e12] unix seconds", t);
+  } else if (parse_double(t, &r->m->interval) != 0 || r->m->interval <= 0 ||
+             r->m->interval > 1e9) {
+    return fail(r, HVKVP_E_SCHEMA, "\"interval\" %s is not in (0, 1e9] seconds",
+                t);
   }
-  case TK_TAGS:
+  return 1;
+}
+
+/* "seq" (64-bit) and "trimmed" (32-bit): unsigned integers. */
+static int top_integer(rd_t *r, int kind, const char *s, size_t len) {
+  char t[NUMTEXT];
+  const char *name = top_keys[r->key];
+  uint64_t u;
+  if (kind != J_NUM)
+    return fail(r, HVKVP_E_SCHEMA, "\"%s\" is %s, expected an integer", name,
+                type_word(kind));
+  if (!num_text(r, t, s, len, name))
+    return 0;
+  if (hvkvp_parse_u64(t, len, &u) != 0 ||
+      (r->key == TK_TRIMMED && u > UINT32_MAX))
+    return fail(r, HVKVP_E_SCHEMA, "\"%s\" %s is not an unsigned %s integer",
+                name, t, r->key == TK_SEQ ? "64-bit" : "32-bit");
+  if (r->key == TK_SEQ)
+    r->m->seq = u;
+  else
+    r->m->trimmed = (uint32_t)u;
+  return 1;
+}
+
+/* "tags" (an object) and "values" (an array): the state their members are
+ * read in. */
+static int top_container(rd_t *r, int kind) {
+  if (r->key == TK_TAGS) {
     if (kind != J_MAP)
       return fail(r, HVKVP_E_SCHEMA, "\"tags\" is %s, expected an object",
                   type_word(kind));
     r->st = S_TAGS;
     return 1;
-  case TK_VALUES:
-    if (kind != J_ARR)
-      return fail(r, HVKVP_E_SCHEMA, "\"values\" is %s, expected an array",
-                  type_word(kind));
-    r->st = S_VLS;
+  }
+  if (kind != J_ARR)
+    return fail(r, HVKVP_E_SCHEMA, "\"values\" is %s, expected an array",
+                type_word(kind));
+  r->st = S_VLS;
+  return 1;
+}
+
+/* Handles a scalar or container-open value for the pending key. Returns
+ * 1 to continue, 0 to cancel. For containers, the caller opens them. */
+static int top_value(rd_t *r, int kind, const char *s, size_t len) {
+  switch (r->key) {
+  case TK_UNKNOWN:
+    if (kind == J_MAP || kind == J_ARR)
+      r->skip_depth = r->depth;
     return 1;
+  case TK_V:
+    return top_version(r, kind, s, len);
+  case TK_HOST:
+  case TK_CONFIG:
+  case TK_CONFIG_ERROR:
+    return top_string(r, kind, s, len);
+  case TK_TIME:
+  case TK_INTERVAL:
+    return top_seconds(r, kind, s, len);
+  case TK_SEQ:
+  case TK_TRIMMED:
+    return top_integer(r, kind, s, len);
+  case TK_TAGS:
+  case TK_VALUES:
+    return top_container(r, kind);
   }
   return 1;
 }
