@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The two .debs installed on this machine for real (apt-get, as an admin
-does), used, and purged:
+"""The three .debs installed on this machine for real (apt-get, as an
+admin does), used, and purged:
   - the files are where the packages say, the conffile is registered, the
     unit is enabled the Debian way (deb-systemd-helper), man finds the pages;
   - the real collectd, with PluginDir /usr/lib/collectd (the installed
@@ -9,13 +9,19 @@ does), used, and purged:
     inside the guest (nsenter into the guest's hv_kvp_daemon namespace, where
     /var/lib/hyperv is the guest's pool directory), with the installed
     conffile; the guest's values arrive in collectd;
+  - the real collectd loads the installed write_hvkvp.so from its own
+    PluginDir with the installed example configuration and publishes (into
+    a private pool directory), and refuses a bad option naming it;
   - the purge, which always runs, leaves no file, unit or symlink behind.
 Runs as root, one run at a time on this machine (a lock file): other
 checkouts' tests use their build trees' plugin and never see this one."""
 import fcntl
 import os
+import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 import sys
 import unittest
 
@@ -27,12 +33,15 @@ from hvsimlib import client as hc  # noqa: E402
 import pipeline  # noqa: E402
 
 LOCK = "/run/lock/hvkvp-packaging-debs.lock"
-PACKAGES = ("collectd-hyperv-kvp", "hvkvp-reporter")
+PACKAGES = ("collectd-hyperv-kvp", "hvkvp-reporter", "collectd-write-hvkvp")
 UNIT = "/lib/systemd/system/hvkvp-reporter.service"
 WANTS = "/etc/systemd/system/multi-user.target.wants/hvkvp-reporter.service"
 PLUGIN = "/usr/lib/collectd/hyperv_kvp.so"
-LEFTOVERS = (PLUGIN, "/usr/bin/hvkvpctl", "/usr/sbin/hvkvp-reporter", "/etc/hvkvp", UNIT,
-             WANTS, "/usr/share/man/man1/hvkvpctl.1.gz", "/usr/share/doc/hvkvp-reporter")
+WRITER = "/usr/lib/collectd/write_hvkvp.so"
+WRITER_CONF = "/usr/share/doc/collectd-write-hvkvp/examples/guest-write_hvkvp.conf"
+LEFTOVERS = (PLUGIN, WRITER, "/usr/bin/hvkvpctl", "/usr/sbin/hvkvp-reporter", "/etc/hvkvp",
+             UNIT, WANTS, "/usr/share/man/man1/hvkvpctl.1.gz", "/usr/share/doc/hvkvp-reporter",
+             "/usr/share/doc/collectd-write-hvkvp")
 APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600"]
 APT_ENV = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
 
@@ -91,6 +100,40 @@ class InstalledDebs(unittest.TestCase):
             self.assertEqual(where, "/usr/share/man/" + path)
         r = pkgs.run(["/usr/bin/hvkvpctl", "--help"], ok=(0, 1))
         self.assertIn("--url", r.stdout + r.stderr)
+
+    def test_installed_write_hvkvp_publishes_from_collectd(self):
+        """The real collectd loads the installed write_hvkvp.so from
+        Debian's PluginDir with the installed example configuration (its
+        pool pointed at a private directory, logging to stderr) and
+        publishes a message; a bad option stops it, named."""
+        self.assertTrue(os.path.exists(WRITER))
+        with open(WRITER_CONF) as f:
+            conf = f.read()
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        pool = os.path.join(d, "pool")
+        os.mkdir(pool)
+        conf = conf.replace("LoadPlugin syslog", "LoadPlugin logfile", 1)
+        conf = conf.replace("<Plugin syslog>", '<Plugin logfile>\n  File "stderr"', 1)
+        conf = re.sub(r'Store "pool"[^\n]*', 'Store "pool:%s"' % pool, conf, count=1)
+        conf = re.sub(r"^Interval 10", "Interval 1", conf, count=1, flags=re.M)
+        conf = 'BaseDir "%s"\nPIDFile "%s/pid"\n' % (d, d) + conf
+        for name, text in (("good", conf), ("bad", conf.replace(
+                "<Plugin write_hvkvp>", "<Plugin write_hvkvp>\n  Frobnicate 1", 1))):
+            with open(os.path.join(d, name + ".conf"), "w") as f:
+                f.write(text)
+        r = subprocess.run(["timeout", "--signal=TERM", "5", "/usr/sbin/collectd", "-f",
+                            "-C", os.path.join(d, "good.conf")],
+                           capture_output=True, text=True, timeout=60)
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 124, out)  # ran until stopped
+        self.assertIn('plugin "write_hvkvp" successfully loaded', out)
+        with open(os.path.join(pool, ".kvp_pool_1"), "rb") as f:
+            self.assertIn(b"hvkvp_cd.head", f.read())
+        r = subprocess.run(["/usr/sbin/collectd", "-f", "-C", os.path.join(d, "bad.conf")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Frobnicate", r.stdout + r.stderr)
 
     def test_installed_plugin_and_unit_command_in_a_simulated_guest(self):
         with open(UNIT) as f:
