@@ -66,7 +66,7 @@ static wh_t wh = {.prefix = "hvkvp",
 
 static void wh_log_sink(int level, const char *msg) {
   static const int sev[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-  plugin_log(sev[level < 0 ? 0 : level > 3 ? 3 : level], WH_NAME ": %s", msg);
+  plugin_log(sev[level < 0 ? 0 : level > 3 ? 3 : level], WH_NAME " plugin: %s", msg);
 }
 
 /* ---- options ---- */
@@ -79,7 +79,7 @@ static int wh_prefix_ok(const char *p) {
 }
 
 static int wh_bad(const oconfig_item_t *ci, const char *want) {
-  ERROR(WH_NAME ": option %s: %s", ci->key, want);
+  ERROR(WH_NAME " plugin: option %s: %s", ci->key, want);
   return -1;
 }
 
@@ -206,12 +206,12 @@ static void wh_note_trimmed(uint32_t trimmed, size_t kept) {
   if ((trimmed > 0) == wh.trimming)
     return;
   if (trimmed > 0)
-    WARNING(WH_NAME ": message capped at %zu value lists: %u left out "
+    WARNING(WH_NAME " plugin: message capped at %zu value lists: %u left out "
                     "(reported in \"trimmed\"; choose with Include/Exclude "
                     "or MaxValueLists)",
             kept, trimmed);
   else
-    INFO(WH_NAME ": every value list fits in the message again");
+    INFO(WH_NAME " plugin: every value list fits in the message again");
   wh.trimming = trimmed > 0;
 }
 
@@ -226,7 +226,7 @@ static void wh_publish(mbatch_t *b) {
   uint32_t before = m.trimmed, dropped = 0;
   char err[512];
   if (publisher_publish(&wh.pub, &m, &dropped, err, sizeof(err)) != 0)
-    ERROR(WH_NAME ": publishing gen %llu failed: %s", (unsigned long long)m.seq,
+    ERROR(WH_NAME " plugin: publishing gen %llu failed: %s", (unsigned long long)m.seq,
           err);
   else
     wh_note_trimmed(before + dropped, m.n_vls - dropped);
@@ -345,7 +345,7 @@ static int wh_write(const data_set_t *ds, const value_list_t *vl,
   if (wh_convert(ds, vl, &v) != 0) {
     static c_complain_t complained = C_COMPLAIN_INIT_STATIC;
     c_complain_once(LOG_WARNING, &complained,
-                    WH_NAME ": %s/%s: %zu data sources cannot be sent",
+                    WH_NAME " plugin: %s/%s: %zu data sources cannot be sent",
                     vl->plugin, vl->type, ds->ds_num);
     return 0;
   }
@@ -386,20 +386,20 @@ static int wh_init(void) {
   wh.collectd_interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
   wh.store = store_pool_open(colon != NULL ? colon + 1 : "", err, sizeof(err));
   if (wh.store == NULL) {
-    ERROR(WH_NAME ": Store %s: %s", wh.store_spec, err);
+    ERROR(WH_NAME " plugin: Store %s: %s", wh.store_spec, err);
     return -1;
   }
   pushed_init(&wh.pushed, wh_collector_ok, NULL);
   if (publisher_init(&wh.pub, wh.store, wh.prefix, err, sizeof(err)) != 0) {
-    ERROR(WH_NAME ": %s", err);
+    ERROR(WH_NAME " plugin: %s", err);
     return -1;
   }
   if (plugin_thread_create(&wh.thread, wh_thread, NULL, WH_NAME) != 0) {
-    ERROR(WH_NAME ": cannot start the publishing thread");
+    ERROR(WH_NAME " plugin: cannot start the publishing thread");
     return -1;
   }
   wh.running = 1;
-  INFO(WH_NAME ": publishing to %s, prefix %s, epoch %016llx, gen %llu",
+  INFO(WH_NAME " plugin: publishing to %s, prefix %s, epoch %016llx, gen %llu",
        wh.store_spec, wh.prefix, (unsigned long long)wh.pub.epoch,
        (unsigned long long)wh.pub.gen);
   return 0;

@@ -486,7 +486,7 @@ LoadPlugin write_hvkvp
                 f.write(text)
             rc, out = cd.run_to_exit()
             self.assertNotEqual(rc, 0, opt)
-            self.assertIn("write_hvkvp: " + want, out)
+            self.assertIn("write_hvkvp plugin: " + want, out)
 
     def test_6_capped_deterministically(self):
         """MaxValueLists: the first value lists in identifier order are
