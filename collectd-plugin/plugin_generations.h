@@ -24,9 +24,16 @@ typedef enum {
 
 /* The verdict on generation (epoch, gen) of the stream `key` ("GUID/prefix")
  * with time `t` (seconds; last_time receives the stream's last dispatched
- * time). */
-hvp_gen_verdict_t hvp_gens_accept(const char *key, uint64_t epoch, uint64_t gen,
-                                  double t, double now, double *last_time);
+ * time), asked by Host block `block`. A stream that two blocks asked about
+ * within the last hour (a VM on two polled hosts) is shared: a NEW verdict
+ * for it returns with the table locked (*locked set), and the caller
+ * dispatches that message at once, then calls hvp_gens_unlock(), so that
+ * no block can dispatch a later generation before it (collectd would call
+ * the earlier one too old). */
+hvp_gen_verdict_t hvp_gens_accept(const char *key, const void *block,
+                                  uint64_t epoch, uint64_t gen, double t,
+                                  double now, double *last_time, int *locked);
+void hvp_gens_unlock(void);
 /* Forgets VMs no Host block has asked about since `before`. */
 void hvp_gens_sweep(double before);
 /* Forgets everything (shutdown, tests). */

@@ -329,8 +329,9 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   double t = hvp_dispatch_time(msg, now), last = 0;
   char key[sizeof(st->guid)]; /* one stream per VM and prefix */
   snprintf(key, sizeof(key), "%.40s/%.63s", st->guid, c->prefix);
+  int locked;
   hvp_gen_verdict_t v =
-      hvp_gens_accept(key, head->epoch, head->gen, t, now, &last);
+      hvp_gens_accept(key, h, head->epoch, head->gen, t, now, &last, &locked);
   if (v == HVP_GEN_OLD_TIME) {
     h->msg_old++;
     c_complain_once(
@@ -357,8 +358,12 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   h->values_dispatched += res.dispatched;
   h->values_dropped += res.dropped;
   h->msg_ok++;
-  if (hvp_batch_due(&h->batch))
+  if (locked) { /* a VM on two polled hosts: dispatched before any later */
     hvp_flush(h);
+    hvp_gens_unlock();
+  } else if (hvp_batch_due(&h->batch)) {
+    hvp_flush(h);
+  }
 }
 
 /* The VM's message where its generation is new: decoded, its value lists

@@ -28,6 +28,10 @@ typedef struct hvp_vm_s {
   int msg_in_guest; /* its message was in GuestExchangeItems last time */
   int stale;
   uint64_t intrinsic_hash; /* ReportIntrinsic change detection */
+  /* plugin_generations: the Host block that asked last, and when another
+   * one asked too (the stream is then shared) */
+  const void *asker;
+  double shared_at;
   /* One complaint per VM and kind, released when the VM is healthy again:
    * torn or invalid messages, staleness, pushes, items the decoder refused,
    * a VM that cannot be read, value lists of bad types, identifiers

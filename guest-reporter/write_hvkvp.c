@@ -66,7 +66,10 @@ static wh_t wh = {.prefix = "hvkvp",
 
 static void wh_log_sink(int level, const char *msg) {
   static const int sev[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-  plugin_log(sev[level < 0 ? 0 : level > 3 ? 3 : level], WH_NAME " plugin: %s", msg);
+  plugin_log(sev[level < 0   ? 0
+                 : level > 3 ? 3
+                             : level],
+             WH_NAME " plugin: %s", msg);
 }
 
 /* ---- options ---- */
@@ -226,8 +229,8 @@ static void wh_publish(mbatch_t *b) {
   uint32_t before = m.trimmed, dropped = 0;
   char err[512];
   if (publisher_publish(&wh.pub, &m, &dropped, err, sizeof(err)) != 0)
-    ERROR(WH_NAME " plugin: publishing gen %llu failed: %s", (unsigned long long)m.seq,
-          err);
+    ERROR(WH_NAME " plugin: publishing gen %llu failed: %s",
+          (unsigned long long)m.seq, err);
   else
     wh_note_trimmed(before + dropped, m.n_vls - dropped);
   mbatch_return(b, &m);
