@@ -25,6 +25,7 @@
 #include <tlhelp32.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* FILETIME-style 100 ns ticks per collectd jiffy (USER_HZ = 100). */
@@ -57,6 +58,19 @@ static uint64_t wincol_ft(FILETIME ft) {
 }
 
 /* ---- cpu ---- */
+
+/* Nothing kept between reads yet. */
+struct collect_state {
+  int unused;
+};
+
+collect_state_t *collect_state_new(void) {
+  return calloc(1, sizeof(collect_state_t));
+}
+
+void collect_state_free(collect_state_t *s) {
+  free(s);
+}
 
 static int wincol_cpu(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
                       size_t errlen) {
