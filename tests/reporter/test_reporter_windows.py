@@ -532,6 +532,42 @@ class ReporterWindowsTest(unittest.TestCase):
         self.assertNotIn("lo", without)
         self.assertEqual(set(with_lo) - {"lo"}, set(without))
 
+    def test_cpu_modes(self):
+        # <Collector cpu> takes collectd's cpu options. GetSystemTimes has
+        # the machine's totals only: every mode is machine-wide
+        # (plugin_instance ""); the percent modes need a previous read, so
+        # the first cycle has no cpu values and the second has shares of
+        # the time in between.
+        modes = [  # ReportByCpu, ReportByState, ValuesPercentage -> states
+            ("false", "true", "false", {"user", "system", "idle"}),
+            ("false", "false", "true", {"active"}),
+            ("true", "true", "true", {"user", "system", "idle"}),
+            ("true", "false", "false", {"active"}),
+        ]
+        conf = os.path.join(WINE.dir, "cpu.conf")
+        winconf = "Z:" + conf.replace("/", "\\")
+        for by_cpu, by_state, pct, want in modes:
+            mode = "ReportByCpu %s, ReportByState %s, ValuesPercentage %s" % (
+                by_cpu, by_state, pct)
+            with open(conf, "w") as f:
+                f.write("Collectors cpu\n<Collector cpu>\n  ReportByCpu %s\n"
+                        "  ReportByState %s\n  ValuesPercentage %s\n</Collector>\n"
+                        % (by_cpu, by_state, pct))
+            r = WINE.reporter(["--dry-run", "--config", winconf])
+            first = json.loads(r.stdout.strip().split("\n")[-1])
+            self.assertEqual(first["values"], [], "%s: first read" % mode)
+            WINE.reporter(["--foreground", "--config", winconf, "--store", "registry:Auto",
+                           "--interval-ms", "500", "--cycles", "2"])
+            ans, _ = self.decoded("Auto")
+            vls = self.vls(ans["msg"], "cpu")
+            self.assertEqual({vl["type_instance"] for vl in vls}, want, mode)
+            for vl in vls:
+                self.assertEqual((vl["plugin_instance"], vl["type"], vl["dstypes"]),
+                                 ("", "percent", ["gauge"]), mode)
+                self.assertTrue(0 <= vl["values"][0] <= 100, (mode, vl))
+            if len(want) > 1:
+                self.assertAlmostEqual(sum(vl["values"][0] for vl in vls), 100, 6, mode)
+
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
         self.assertNotEqual(r.returncode, 0)
