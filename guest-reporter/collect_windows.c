@@ -5,9 +5,9 @@
  * volume (GetDiskFreeSpaceExW), interface (GetIfTable2) and processes
  * (toolhelp snapshot). Names follow collectd's Linux plugins so that graphs
  * and queries work for both kinds of guest:
- *   cpu/cpu-{user,system,idle} (derive, jiffies: 1/100 s, all CPUs
- *     summed), or cpu/percent-{user,system,idle} or cpu/percent-active
- *     (collectd's cpu options, see wincol_cpu)
+ *   cpu/percent-{user,system,idle} or cpu/percent-active, or
+ *     cpu/cpu-{user,system,idle} (derive, jiffies: 1/100 s, all CPUs
+ *     summed), as collectd's cpu options choose (see wincol_cpu)
  *   memory/memory-{used,free} (bytes)
  *   swap/swap-{used,free} (bytes)
  *   uptime/uptime (seconds)

@@ -25,8 +25,10 @@ void rcfg_defaults(rcfg_t *c) {
   c->exec_timeout = 10;
   c->enc = HVKVP_ENC_DEFAULT;
   c->max_chunks = HVKVP_MAX_CHUNKS;
-  /* cpu: collectd's defaults, per CPU and state, in jiffies */
-  c->cpu.report_by_cpu = 1;
+  /* cpu: the sum over the CPUs, per state, in percent: 8 value lists
+   * whatever the guest's size (collectd's default is per CPU, in jiffies;
+   * hvkvp-reporter.conf.md says why) */
+  c->cpu.report_by_cpu = 0;
   c->cpu.report_by_state = 1;
   c->cpu.values_percentage = 0;
   c->log_level = RLOG_INFO;

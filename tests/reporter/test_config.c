@@ -32,8 +32,8 @@ static void test_defaults(void **state) {
   assert_int_equal(c.enc, HVKVP_ENC_DEFAULT); /* zd1 */
   assert_int_equal(c.max_chunks, HVKVP_MAX_CHUNKS);
   assert_int_equal(c.include_loopback, 0);
-  /* cpu: collectd's defaults, per CPU and state, in jiffies */
-  assert_int_equal(c.cpu.report_by_cpu, 1);
+  /* cpu: the sum over the CPUs, per state, in percent */
+  assert_int_equal(c.cpu.report_by_cpu, 0);
   assert_int_equal(c.cpu.report_by_state, 1);
   assert_int_equal(c.cpu.values_percentage, 0);
   assert_int_equal(c.n_exec, 0);
@@ -54,8 +54,8 @@ static void test_cpu_block(void **state) {
       {"<Collector cpu>\nReportByCpu false\nReportByState false\n"
        "</Collector>\n",
        0, 0, 0},
-      {"<Collector cpu>\n</Collector>\n", 1, 1, 0},
-      {"\t<Collector cpu>\t\n\tReportByState 0\n\t</Collector>  \n", 1, 0, 0},
+      {"<Collector cpu>\n</Collector>\n", 0, 1, 0},
+      {"\t<Collector cpu>\t\n\tReportByState 0\n\t</Collector>  \n", 0, 0, 0},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     rcfg_t c;
