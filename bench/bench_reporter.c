@@ -8,6 +8,7 @@
  * nothing. Usage: bench_reporter [path/to/hvkvp-reporter] [cycles]
  */
 #include "collect.h"
+#include "config.h"
 #include "hvkvp.h"
 #include "store.h"
 
@@ -80,7 +81,10 @@ static void bench_phases(const char *dir, unsigned rounds) {
   }
   size_t n;
   const collector_t *c = collectors_platform(&n);
-  collect_ctx_t ctx = {.root = "", .interval = 10};
+  rcfg_t cfg;
+  rcfg_defaults(&cfg); /* the cpu collector's default options */
+  collect_ctx_t ctx = {.root = "", .interval = 10, .cpu = cfg.cpu};
+  ctx.state = collect_state_new();
   double t_collect = 0, t_encode = 0, t_publish = 0;
   size_t vls = 0, chunks = 0;
   for (unsigned r = 0; r < rounds; r++) {
@@ -121,6 +125,7 @@ static void bench_phases(const char *dir, unsigned rounds) {
          "%.3f ms, read+encode %.3f ms, publish %.3f ms (wall, per cycle)\n",
          rounds, vls, chunks, t_collect * 1000 / rounds,
          t_encode * 1000 / rounds, t_publish * 1000 / rounds);
+  collect_state_free(ctx.state);
   s->close(s);
 }
 

@@ -5,8 +5,9 @@
  * volume (GetDiskFreeSpaceExW), interface (GetIfTable2) and processes
  * (toolhelp snapshot). Names follow collectd's Linux plugins so that graphs
  * and queries work for both kinds of guest:
- *   cpu/cpu-{user,system,idle} (derive, jiffies: 1/100 s, all CPUs summed
- *     as collectd's cpu plugin does with ReportByCpu false)
+ *   cpu/percent-{user,system,idle} or cpu/percent-active, or
+ *     cpu/cpu-{user,system,idle} (derive, jiffies: 1/100 s, all CPUs
+ *     summed), as collectd's cpu options choose (see wincol_cpu)
  *   memory/memory-{used,free} (bytes)
  *   swap/swap-{used,free} (bytes)
  *   uptime/uptime (seconds)
@@ -25,6 +26,7 @@
 #include <tlhelp32.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* FILETIME-style 100 ns ticks per collectd jiffy (USER_HZ = 100). */
@@ -56,11 +58,63 @@ static uint64_t wincol_ft(FILETIME ft) {
   return ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 }
 
-/* ---- cpu ---- */
+/* ---- cpu ----
+ * GetSystemTimes has the machine's totals only (all CPUs summed), so every
+ * mode of collectd's options (collect.h) is machine-wide here
+ * (plugin_instance ""): ReportByCpu cannot split by CPU. (true, true,
+ * false) sends the jiffies of user, system and idle (type "cpu", derive);
+ * every other combination sends their shares, or "active" (user + system),
+ * in percent of the time since the previous read (type "percent"). */
+
+#define WINCOL_CPU_STATES 3
+#define WINCOL_CPU_IDLE 2
+
+static const char *const wincol_cpu_names[WINCOL_CPU_STATES] = {
+    "user", "system", "idle"};
+
+struct collect_state {
+  uint64_t ticks[WINCOL_CPU_STATES]; /* the previous read, 100 ns */
+  int have;
+};
+
+collect_state_t *collect_state_new(void) {
+  return calloc(1, sizeof(collect_state_t));
+}
+
+void collect_state_free(collect_state_t *s) {
+  free(s);
+}
+
+static int wincol_percent(hvkvp_msg_t *m, const char *state, uint64_t part,
+                          uint64_t total, char *err, size_t errlen) {
+  return wincol_gauge(m, "cpu", "", "percent", state,
+                      100.0 * (double)part / (double)total, err, errlen);
+}
+
+/* The shares of the time since prev; nothing when no time passed or every
+ * counter went back. A counter that went back counts 0. */
+static int wincol_cpu_percent(const collect_cpu_opts_t *o,
+                              const uint64_t cur[WINCOL_CPU_STATES],
+                              const uint64_t prev[WINCOL_CPU_STATES],
+                              hvkvp_msg_t *m, char *err, size_t errlen) {
+  uint64_t d[WINCOL_CPU_STATES], total = 0;
+  for (int s = 0; s < WINCOL_CPU_STATES; s++) {
+    d[s] = cur[s] >= prev[s] ? cur[s] - prev[s] : 0;
+    total += d[s]; /* one interval of 100 ns ticks: no overflow */
+  }
+  if (total == 0)
+    return 0;
+  if (!o->report_by_state)
+    return wincol_percent(m, "active", total - d[WINCOL_CPU_IDLE], total, err,
+                          errlen);
+  for (int s = 0; s < WINCOL_CPU_STATES; s++)
+    if (wincol_percent(m, wincol_cpu_names[s], d[s], total, err, errlen) != 0)
+      return -1;
+  return 0;
+}
 
 static int wincol_cpu(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
                       size_t errlen) {
-  (void)ctx;
   FILETIME idle, kernel, user;
   if (!GetSystemTimes(&idle, &kernel, &user)) {
     wincol_lasterr(err, errlen, "GetSystemTimes", GetLastError());
@@ -68,19 +122,25 @@ static int wincol_cpu(const collect_ctx_t *ctx, hvkvp_msg_t *m, char *err,
   }
   uint64_t i = wincol_ft(idle), k = wincol_ft(kernel), u = wincol_ft(user);
   /* Kernel time includes the idle time. */
-  uint64_t sys = k >= i ? k - i : 0;
-  const struct {
-    const char *state;
-    uint64_t ticks;
-  } states[] = {{"user", u}, {"system", sys}, {"idle", i}};
-  for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
-    hvkvp_value_t v = {.derive =
-                           (int64_t)(states[s].ticks / WINCOL_TICKS_PER_JIFFY)};
-    if (hvkvp_msg_add1(m, "cpu", "", "cpu", states[s].state, HVKVP_DS_DERIVE,
-                       v) != 0)
-      return wincol_add_nomem(err, errlen);
+  const uint64_t cur[WINCOL_CPU_STATES] = {u, k >= i ? k - i : 0, i};
+  const collect_cpu_opts_t *o = &ctx->cpu;
+  collect_state_t *st = ctx->state;
+  int rc = 0;
+  if (o->report_by_cpu && o->report_by_state && !o->values_percentage) {
+    for (int s = 0; s < WINCOL_CPU_STATES && rc == 0; s++) {
+      hvkvp_value_t v = {.derive = (int64_t)(cur[s] / WINCOL_TICKS_PER_JIFFY)};
+      if (hvkvp_msg_add1(m, "cpu", "", "cpu", wincol_cpu_names[s],
+                         HVKVP_DS_DERIVE, v) != 0)
+        rc = wincol_add_nomem(err, errlen);
+    }
+  } else if (st != NULL && st->have) {
+    rc = wincol_cpu_percent(o, cur, st->ticks, m, err, errlen);
   }
-  return 0;
+  if (st != NULL) { /* this read is the next one's previous */
+    memcpy(st->ticks, cur, sizeof(st->ticks));
+    st->have = 1;
+  }
+  return rc;
 }
 
 /* ---- memory ---- */

@@ -25,6 +25,12 @@ void rcfg_defaults(rcfg_t *c) {
   c->exec_timeout = 10;
   c->enc = HVKVP_ENC_DEFAULT;
   c->max_chunks = HVKVP_MAX_CHUNKS;
+  /* cpu: the sum over the CPUs, per state, in percent: 8 value lists
+   * whatever the guest's size (collectd's default is per CPU, in jiffies;
+   * hvkvp-reporter.conf.md says why) */
+  c->cpu.report_by_cpu = 0;
+  c->cpu.report_by_state = 1;
+  c->cpu.values_percentage = 0;
   c->log_level = RLOG_INFO;
 }
 
@@ -158,6 +164,99 @@ static int rcfg_collectors_check(const char *v, char *err, size_t errlen) {
   return 0;
 }
 
+/* ---- <Collector cpu> ---- */
+
+/* The options of <Collector cpu>: collectd's cpu plugin's, same names. */
+static int *rcfg_cpu_option(rcfg_t *c, const char *key) {
+  if (strcmp(key, "ReportByCpu") == 0)
+    return &c->cpu.report_by_cpu;
+  if (strcmp(key, "ReportByState") == 0)
+    return &c->cpu.report_by_state;
+  if (strcmp(key, "ValuesPercentage") == 0)
+    return &c->cpu.values_percentage;
+  return NULL;
+}
+
+/* One line inside <Collector cpu>. */
+static int rcfg_set_cpu(rcfg_t *c, const char *key, const char *v, char *err,
+                        size_t errlen) {
+  int *opt = rcfg_cpu_option(c, key);
+  if (opt == NULL) {
+    snprintf(err, errlen,
+             "unknown option \"%.64s\" in <Collector cpu>: want "
+             "ReportByCpu, ReportByState or ValuesPercentage",
+             key);
+    return -1;
+  }
+  if (rcfg_bool(v, opt) != 0) {
+    snprintf(err, errlen, "%s \"%.32s\": want true or false", key, v);
+    return -1;
+  }
+  return 0;
+}
+
+/* The <Collector NAME> block being read (name "" outside one) and the line
+ * it began on. */
+typedef struct {
+  char name[HVKVP_NAME_LEN];
+  unsigned line;
+} rcfg_block_t;
+
+/* A line starting with '<' (p, without the blanks around it): opens
+ * <Collector cpu> or closes it with </Collector>. */
+static int rcfg_block_line(const char *p, rcfg_block_t *b, unsigned lineno,
+                           char *err, size_t errlen) {
+  size_t len = strlen(p);
+  if (strcmp(p, "</Collector>") == 0) {
+    if (b->name[0] == '\0') {
+      snprintf(err, errlen, "</Collector> without <Collector ...>");
+      return -1;
+    }
+    b->name[0] = '\0';
+    return 0;
+  }
+  if (strncmp(p, "<Collector", 10) != 0 || (p[10] != ' ' && p[10] != '\t') ||
+      p[len - 1] != '>') {
+    snprintf(err, errlen, "\"%.64s\": want <Collector NAME> or </Collector>",
+             p);
+    return -1;
+  }
+  if (b->name[0] != '\0') {
+    snprintf(err, errlen,
+             "<Collector> inside <Collector %s> (line %u): blocks do not "
+             "nest",
+             b->name, b->line);
+    return -1;
+  }
+  char inner[HVKVP_NAME_LEN + 8], name[HVKVP_NAME_LEN];
+  size_t n = len - 11; /* between "<Collector" and ">" */
+  if (n >= sizeof(inner)) {
+    snprintf(err, errlen, "<Collector>: name too long");
+    return -1;
+  }
+  memcpy(inner, p + 10, n);
+  inner[n] = '\0';
+  const char *q = inner;
+  if (collectd_word_next(&q, name, sizeof(name), err, errlen) < 0)
+    return -1;
+  while (*q == ' ' || *q == '\t')
+    q++;
+  if (name[0] == '\0' || *q != '\0') {
+    snprintf(err, errlen, "<Collector%s>: want one collector name", inner);
+    return -1;
+  }
+  if (strcmp(name, "cpu") != 0) {
+    snprintf(err, errlen,
+             "<Collector \"%.64s\">: no options for this collector (only cpu "
+             "has a block)",
+             name);
+    return -1;
+  }
+  snprintf(b->name, sizeof(b->name), "%s", name);
+  b->line = lineno;
+  return 0;
+}
+
 int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
              size_t errlen) {
   double d;
@@ -231,6 +330,12 @@ int rcfg_set(rcfg_t *c, const char *key, const char *v, char *err,
       return -1;
     }
     snprintf(c->log_file, sizeof(c->log_file), "%s", v);
+  } else if (rcfg_cpu_option(c, key) != NULL) {
+    snprintf(err, errlen,
+             "%s is an option of the cpu collector: write it inside "
+             "<Collector cpu> ... </Collector>",
+             key);
+    return -1;
   } else {
     snprintf(err, errlen, "unknown option \"%.64s\"", key);
     return -1;
@@ -248,7 +353,8 @@ range:
   return -1;
 }
 
-static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
+static int rcfg_line(rcfg_t *c, char *line, rcfg_block_t *b, unsigned lineno,
+                     char *err, size_t errlen) {
   /* strip comments outside quotes, and trailing blanks */
   int q = 0;
   for (char *p = line; *p; p++) {
@@ -267,6 +373,8 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
     p++;
   if (*p == '\0')
     return 0;
+  if (*p == '<')
+    return rcfg_block_line(p, b, lineno, err, errlen);
   char key[64], v1[RCFG_PATH_LEN], v2[RCFG_PATH_LEN];
   const char *ks = p;
   while (*p && !isspace((unsigned char)*p))
@@ -284,7 +392,10 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: missing value", key);
     return -1;
   }
-  if (strcmp(key, "Exec") == 0) {
+  if (b->name[0] != '\0') {
+    if (rcfg_set_cpu(c, key, v1, err, errlen) != 0)
+      return -1;
+  } else if (strcmp(key, "Exec") == 0) {
     if (collectd_word_next(&p, v2, sizeof(v2), err, errlen) < 0)
       return -1;
     if (v2[0] == '\0') {
@@ -332,6 +443,7 @@ static int rcfg_line(rcfg_t *c, char *line, char *err, size_t errlen) {
 int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
                     size_t errlen) {
   unsigned lineno = 0;
+  rcfg_block_t b = {"", 0};
   const char *p = text;
   while (*p) {
     const char *nl = strchr(p, '\n');
@@ -346,13 +458,18 @@ int rcfg_parse_text(rcfg_t *c, const char *text, const char *name, char *err,
     }
     memcpy(line, p, n);
     line[n] = '\0';
-    if (rcfg_line(c, line, e, sizeof(e)) != 0) {
+    if (rcfg_line(c, line, &b, lineno, e, sizeof(e)) != 0) {
       snprintf(err, errlen, "%s:%u: %s", name, lineno, e);
       return -1;
     }
     p += n;
     if (*p == '\n')
       p++;
+  }
+  if (b.name[0] != '\0') {
+    snprintf(err, errlen, "%s:%u: <Collector %s> is not closed (</Collector>)",
+             name, b.line, b.name);
+    return -1;
   }
   return 0;
 }

@@ -1,11 +1,13 @@
 /*
  * config.h - the reporter's configuration: defaults, the config file
- * ("Key value" lines, '#' comments) and command-line overrides. The
- * host-pushed settings applied on top of them are pushed.h's.
+ * ("Key value" lines, '#' comments, a collector's own options in a
+ * <Collector NAME> block) and command-line overrides. The host-pushed
+ * settings applied on top of them are pushed.h's.
  */
 #ifndef HVKVP_RCFG_H
 #define HVKVP_RCFG_H
 
+#include "collect.h"
 #include "hvkvp.h"
 
 #include <stddef.h>
@@ -41,6 +43,7 @@ typedef struct {
   hvkvp_enc_t enc;                 /* Encoding z64|json */
   size_t max_chunks;               /* MaxChunks 1..HVKVP_MAX_CHUNKS */
   int include_loopback;            /* IncludeLoopback true|false */
+  collect_cpu_opts_t cpu;          /* <Collector cpu> ReportByCpu ... */
   int log_level;                   /* LogLevel error|warning|info|debug */
   char log_file[RCFG_PATH_LEN];    /* LogFile: "" = stderr / syslog */
 } rcfg_t;

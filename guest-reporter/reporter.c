@@ -67,8 +67,15 @@ int reporter_init(reporter_t *r, const rcfg_t *cfg, hvkvp_store_t *store,
   r->store = store;
   r->root = "";
   pushed_init(&r->pushed, reporter_collector_ok, r);
-  if (publisher_init(&r->pub, store, cfg->prefix, err, errlen) != 0)
+  r->collect_state = collect_state_new();
+  if (r->collect_state == NULL) {
+    snprintf(err, errlen, "out of memory");
     return -1;
+  }
+  if (publisher_init(&r->pub, store, cfg->prefix, err, errlen) != 0) {
+    reporter_free(r);
+    return -1;
+  }
   r->pub.enc = cfg->enc;
   r->pub.max_chunks = cfg->max_chunks;
   return 0;
@@ -123,7 +130,9 @@ int reporter_build(reporter_t *r, hvkvp_msg_t *m, char *err, size_t errlen) {
 
   collect_ctx_t ctx = {.root = r->root,
                        .include_loopback = r->cfg.include_loopback,
-                       .interval = m->interval};
+                       .interval = m->interval,
+                       .cpu = r->cfg.cpu,
+                       .state = r->collect_state};
   size_t n;
   const collector_t *c = collectors_platform(&n);
   for (size_t i = 0; i < n; i++) {
@@ -187,5 +196,6 @@ int reporter_cycle(reporter_t *r, FILE *dry, char *err, size_t errlen) {
 }
 
 void reporter_free(reporter_t *r) {
-  (void)r;
+  collect_state_free(r->collect_state);
+  r->collect_state = NULL;
 }

@@ -23,6 +23,7 @@ typedef struct {
   publisher_t pub;                         /* epoch, gen (= seq) */
   pushed_t pushed;                         /* host-pushed config */
   rexec_state_t exec_state[RCFG_MAX_EXEC]; /* per Exec entry, by index */
+  collect_state_t *collect_state;          /* the collectors' last reads */
   char hostname[HVKVP_HOST_LEN];
   unsigned cycles; /* completed */
 } reporter_t;

@@ -107,11 +107,14 @@ class EndToEnd(unittest.TestCase):
                 "SELECT last(value) FROM df_value WHERE host = '%s' AND type_instance = 'used'"
                 % h), 60, "df used of %s in InfluxDB" % h)
             self.assertGreater(df[0]["last"], 0, (h, df))
-            tags = self.influx.series(
-                "SELECT last(value), type FROM cpu_value WHERE host = '%s' GROUP BY type_instance" % h)
-            states = {r.get("type_instance") for r in tags}
-            self.assertIn("idle", states, (h, tags))
-            self.assertTrue(all(r["type"] == "cpu" for r in tags), tags)
+            # cpu percentages start with a guest's second message, and a
+            # message's value lists reach InfluxDB in several packets
+            q = "SELECT last(value), type FROM cpu_value WHERE host = '%s' GROUP BY type_instance" % h
+            self.p.wait_for(lambda: "idle" in {r.get("type_instance") for r in self.influx.series(q)},
+                            60, "cpu idle of %s in InfluxDB" % h)
+            tags = self.influx.series(q)
+            # the reporters' default cpu values: shares of all CPUs
+            self.assertTrue(all(r["type"] == "percent" for r in tags), tags)
         rx = self.influx.series(
             "SELECT last(value) FROM interface_rx WHERE host = '%s' AND type = 'if_octets'" % self.real[0])
         self.assertTrue(rx and rx[0]["last"] >= 0, rx)

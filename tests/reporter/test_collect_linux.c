@@ -33,11 +33,17 @@ static const collector_t *find_collector(const char *name) {
   return NULL;
 }
 
-/* Runs one collector on a fixture root into m (init'd here). */
+/* collectd's cpu plugin defaults: per CPU, per state, jiffies. */
+static const collect_cpu_opts_t cpu_jiffies = {1, 1, 0};
+
+/* Runs one collector on a fixture root into m (init'd here); no state kept
+ * (every read is a first read), cpu in jiffies. */
 static void run(const char *name, const char *root, int loopback,
                 hvkvp_msg_t *m) {
-  collect_ctx_t ctx = {
-      .root = root, .include_loopback = loopback, .interval = 10};
+  collect_ctx_t ctx = {.root = root,
+                       .include_loopback = loopback,
+                       .interval = 10,
+                       .cpu = cpu_jiffies};
   char err[256] = "";
   hvkvp_msg_init(m);
   int rc = find_collector(name)->read(&ctx, m, err, sizeof(err));
@@ -259,6 +265,206 @@ static void test_edge_cpu_old_formats(void **state) {
   hvkvp_msg_free(&m);
 }
 
+/* ---- cpu: collectd's ReportByCpu, ReportByState, ValuesPercentage ----
+ * fixtures/cpu/t0..t3: successive /proc/stat readings.
+ * t0 -> t1: cpu0 +300 user +100 system +500 idle +50 wait +10 interrupt +20
+ *   softirq +20 steal (1000 jiffies); cpu1 +100 user +50 nice +50 system
+ *   +200 idle +50 softirq +50 steal (500); cpu2 appears (no previous).
+ * t1 -> t2: cpu0 +100 user +100 idle, its wait 5 back (a NO_HZ iowait
+ *   glitch: counts 0); cpu1's counters all restart lower (a reset: no
+ *   value); cpu2 gone.
+ * t2 -> t3: cpu0 +100 user +50 system +250 idle (400); cpu1 from its new
+ *   start: +60 user +5 system +20 idle (85); cpu2 back, but had no t2
+ *   line: no value. */
+
+#define CPU_FIX(t) FIX "/cpu/" t
+
+/* One read of the cpu collector on root with the given options and state
+ * into m (init'd here). */
+static void run_cpu(const char *root, collect_cpu_opts_t o, collect_state_t *st,
+                    hvkvp_msg_t *m) {
+  collect_ctx_t ctx = {.root = root, .interval = 10, .cpu = o, .state = st};
+  char err[256] = "";
+  hvkvp_msg_init(m);
+  if (find_collector("cpu")->read(&ctx, m, err, sizeof(err)) != 0)
+    fail_msg("cpu on %s: %s", root, err);
+  for (size_t i = 0; i < m->n_vls; i++)
+    assert_string_equal(m->vls[i].plugin, "cpu");
+}
+
+/* Expects the percent value lists of one series: shares[s] / total for the
+ * 8 states, or "active" alone. */
+static void expect_cpu_shares(const hvkvp_msg_t *m, const char *pinst,
+                              int by_state, const double shares[8],
+                              double total) {
+  static const char *const st[] = {"user", "nice",      "system",  "idle",
+                                   "wait", "interrupt", "softirq", "steal"};
+  if (!by_state) {
+    expect_gauge(m, "cpu", pinst, "percent", "active",
+                 100.0 * (total - shares[3]) / total);
+    assert_null(get(m, "cpu", pinst, "percent", "idle"));
+    return;
+  }
+  for (int i = 0; i < 8; i++)
+    expect_gauge(m, "cpu", pinst, "percent", st[i], 100.0 * shares[i] / total);
+  assert_null(get(m, "cpu", pinst, "percent", "active"));
+}
+
+/* The modes of collectd.conf(5), with their value lists from t0 -> t1. */
+static void test_cpu_modes(void **state) {
+  static const double cpu0[8] = {300, 0, 100, 500, 50, 10, 20, 20};
+  static const double cpu1[8] = {100, 50, 50, 200, 0, 0, 50, 50};
+  double sum[8];
+  for (int i = 0; i < 8; i++)
+    sum[i] = cpu0[i] + cpu1[i];
+  static const struct {
+    collect_cpu_opts_t o;
+    size_t n_vls; /* after t1 */
+  } modes[] = {
+      {{1, 1, 1}, 16}, /* per CPU, per state, percent */
+      {{1, 0, 0}, 2},  /* per CPU, active */
+      {{1, 0, 1}, 2},  /* ValuesPercentage: no effect without ReportByState */
+      {{0, 1, 0}, 8},  /* the sum, per state (the reporter's default) */
+      {{0, 1, 1}, 8},  /* ValuesPercentage: no effect without ReportByCpu */
+      {{0, 0, 0}, 1},  /* the sum, active */
+  };
+  for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+    collect_cpu_opts_t o = modes[k].o;
+    collect_state_t *st = collect_state_new();
+    assert_non_null(st);
+    hvkvp_msg_t m;
+    run_cpu(CPU_FIX("t0"), o, st, &m); /* first read: no percentages */
+    assert_int_equal(m.n_vls, 0);
+    hvkvp_msg_free(&m);
+    run_cpu(CPU_FIX("t1"), o, st, &m);
+    if (m.n_vls != modes[k].n_vls)
+      fail_msg("mode %d %d %d: %zu value lists, want %zu", o.report_by_cpu,
+               o.report_by_state, o.values_percentage, m.n_vls, modes[k].n_vls);
+    for (size_t i = 0; i < m.n_vls; i++) {
+      assert_string_equal(m.vls[i].type, "percent");
+      assert_int_equal(m.vls[i].dstypes[0], HVKVP_DS_GAUGE);
+      if (!o.report_by_cpu)
+        assert_string_equal(m.vls[i].plugin_instance, "");
+    }
+    if (o.report_by_cpu) {
+      expect_cpu_shares(&m, "0", o.report_by_state, cpu0, 1000);
+      expect_cpu_shares(&m, "1", o.report_by_state, cpu1, 500);
+      assert_null(get(&m, "cpu", "2", "percent", "user")); /* new CPU */
+    } else {
+      /* jiffies summed over the CPUs, then shared: not the mean of the
+       * CPUs' percentages */
+      expect_cpu_shares(&m, "", o.report_by_state, sum, 1500);
+    }
+    hvkvp_msg_free(&m);
+    /* nothing elapsed (the same reading again): no value */
+    run_cpu(CPU_FIX("t1"), o, st, &m);
+    assert_int_equal(m.n_vls, 0);
+    hvkvp_msg_free(&m);
+    collect_state_free(st);
+  }
+}
+
+/* (true, true, false), collectd's default: jiffies as read, from the first
+ * read on, whatever the state holds. */
+static void test_cpu_jiffies_mode(void **state) {
+  collect_state_t *st = collect_state_new();
+  assert_non_null(st);
+  hvkvp_msg_t m;
+  run_cpu(CPU_FIX("t0"), cpu_jiffies, st, &m);
+  assert_int_equal(m.n_vls, 16);
+  expect_derive(&m, "cpu", "0", "cpu", "user", 1000);
+  expect_derive(&m, "cpu", "1", "cpu", "steal", 100);
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t1"), cpu_jiffies, st, &m);
+  assert_int_equal(m.n_vls, 24);
+  expect_derive(&m, "cpu", "2", "cpu", "idle", 900);
+  assert_null(get(&m, "cpu", "", "percent", "user"));
+  hvkvp_msg_free(&m);
+  /* a counter that went back is sent as read (the reader's derive
+   * handling applies, as with collectd) */
+  run_cpu(CPU_FIX("t2"), cpu_jiffies, st, &m);
+  expect_derive(&m, "cpu", "0", "cpu", "wait", 245);
+  expect_derive(&m, "cpu", "1", "cpu", "user", 10);
+  hvkvp_msg_free(&m);
+  collect_state_free(st);
+}
+
+/* Counters that go back: one state (iowait) counts 0; a CPU whose
+ * counters all went back (reset) or that has no previous line sends
+ * nothing that read, and is left out of the sum. */
+static void test_cpu_backwards_and_reset(void **state) {
+  static const collect_cpu_opts_t per_cpu = {1, 1, 1}, sum = {0, 1, 0},
+                                  active = {0, 0, 0};
+  collect_state_t *a = collect_state_new(), *b = collect_state_new(),
+                  *c = collect_state_new();
+  assert_true(a != NULL && b != NULL && c != NULL);
+  hvkvp_msg_t m;
+  static const char *const roots[] = {CPU_FIX("t0"), CPU_FIX("t1")};
+  for (size_t i = 0; i < 2; i++) {
+    run_cpu(roots[i], per_cpu, a, &m);
+    hvkvp_msg_free(&m);
+    run_cpu(roots[i], sum, b, &m);
+    hvkvp_msg_free(&m);
+    run_cpu(roots[i], active, c, &m);
+    hvkvp_msg_free(&m);
+  }
+  static const double cpu0_t2[8] = {100, 0, 0, 100, 0, 0, 0, 0};
+  run_cpu(CPU_FIX("t2"), per_cpu, a, &m);
+  assert_int_equal(m.n_vls, 8); /* cpu0 only */
+  expect_cpu_shares(&m, "0", 1, cpu0_t2, 200);
+  assert_null(get(&m, "cpu", "1", "percent", "user"));
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t2"), sum, b, &m);
+  expect_cpu_shares(&m, "", 1, cpu0_t2, 200); /* cpu1 left out */
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t2"), active, c, &m);
+  expect_cpu_shares(&m, "", 0, cpu0_t2, 200);
+  hvkvp_msg_free(&m);
+  /* after the reset cpu1 counts again from its new start */
+  static const double cpu0_t3[8] = {100, 0, 50, 250, 0, 0, 0, 0};
+  static const double cpu1_t3[8] = {60, 0, 5, 20, 0, 0, 0, 0};
+  double both[8];
+  for (int i = 0; i < 8; i++)
+    both[i] = cpu0_t3[i] + cpu1_t3[i];
+  run_cpu(CPU_FIX("t3"), per_cpu, a, &m);
+  assert_int_equal(m.n_vls, 16); /* cpu2: no t2 line to compare with */
+  expect_cpu_shares(&m, "0", 1, cpu0_t3, 400);
+  expect_cpu_shares(&m, "1", 1, cpu1_t3, 85);
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t3"), sum, b, &m);
+  expect_cpu_shares(&m, "", 1, both, 485);
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t3"), active, c, &m);
+  expect_cpu_shares(&m, "", 0, both, 485);
+  hvkvp_msg_free(&m);
+  collect_state_free(a);
+  collect_state_free(b);
+  collect_state_free(c);
+}
+
+/* The state holds readings, not values of a mode: after a reload that
+ * changes the mode the next read has percentages at once; no state (NULL)
+ * is a first read every time. */
+static void test_cpu_state_across_modes(void **state) {
+  collect_state_t *st = collect_state_new();
+  assert_non_null(st);
+  hvkvp_msg_t m;
+  run_cpu(CPU_FIX("t0"), cpu_jiffies, st, &m);
+  hvkvp_msg_free(&m);
+  static const collect_cpu_opts_t sum = {0, 1, 0};
+  run_cpu(CPU_FIX("t1"), sum, st, &m);
+  assert_int_equal(m.n_vls, 8);
+  hvkvp_msg_free(&m);
+  collect_state_free(st);
+  collect_state_free(NULL);
+  run_cpu(CPU_FIX("t0"), sum, NULL, &m);
+  assert_int_equal(m.n_vls, 0);
+  hvkvp_msg_free(&m);
+  run_cpu(CPU_FIX("t1"), sum, NULL, &m);
+  assert_int_equal(m.n_vls, 0);
+  hvkvp_msg_free(&m);
+}
+
 static void test_edge_memory_swap(void **state) {
   hvkvp_msg_t m;
   run("memory", FIX "/edge", 0, &m);
@@ -436,6 +642,29 @@ static void test_live_system(void **state) {
       fail_msg("live collector %s: %s", c[i].name, err);
     hvkvp_msg_free(&m);
   }
+  /* the reporter's default cpu mode, two reads 0.1 s apart: 8 shares of
+   * 100 % */
+  collect_ctx_t two = {.root = "", .interval = 10, .cpu = {0, 1, 0}};
+  two.state = collect_state_new();
+  assert_non_null(two.state);
+  const collector_t *cpu = find_collector("cpu");
+  for (int k = 0; k < 2; k++) {
+    hvkvp_msg_t m;
+    hvkvp_msg_init(&m);
+    char err[256] = "";
+    if (k == 1)
+      usleep(100000);
+    if (cpu->read(&two, &m, err, sizeof(err)) != 0)
+      fail_msg("live cpu: %s", err);
+    assert_int_equal(m.n_vls, k == 0 ? 0 : 8);
+    double total = 0;
+    for (size_t i = 0; i < m.n_vls; i++)
+      total += m.vls[i].values[0].gauge;
+    if (k == 1 && fabs(total - 100) > 1e-6)
+      fail_msg("live cpu shares sum to %.17g", total);
+    hvkvp_msg_free(&m);
+  }
+  collect_state_free(two.state);
 }
 
 int main(void) {
@@ -447,6 +676,10 @@ int main(void) {
       cmocka_unit_test(test_live_interface),
       cmocka_unit_test(test_live_disk_processes),
       cmocka_unit_test(test_edge_cpu_old_formats),
+      cmocka_unit_test(test_cpu_modes),
+      cmocka_unit_test(test_cpu_jiffies_mode),
+      cmocka_unit_test(test_cpu_backwards_and_reset),
+      cmocka_unit_test(test_cpu_state_across_modes),
       cmocka_unit_test(test_edge_memory_swap),
       cmocka_unit_test(test_edge_df),
       cmocka_unit_test(test_edge_interface),

@@ -32,7 +32,43 @@ static void test_defaults(void **state) {
   assert_int_equal(c.enc, HVKVP_ENC_DEFAULT); /* zd1 */
   assert_int_equal(c.max_chunks, HVKVP_MAX_CHUNKS);
   assert_int_equal(c.include_loopback, 0);
+  /* cpu: the sum over the CPUs, per state, in percent */
+  assert_int_equal(c.cpu.report_by_cpu, 0);
+  assert_int_equal(c.cpu.report_by_state, 1);
+  assert_int_equal(c.cpu.values_percentage, 0);
   assert_int_equal(c.n_exec, 0);
+}
+
+/* <Collector cpu> holds collectd's cpu plugin options, by their names. */
+static void test_cpu_block(void **state) {
+  static const struct {
+    const char *text;
+    int by_cpu, by_state, pct;
+  } cases[] = {
+      {"<Collector cpu>\n  ReportByCpu true\n  ReportByState true\n"
+       "  ValuesPercentage false\n</Collector>\n",
+       1, 1, 0},
+      {"<Collector \"cpu\">  # quoted, as collectd allows\n"
+       "ReportByCpu yes\nValuesPercentage on\n</Collector>\nInterval 5\n",
+       1, 1, 1},
+      {"<Collector cpu>\nReportByCpu false\nReportByState false\n"
+       "</Collector>\n",
+       0, 0, 0},
+      {"<Collector cpu>\n</Collector>\n", 0, 1, 0},
+      {"\t<Collector cpu>\t\n\tReportByState 0\n\t</Collector>  \n", 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    rcfg_t c;
+    rcfg_defaults(&c);
+    char err[512] = "";
+    if (rcfg_parse_text(&c, cases[i].text, "t.conf", err, sizeof(err)) != 0)
+      fail_msg("case %zu: %s", i, err);
+    if (c.cpu.report_by_cpu != cases[i].by_cpu ||
+        c.cpu.report_by_state != cases[i].by_state ||
+        c.cpu.values_percentage != cases[i].pct)
+      fail_msg("case %zu: got %d %d %d", i, c.cpu.report_by_cpu,
+               c.cpu.report_by_state, c.cpu.values_percentage);
+  }
 }
 
 static void test_good_file(void **state) {
@@ -106,6 +142,30 @@ static void test_bad_lines(void **state) {
       {"Interval 10 20\n", "t.conf:1: Interval: unexpected text \"20\""},
       {"Interval\n", "t.conf:1: Interval: missing value"},
       {"Collectors \"cpu m/x\"\n", "t.conf:1: Collectors: \"m/x\" is not"},
+      {"<Collector cpu>\nReportByCpu maybe\n</Collector>\n",
+       "t.conf:2: ReportByCpu \"maybe\": want true or false"},
+      {"<Collector cpu>\nValuesPercentage\n</Collector>\n",
+       "t.conf:2: ValuesPercentage: missing value"},
+      {"<Collector cpu>\nReportNumCpu true\n</Collector>\n",
+       "t.conf:2: unknown option \"ReportNumCpu\" in <Collector cpu>: want "
+       "ReportByCpu, ReportByState or ValuesPercentage"},
+      {"<Collector cpu>\nInterval 10\n</Collector>\n",
+       "t.conf:2: unknown option \"Interval\" in <Collector cpu>"},
+      {"ReportByState false\n",
+       "t.conf:1: ReportByState is an option of the cpu collector: write it "
+       "inside <Collector cpu> ... </Collector>"},
+      {"Interval 5\n<Collector cpu>\nReportByCpu true\n",
+       "t.conf:2: <Collector cpu> is not closed (</Collector>)"},
+      {"</Collector>\n", "t.conf:1: </Collector> without <Collector ...>"},
+      {"<Collector cpu>\n<Collector cpu>\n",
+       "t.conf:2: <Collector> inside <Collector cpu> (line 1): blocks do not"},
+      {"<Collector memory>\n</Collector>\n",
+       "t.conf:1: <Collector \"memory\">: no options for this collector"},
+      {"<Collector>\n", "t.conf:1: \"<Collector>\": want <Collector NAME>"},
+      {"<Collector cpu memory>\n",
+       "t.conf:1: <Collector cpu memory>: want one collector name"},
+      {"<Plugin cpu>\n", "t.conf:1: \"<Plugin cpu>\": want <Collector NAME>"},
+      {"<Collector cpu\n", "t.conf:1: \"<Collector cpu\": want"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     rcfg_t c;
@@ -402,9 +462,17 @@ static void test_example_config(void **state) {
   static char text[16384];
   size_t n = 0, keys = 0;
   char line[1024];
+  int in_block = 0; /* inside a commented-out <Collector ...> block */
   while (fgets(line, sizeof(line), f) != NULL) {
     const char *l = line;
     if (l[0] == '#' && l[1] >= 'A' && l[1] <= 'Z') {
+      l++;
+      keys++;
+    } else if (l[0] == '#' && l[1] == '<') { /* "#<Collector cpu>" */
+      l++;
+      in_block = l[1] != '/';
+    } else if (in_block && strncmp(l, "#  ", 3) == 0 && l[3] >= 'A' &&
+               l[3] <= 'Z') { /* "#  ReportByCpu false" */
       l++;
       keys++;
     }
@@ -420,7 +488,8 @@ static void test_example_config(void **state) {
   char err[512] = "";
   if (rcfg_parse_text(&c, text, path, err, sizeof(err)) != 0)
     fail_msg("%s", err);
-  assert_int_equal(keys, 13); /* every option is documented */
+  assert_int_equal(keys, 16);                 /* every option is documented */
+  assert_int_equal(c.cpu.report_by_state, 1); /* the block's defaults */
   assert_int_equal(c.n_exec, 1);
 }
 
@@ -434,6 +503,7 @@ static void test_trimmed_reported(void **state) {
   rcfg_defaults(&c);
   c.enc = HVKVP_ENC_JSON;
   c.max_chunks = 2;
+  c.cpu.report_by_cpu = 1; /* cpu jiffies: values from the first cycle */
   reporter_t r;
   assert_int_equal(reporter_init(&r, &c, s, err, sizeof(err)), 0);
   r.root = HVKVP_REPORTER_FIXTURES "/live";
@@ -478,6 +548,7 @@ static void test_check_collectors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_cpu_block),
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_load_file_errors),

@@ -80,8 +80,10 @@ class CrashTest(unittest.TestCase):
         os.chmod(script, 0o755)
         conf = os.path.join(tmp.name, "r.conf")
         with open(conf, "w") as f:
+            # cpu in jiffies: values in every run's first message
             f.write('Encoding json\nLogLevel error\nHostname crashvm\n'
-                    'Exec pair "%s"\n' % script)
+                    'Exec pair "%s"\n'
+                    '<Collector cpu>\nReportByCpu true\n</Collector>\n' % script)
         foreign = {
             0: record("cloud-init|boot", '{"result":"ok"}', b"GARBAGE"),
             REC: record(b"x" * 512, "no NUL in this key"),

@@ -209,17 +209,17 @@ class ReporterWindowsTest(unittest.TestCase):
         return [vl for vl in msg["values"] if vl["plugin"] == plugin
                 and (type_ is None or vl["type"] == type_)]
 
-    def check_message(self, msg):
+    def check_message(self, msg, first=True):
         self.assertEqual(msg["v"], 1)
         self.assertTrue(msg["host"], "empty host")
         self.assertLess(abs(msg["time"] - time.time()), 600, "time far from now")
-        cpu = {vl["type_instance"]: vl for vl in self.vls(msg, "cpu", "cpu")}
-        for state in ("user", "system", "idle"):
-            self.assertIn(state, cpu, "cpu-%s missing" % state)
-            self.assertEqual(cpu[state]["dstypes"], ["derive"])
-            self.assertGreaterEqual(cpu[state]["values"][0], 0)
-        self.assertGreater(cpu["idle"]["values"][0] + cpu["user"]["values"][0]
-                           + cpu["system"]["values"][0], 0)
+        # cpu percentages (the default) need a previous reading: none in
+        # a first message, then the shares of user, system and idle
+        cpu = {vl["type_instance"]: vl["values"][0] for vl in self.vls(msg, "cpu", "percent")}
+        self.assertEqual(len(self.vls(msg, "cpu")), 0 if first else 3, msg["values"][:3])
+        if not first:
+            self.assertEqual(set(cpu), {"user", "system", "idle"})
+            self.assertAlmostEqual(sum(cpu.values()), 100, 6)
         mem = {vl["type_instance"]: vl["values"][0] for vl in self.vls(msg, "memory", "memory")}
         self.assertGreater(mem.get("used", 0), 0, "memory-used: %r" % mem)
         self.assertGreater(mem.get("free", 0), 0, "memory-free: %r" % mem)
@@ -277,7 +277,10 @@ class ReporterWindowsTest(unittest.TestCase):
         # platform has refuses the whole config (last good one stays).
         WINE.reg_add("External", "hvkvp.cfg.collectors", "cpu load disk memory")
         WINE.reg_add("External", "hvkvp.cfg.id", "cfg-mixed")
-        self.publish_once("registry:Auto")
+        conf = os.path.join(WINE.dir, "jiffies.conf")  # cpu values at once
+        with open(conf, "w") as f:
+            f.write("<Collector cpu>\n  ReportByCpu true\n</Collector>\n")
+        self.publish_once("registry:Auto", ["--config", "Z:" + conf.replace("/", "\\")])
         ans, _ = self.decoded("Auto")
         msg = ans["msg"]
         self.assertEqual((msg["config"], msg.get("config_error", "")), ("cfg-mixed", ""))
@@ -473,7 +476,7 @@ class ReporterWindowsTest(unittest.TestCase):
         self.assertEqual(rc, 0, log_text)
         self.assertIn("stopping after", log_text)
         ans, _ = self.decoded("Guest")
-        self.check_message(ans["msg"])
+        self.check_message(ans["msg"], first=False)
 
     def test_loop_without_foreground_explains(self):
         r = WINE.reporter(["--store", "registry:Guest"], check=False)
@@ -531,6 +534,53 @@ class ReporterWindowsTest(unittest.TestCase):
         self.assertIn("lo", with_lo)
         self.assertNotIn("lo", without)
         self.assertEqual(set(with_lo) - {"lo"}, set(without))
+
+    def test_cpu_modes(self):
+        # <Collector cpu> takes collectd's cpu options. GetSystemTimes has
+        # the machine's totals only: every mode is machine-wide
+        # (plugin_instance ""); the percent modes need a previous read, so
+        # the first cycle has no cpu values and the second has shares of
+        # the time in between.
+        modes = [  # ReportByCpu, ReportByState, ValuesPercentage -> states
+            ("true", "true", "false", {"user", "system", "idle"}),
+            ("false", "true", "false", {"user", "system", "idle"}),
+            ("false", "false", "true", {"active"}),
+            ("true", "true", "true", {"user", "system", "idle"}),
+            ("true", "false", "false", {"active"}),
+        ]
+        conf = os.path.join(WINE.dir, "cpu.conf")
+        winconf = "Z:" + conf.replace("/", "\\")
+        for by_cpu, by_state, pct, want in modes:
+            mode = "ReportByCpu %s, ReportByState %s, ValuesPercentage %s" % (
+                by_cpu, by_state, pct)
+            with open(conf, "w") as f:
+                f.write("Collectors cpu\n<Collector cpu>\n  ReportByCpu %s\n"
+                        "  ReportByState %s\n  ValuesPercentage %s\n</Collector>\n"
+                        % (by_cpu, by_state, pct))
+            r = WINE.reporter(["--dry-run", "--config", winconf])
+            first = json.loads(r.stdout.strip().split("\n")[-1])
+            if by_cpu == by_state == "true" and pct == "false":
+                # collectd's default: jiffies summed over all CPUs, at once
+                cpu = {vl["type_instance"]: vl for vl in self.vls(first, "cpu")}
+                self.assertEqual(set(cpu), want)
+                for vl in cpu.values():
+                    self.assertEqual((vl["plugin_instance"], vl["type"], vl["dstypes"]),
+                                     ("", "cpu", ["derive"]))
+                    self.assertGreaterEqual(vl["values"][0], 0)
+                self.assertGreater(sum(vl["values"][0] for vl in cpu.values()), 0)
+                continue
+            self.assertEqual(first["values"], [], "%s: first read" % mode)
+            WINE.reporter(["--foreground", "--config", winconf, "--store", "registry:Auto",
+                           "--interval-ms", "500", "--cycles", "2"])
+            ans, _ = self.decoded("Auto")
+            vls = self.vls(ans["msg"], "cpu")
+            self.assertEqual({vl["type_instance"] for vl in vls}, want, mode)
+            for vl in vls:
+                self.assertEqual((vl["plugin_instance"], vl["type"], vl["dstypes"]),
+                                 ("", "percent", ["gauge"]), mode)
+                self.assertTrue(0 <= vl["values"][0] <= 100, (mode, vl))
+            if len(want) > 1:
+                self.assertAlmostEqual(sum(vl["values"][0] for vl in vls), 100, 6, mode)
 
     def test_unknown_registry_key_is_refused(self):
         r = WINE.reporter(["--once", "--store", "registry:Bogus"], check=False)
