@@ -41,24 +41,13 @@ static hvkvp_vl_t *add_vl(hvkvp_msg_t *m, const char *plugin, const char *pinst,
   return vl;
 }
 
+static void decode_into(const hvkvp_msg_t *m, hvp_batch_t *b);
+
 /* Hands m's value lists to the batch through its sink, as the decoder
  * does, checks them and dispatches them. */
 static void dispatch(const hvkvp_msg_t *m, hvp_batch_t *b, const char *host,
                      double poll_interval, hvp_dispatch_res_t *res) {
-  hvkvp_vl_sink_t sink = hvp_batch_sink(b);
-  for (size_t i = 0; i < m->n_vls; i++) {
-    const hvkvp_vl_t *in = &m->vls[i];
-    hvkvp_vl_dst_t d;
-    assert_int_equal(sink.begin(sink.ctx, &d), 0);
-    strcpy(d.plugin, in->plugin);
-    strcpy(d.plugin_instance, in->plugin_instance);
-    strcpy(d.type, in->type);
-    strcpy(d.type_instance, in->type_instance);
-    memcpy(d.dstypes, in->dstypes, sizeof(in->dstypes));
-    memcpy(d.values, in->values, sizeof(in->values));
-    assert_null(d.dsnames); /* types.db names the data sources */
-    sink.end(sink.ctx, in->n);
-  }
+  decode_into(m, b);
   hvp_dispatch_msg(m, b, host, NOW, poll_interval, res);
   assert_int_equal(hvp_batch_flush(b), 0);
 }
@@ -297,6 +286,7 @@ static void decode_into(const hvkvp_msg_t *m, hvp_batch_t *b) {
     strcpy(d.type_instance, m->vls[i].type_instance);
     memcpy(d.dstypes, m->vls[i].dstypes, sizeof(m->vls[i].dstypes));
     memcpy(d.values, m->vls[i].values, sizeof(m->vls[i].values));
+    assert_null(d.dsnames); /* types.db names the data sources */
     sink.end(sink.ctx, m->vls[i].n);
   }
 }
