@@ -113,9 +113,18 @@ class Wine:
 
     def reg_query(self, sub):
         """The values of VM_KEY\\sub as {name: (type, data)}; None if absent."""
-        r = self.wine(["reg", "query", VM_KEY + "\\" + sub], check=False)
-        if r.returncode != 0:
-            return None
+        # Only "key not found" means absent. Under load Wine's reg.exe has
+        # also failed in other ways (a CI run saw a key the reporter had just
+        # written reported missing): query again, and name what went wrong.
+        for _ in range(3):
+            r = self.wine(["reg", "query", VM_KEY + "\\" + sub], check=False)
+            if r.returncode == 0:
+                break
+            if "Unable to find the specified registry key" in r.stdout + r.stderr:
+                return None
+        else:
+            raise AssertionError("reg query %s\\%s failed (rc %d)\nstdout: %s\nstderr: %s"
+                                 % (VM_KEY, sub, r.returncode, r.stdout, r.stderr))
         values = {}
         for line in r.stdout.split("\n"):
             m = _REG_LINE.match(line.rstrip("\n"))
@@ -185,17 +194,21 @@ def tearDownModule():
 
 class ReporterWindowsTest(unittest.TestCase):
     def setUp(self):
+        self.last_run = None
         for sub in ("Auto", "Guest", "External"):
             WINE.reg_delete_key(sub)
 
     def publish_once(self, store, extra=()):
         t0 = time.monotonic()
         r = WINE.reporter(["--once", "--store", store] + list(extra))
+        self.last_run = r
         return r, time.monotonic() - t0
 
     def decoded(self, sub):
         values = WINE.reg_query(sub)
-        self.assertIsNotNone(values, "%s\\%s missing after a run" % (VM_KEY, sub))
+        last = getattr(self, "last_run", None)
+        self.assertIsNotNone(values, "%s\\%s missing after a run; the reporter said: %s"
+                             % (VM_KEY, sub, last.stderr if last else "(not run)"))
         items = own_items(values)
         self.assertIn(PREFIX + "head", items, "no head in %s: %r" % (sub, values))
         for k, (typ, _) in values.items():
