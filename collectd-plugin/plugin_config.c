@@ -239,19 +239,38 @@ static int hvp_cf_hostname_format(hvp_host_conf_t *c,
   return 0;
 }
 
+/* Prefix "a" ["b" ...]: the KVP key prefixes of the writers this block
+ * reads (the reporter, write_hvkvp), each read from the same listing. */
 static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
-  char *p = NULL;
-  if (hvp_cf_string(c, ci, &p, HVKVP_PREFIX_LEN - 1) != 0)
+  if (ci->values_num < 1 || ci->values_num > HVP_PREFIX_MAX) {
+    hvp_cf_bad(c, ci, "expects one to " HVP_STR(HVP_PREFIX_MAX) " strings");
     return -1;
-  for (const char *s = p; *s; s++) {
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-') {
-      hvp_cf_bad(c, ci, "may hold only letters, digits, '_' and '-'");
-      free(p);
+  }
+  for (int i = 0; i < ci->values_num; i++) {
+    const oconfig_value_t *v = &ci->values[i];
+    if (v->type != OCONFIG_TYPE_STRING) {
+      hvp_cf_bad(c, ci, "expects strings");
       return -1;
     }
+    const char *p = v->value.string;
+    if (p[0] == '\0' || strlen(p) >= HVKVP_PREFIX_LEN) {
+      hvp_cf_bad(c, ci, "takes prefixes of 1 to 63 characters");
+      return -1;
+    }
+    if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789_-") != strlen(p)) {
+      hvp_cf_bad(c, ci, "may hold only letters, digits, '_' and '-'");
+      return -1;
+    }
+    for (int j = 0; j < i; j++) {
+      if (strcmp(p, ci->values[j].value.string) == 0) {
+        hvp_cf_bad(c, ci, "names a prefix twice");
+        return -1;
+      }
+    }
+    snprintf(c->prefix[i], sizeof(c->prefix[i]), "%s", p);
   }
-  snprintf(c->prefix, sizeof(c->prefix), "%s", p);
-  free(p);
+  c->n_prefix = (size_t)ci->values_num;
   return 0;
 }
 
@@ -464,7 +483,8 @@ int hvp_config_host(const oconfig_item_t *ci, hvp_host_conf_t *c) {
   c->hv.ws.timeout = 10;
   c->hn[0] = HVP_HN_NAME;
   c->n_hn = 1;
-  snprintf(c->prefix, sizeof(c->prefix), "%s", HVKVP_DEFAULT_PREFIX);
+  snprintf(c->prefix[0], sizeof(c->prefix[0]), "%s", HVKVP_DEFAULT_PREFIX);
+  c->n_prefix = 1;
   c->stale_after = 3;
   c->report_intrinsic = 0;
   if (hvp_cf_name(ci, c) != 0)

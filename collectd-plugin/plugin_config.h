@@ -13,7 +13,10 @@
 
 #include "collectd/liboconfig/oconfig.h"
 
-#define HVP_PUSH_MAX 16 /* <Push> blocks per host */
+#define HVP_PUSH_MAX 16  /* <Push> blocks per host */
+#define HVP_PREFIX_MAX 4 /* prefixes (writers) read per host */
+#define HVP_STR_(x) #x
+#define HVP_STR(x) HVP_STR_(x)
 
 typedef enum {
   HVP_HN_NAME = 1,  /* VM ElementName */
@@ -37,7 +40,10 @@ typedef struct {
   hvp_filter_t filter;
   hvp_hn_field_t hn[3];
   size_t n_hn;
-  char prefix[HVKVP_PREFIX_LEN];
+  /* the writers' KVP prefixes, all read from one listing; each is its own
+   * message stream per VM, and each gets the pushed configuration */
+  char prefix[HVP_PREFIX_MAX][HVKVP_PREFIX_LEN];
+  size_t n_prefix;
   unsigned stale_after; /* message intervals */
   int report_intrinsic;
   size_t n_push;

@@ -1,8 +1,9 @@
 /*
  * plugin_poll.c - one poll of one Hyper-V host (see plugin_poll.h): list the
  * VMs with their KVP items in one hv_list_vms call, decode each selected VM's
- * hvkvp message (GuestExchangeItems, else GuestIntrinsicExchangeItems where a
- * Windows reporter writing to "Auto" lands), dispatch each generation once,
+ * hvkvp message under each configured prefix (GuestExchangeItems, else
+ * GuestIntrinsicExchangeItems where a Windows reporter writing to "Auto"
+ * lands; one stream per VM and prefix), dispatch each generation once,
  * track torn/invalid/stale messages per VM, push desired configuration within
  * half an interval, and dispatch the plugin's own metrics.
  */
@@ -34,13 +35,16 @@ hvp_host_t *hvp_host_open(hvp_host_conf_t *conf) {
   }
   C_COMPLAIN_INIT(&h->list_c);
   for (size_t i = 0; i < HVP_PUSH_MAX; i++)
-    hvkvp_items_init(&h->push[i].desired);
+    for (size_t p = 0; p < HVP_PREFIX_MAX; p++)
+      hvkvp_items_init(&h->push[i].desired[p]);
   for (size_t i = 0; i < conf->n_push; i++) {
-    if (hvp_push_desired(&conf->push[i], conf->prefix, &h->push[i].desired,
-                         h->push[i].id) != 0) {
-      ERROR("hyperv_kvp plugin: Host \"%s\": out of memory", conf->name);
-      hvp_host_close(h);
-      return NULL;
+    for (size_t p = 0; p < conf->n_prefix; p++) {
+      if (hvp_push_desired(&conf->push[i], conf->prefix[p],
+                           &h->push[i].desired[p], h->push[i].id) != 0) {
+        ERROR("hyperv_kvp plugin: Host \"%s\": out of memory", conf->name);
+        hvp_host_close(h);
+        return NULL;
+      }
     }
   }
   ws_err_t err;
@@ -66,7 +70,8 @@ void hvp_host_close(void *p) {
   hvp_batch_free(&h->batch);
   hvkvp_decoder_free(h->dec);
   for (size_t i = 0; i < HVP_PUSH_MAX; i++)
-    hvkvp_items_free(&h->push[i].desired);
+    for (size_t k = 0; k < HVP_PREFIX_MAX; k++)
+      hvkvp_items_free(&h->push[i].desired[k]);
   if (h->conf != NULL) {
     hvp_host_conf_free(h->conf);
     free(h->conf);
@@ -123,7 +128,7 @@ static void hvp_report_intrinsic(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   char name[128];
   hvp_clean_text(name, sizeof(name), vm->name);
   snprintf(n.message, sizeof(n.message), "VM \"%.40s\" (%.40s): %.80s %.60s",
-           name, st->guid, vals[1], vals[2]);
+           name, vm->guid, vals[1], vals[2]);
   for (size_t i = 0; i < HVP_N_INTRINSIC; i++)
     if (vals[i][0] != '\0')
       plugin_notification_meta_add_string(&n, hvp_intrinsic_keys[i], vals[i]);
@@ -132,28 +137,28 @@ static void hvp_report_intrinsic(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     plugin_notification_meta_free(n.meta);
 }
 
-static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
-                        const hvp_push_state_t *ps, double budget_end) {
+/* Brings the VM's host pool under prefix p to the desired items of ps.
+ * Returns 1 when the poll's push budget was spent first (pending), else 0. */
+static int hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st, size_t p,
+                       const hvp_push_state_t *ps, double budget_end) {
   hvp_push_diff_t d;
-  const char *block = h->conf->name;
-  int n =
-      hvp_push_diff(&ps->desired, &vm->pool[HV_POOL_HOST], h->conf->prefix, &d);
+  const char *block = h->conf->name, *prefix = h->conf->prefix[p];
+  int n = hvp_push_diff(&ps->desired[p], &vm->pool[HV_POOL_HOST], prefix, &d);
   if (n < 0) {
     h->push_failed++;
     ERROR("hyperv_kvp plugin: Host \"%s\": VM %s: out of memory computing "
           "the configuration to push",
-          block, st->guid);
-    return;
+          block, st->who);
+    return 0;
   }
   if (n == 0) {
     hvp_push_diff_free(&d);
-    return;
+    return 0;
   }
   double left = budget_end - wsman_now();
   if (left <= 0) {
-    h->last.push_pending++;
     hvp_push_diff_free(&d);
-    return;
+    return 1;
   }
   ws_err_t err;
   memset(&err, 0, sizeof(err));
@@ -163,24 +168,24 @@ static void hvp_vm_push(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
    * push begun near the end is not failed for a job that needs a moment. */
   double deadline =
       left > h->conf->hv.ws.timeout ? left : h->conf->hv.ws.timeout;
-  if (hvp_push_apply(h->hv, vm->guid, &d, h->conf->prefix, deadline, &ops,
-                     &err) == 0) {
+  if (hvp_push_apply(h->hv, vm->guid, &d, prefix, deadline, &ops, &err) == 0) {
     h->push_ok++;
     c_release(LOG_INFO, &st->push_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: pushing configuration "
               "works again",
-              block, st->guid);
+              block, st->who);
     INFO("hyperv_kvp plugin: Host \"%s\": VM %s: pushed configuration %s "
          "(%zu added, %zu modified, %zu removed)",
-         block, st->guid, ps->id, d.add.n, d.modify.n, d.remove.n);
+         block, st->who, ps->id, d.add.n, d.modify.n, d.remove.n);
   } else {
     h->push_failed++;
     c_complain(LOG_ERR, &st->push_c,
                "hyperv_kvp plugin: Host \"%s\": VM %s: pushing configuration "
                "%s failed: %s",
-               block, st->guid, ps->id, err.msg);
+               block, st->who, ps->id, err.msg);
   }
   hvp_push_diff_free(&d);
+  return 0;
 }
 
 static void hvp_dispatch_self_all(hvp_host_t *h, const wsman_stats_t *st,
@@ -234,24 +239,24 @@ static void hvp_vm_items(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st) {
     c_complain_once(LOG_WARNING, &st->items_c,
                     "hyperv_kvp plugin: Host \"%s\": VM \"%s\" (%s): %u KVP "
                     "item(s) refused; first: %s",
-                    b, vm->name, st->guid, vm->items_rejected,
+                    b, vm->name, vm->guid, vm->items_rejected,
                     vm->reject_reason);
   else
     c_release(LOG_INFO, &st->items_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: its KVP items are "
               "all read again",
-              b, st->guid);
+              b, vm->guid);
   if (vm->unreadable) {
     h->last.unreadable++;
     c_complain_once(LOG_ERR, &st->unreadable_c,
                     "hyperv_kvp plugin: Host \"%s\": VM \"%s\" (%s) cannot be "
                     "read: %s; it is left aside (every other VM is read) and "
                     "tried again later",
-                    b, vm->name, st->guid, vm->unreadable_reason);
+                    b, vm->name, vm->guid, vm->unreadable_reason);
   } else {
     c_release(LOG_NOTICE, &st->unreadable_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s can be read again", b,
-              st->guid);
+              vm->guid);
   }
 }
 
@@ -264,31 +269,31 @@ static void hvp_vm_dispatched(hvp_host_t *h, hvp_vm_t *st, const char *host,
                     "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
                     "value list(s) of types collectd does not know (first: "
                     "\"%s\", not in types.db): dropped",
-                    b, st->guid, host, r->bad_types, r->bad_type);
+                    b, st->who, host, r->bad_types, r->bad_type);
   else if (r->bad_types > 0)
     c_complain_once(
         LOG_ERR, &st->types_c,
         "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
         "value list(s) of the wrong size (first: type \"%s\" with %zu "
         "values, but types.db defines %zu): dropped",
-        b, st->guid, host, r->bad_types, r->bad_type, r->bad_type_n,
+        b, st->who, host, r->bad_types, r->bad_type, r->bad_type_n,
         r->bad_type_ds);
   else
     c_release(LOG_INFO, &st->types_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: every type is known "
               "again",
-              b, st->guid);
+              b, st->who);
   if (r->duplicates > 0)
     c_complain_once(LOG_WARNING, &st->dup_c,
                     "hyperv_kvp plugin: Host \"%s\": VM %s (host \"%s\"): %zu "
                     "value list(s) repeat an identifier of the same message: "
                     "dropped",
-                    b, st->guid, host, r->duplicates);
+                    b, st->who, host, r->duplicates);
   else
     c_release(LOG_INFO, &st->dup_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: no repeated "
               "identifiers any more",
-              b, st->guid);
+              b, st->who);
 }
 
 /* Hands the value lists held in the batch to collectd. */
@@ -312,7 +317,7 @@ static void hvp_vm_fresh(hvp_host_t *h, hvp_vm_t *st, const hvkvp_msg_t *msg,
     c_release(LOG_INFO, &st->stale_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: new messages "
               "arrive again",
-              h->conf->name, st->guid);
+              h->conf->name, st->who);
   }
 }
 
@@ -327,11 +332,9 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     return; /* nothing new on this host */
   hvp_vm_fresh(h, st, msg, now);
   double t = hvp_dispatch_time(msg, now), last = 0;
-  char key[sizeof(st->guid)]; /* one stream per VM and prefix */
-  snprintf(key, sizeof(key), "%.40s/%.63s", st->guid, c->prefix);
-  int locked;
-  hvp_gen_verdict_t v =
-      hvp_gens_accept(key, h, head->epoch, head->gen, t, now, &last, &locked);
+  int locked; /* st->key: one stream per VM and prefix, for every block */
+  hvp_gen_verdict_t v = hvp_gens_accept(st->key, h, head->epoch, head->gen, t,
+                                        now, &last, &locked);
   if (v == HVP_GEN_OLD_TIME) {
     h->msg_old++;
     c_complain_once(
@@ -339,7 +342,7 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
         "hyperv_kvp plugin: Host \"%s\": VM %s: message generation "
         "%llu has time %.3f, not after the last dispatched %.3f: not "
         "dispatched",
-        c->name, st->guid, (unsigned long long)head->gen, t, last);
+        c->name, st->who, (unsigned long long)head->gen, t, last);
     return;
   }
   if (v != HVP_GEN_NEW)
@@ -347,7 +350,7 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
   c_release(LOG_INFO, &st->old_c,
             "hyperv_kvp plugin: Host \"%s\": VM %s: message times go forward "
             "again",
-            c->name, st->guid);
+            c->name, st->who);
   char host[DATA_MAX_NAME_LEN];
   hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
                   msg->host);
@@ -371,9 +374,8 @@ static void hvp_vm_new_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
  * taken already (nothing else is read); else the decoder's error (NOHEAD:
  * no message in the pools read). */
 static int hvp_vm_decode(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
-                         hvkvp_msg_t *msg, hvkvp_head_t *head, int *fresh,
-                         hvkvp_err_t *err) {
-  const char *prefix = h->conf->prefix;
+                         const char *prefix, hvkvp_msg_t *msg,
+                         hvkvp_head_t *head, int *fresh, hvkvp_err_t *err) {
   hv_pool_t which = HV_POOL_GUEST;
   memset(err, 0, sizeof(*err));
   *fresh = 0;
@@ -404,97 +406,138 @@ static void hvp_vm_message(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
     c_release(LOG_INFO, &st->torn_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: messages are whole "
               "again",
-              b, st->guid);
+              b, st->who);
     c_release(LOG_INFO, &st->invalid_c,
               "hyperv_kvp plugin: Host \"%s\": VM %s: messages are valid "
               "again",
-              b, st->guid);
+              b, st->who);
     hvp_vm_new_message(h, vm, st, msg, head, now, interval);
   } else if (rc == HVKVP_E_NOHEAD) {
-    h->last.no_message++;
+    /* no message under this prefix: counted per VM (hvp_poll_vm) */
   } else if (hvkvp_err_is_torn((hvkvp_rc_t)rc)) {
     h->msg_torn++;
     c_complain(LOG_WARNING, &st->torn_c,
                "hyperv_kvp plugin: Host \"%s\": VM %s: torn message skipped "
                "(%s: %s)",
-               b, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
+               b, st->who, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
   } else {
     h->msg_invalid++;
     c_complain(LOG_ERR, &st->invalid_c,
                "hyperv_kvp plugin: Host \"%s\": VM %s: invalid message "
                "dropped (%s: %s)",
-               b, st->guid, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
+               b, st->who, hvkvp_strerror((hvkvp_rc_t)rc), derr->detail);
   }
 }
 
 /* No new message for StaleAfter of the VM's intervals (a VM that cannot be
- * read is counted as such, not as stale). */
-static void hvp_vm_staleness(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
-                             double now, double interval) {
+ * read is counted as such, not as stale): returns 1 when stale. */
+static int hvp_vm_staleness(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                            double now, double interval) {
   const hvp_host_conf_t *c = h->conf;
   if (!st->have_msg || vm->unreadable)
-    return;
+    return 0;
   /* A guest's interval is hostile: outside (0, 1 day] the poll's. */
   double iv = st->msg_interval > 0 && st->msg_interval <= 86400.0
                   ? st->msg_interval
                   : interval;
   double limit = (double)c->stale_after * iv;
   if (now - st->last_new <= limit)
-    return;
-  h->last.stale++;
+    return 0;
   if (!st->stale) {
     st->stale = 1;
     c_complain(LOG_WARNING, &st->stale_c,
                "hyperv_kvp plugin: Host \"%s\": VM %s: no new message "
                "for %.0f s (StaleAfter %u x %.0f s)",
-               c->name, st->guid, now - st->last_new, c->stale_after, iv);
+               c->name, st->who, now - st->last_new, c->stale_after, iv);
   }
+  return 1;
 }
 
-static void hvp_vm_pushes(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
-                          double budget_end) {
-  const hvp_host_conf_t *c = h->conf;
-  const hvp_push_conf_t *p = hvp_config_push_for(c, vm->name, vm->guid);
-  if (p == NULL)
-    return;
-  const hvp_push_state_t *ps = &h->push[p - c->push];
-  h->last.push_target++;
-  if (hv_vm_running(vm) && !vm->unreadable)
-    hvp_vm_push(h, vm, st, ps, budget_end);
-  if (st->have_msg && strcmp(st->config, ps->id) == 0)
-    h->last.in_sync++;
+/* The state of the VM's message stream under prefix p; created on first
+ * sight if `create`. */
+static hvp_vm_t *hvp_stream(hvp_host_t *h, const hv_vm_t *vm, size_t p,
+                            int create) {
+  char key[sizeof(((hvp_vm_t *)NULL)->key)];
+  snprintf(key, sizeof(key), "%.40s/%.63s", vm->guid, h->conf->prefix[p]);
+  hvp_vm_t *st = hvp_vmtab_get(&h->vms, key, create);
+  if (st != NULL && st->who[0] == '\0' && h->conf->n_prefix == 1)
+    snprintf(st->who, sizeof(st->who), "%.40s", vm->guid);
+  else if (st != NULL && st->who[0] == '\0')
+    snprintf(st->who, sizeof(st->who), "%s", key); /* GUID/prefix */
+  return st;
 }
 
-static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
-                        double interval, double budget_end) {
-  const hvp_host_conf_t *c = h->conf;
-  hvp_vm_t *st = hvp_vmtab_get(&h->vms, vm->guid, 1);
-  if (st == NULL) {
-    ERROR("hyperv_kvp plugin: Host \"%s\": out of memory for VM %s", c->name,
-          vm->guid);
-    return;
-  }
-  st->mark = h->poll_no;
-  h->last.vms++;
-  hvp_vm_items(h, vm, st);
+/* What one poll found of one VM over its streams (one per prefix). */
+typedef struct {
+  int any_head, stale, pending, sync_any, sync_all;
+  const char *guest_host; /* of the first stream with a message */
+} hvp_vm_sum_t;
+
+/* Reads, dispatches, watches and pushes the VM's stream under prefix p. */
+static void hvp_poll_stream(hvp_host_t *h, const hv_vm_t *vm, hvp_vm_t *st,
+                            size_t p, const hvp_push_state_t *ps, double now,
+                            double interval, double budget_end,
+                            hvp_vm_sum_t *sum) {
   hvkvp_msg_t msg;
   hvkvp_head_t head;
   hvkvp_err_t derr;
   int fresh;
   hvkvp_msg_init(&msg);
   memset(&head, 0, sizeof(head));
-  int rc = hvp_vm_decode(h, vm, st, &msg, &head, &fresh, &derr);
+  int rc =
+      hvp_vm_decode(h, vm, st, h->conf->prefix[p], &msg, &head, &fresh, &derr);
+  sum->any_head |= rc != HVKVP_E_NOHEAD;
   hvp_vm_message(h, vm, st, rc, fresh, &msg, &head, &derr, now, interval);
-  hvp_vm_staleness(h, vm, st, now, interval);
+  hvkvp_msg_free(&msg);
+  sum->stale |= hvp_vm_staleness(h, vm, st, now, interval);
+  if (sum->guest_host == NULL && st->guest_host[0] != '\0')
+    sum->guest_host = st->guest_host;
+  if (ps == NULL)
+    return;
+  if (hv_vm_running(vm) && !vm->unreadable)
+    sum->pending |= hvp_vm_push(h, vm, st, p, ps, budget_end);
+  if (st->have_msg) { /* a writer under this prefix: echoes the id? */
+    sum->sync_any = 1;
+    sum->sync_all &= strcmp(st->config, ps->id) == 0;
+  }
+}
+
+static void hvp_poll_vm(hvp_host_t *h, const hv_vm_t *vm, double now,
+                        double interval, double budget_end) {
+  const hvp_host_conf_t *c = h->conf;
+  hvp_vm_t *first = NULL;
+  const hvp_push_conf_t *pc =
+      c->n_push > 0 ? hvp_config_push_for(c, vm->name, vm->guid) : NULL;
+  const hvp_push_state_t *ps = pc != NULL ? &h->push[pc - c->push] : NULL;
+  hvp_vm_sum_t sum = {0, 0, 0, 0, 1, NULL};
+  for (size_t p = 0; p < c->n_prefix; p++) {
+    hvp_vm_t *st = hvp_stream(h, vm, p, 1);
+    if (st == NULL) {
+      ERROR("hyperv_kvp plugin: Host \"%s\": out of memory for VM %s", c->name,
+            vm->guid);
+      return;
+    }
+    st->mark = h->poll_no;
+    if (first == NULL) { /* the VM's own complaints live in its first */
+      first = st;
+      h->last.vms++;
+      hvp_vm_items(h, vm, st);
+    }
+    hvp_poll_stream(h, vm, st, p, ps, now, interval, budget_end, &sum);
+  }
+  h->last.no_message += !sum.any_head;
+  h->last.stale += sum.stale;
+  if (ps != NULL) {
+    h->last.push_target++;
+    h->last.push_pending += sum.pending;
+    h->last.in_sync += sum.sync_any && sum.sync_all;
+  }
   if (c->report_intrinsic && (vm->pools_read & HV_WANT_INTRINSIC)) {
     char host[DATA_MAX_NAME_LEN];
     hvp_format_host(host, sizeof(host), c->hn, c->n_hn, vm->name, vm->guid,
-                    st->guest_host);
-    hvp_report_intrinsic(h, vm, st, host, now);
+                    sum.guest_host != NULL ? sum.guest_host : "");
+    hvp_report_intrinsic(h, vm, first, host, now);
   }
-  hvkvp_msg_free(&msg);
-  if (c->n_push > 0)
-    hvp_vm_pushes(h, vm, st, budget_end);
 }
 
 static int hvp_listed_now(const hvp_vm_t *e, const void *arg) {
@@ -513,8 +556,12 @@ static int hvp_wants_intrinsic(void *ctx, const hv_vm_t *vm) {
   hvp_host_t *h = ctx;
   if (!hvp_filter_match(&h->conf->filter, vm->name, vm->guid))
     return 0;
-  const hvp_vm_t *st = hvp_vmtab_get(&h->vms, vm->guid, 0);
-  return st == NULL || !st->msg_in_guest;
+  for (size_t p = 0; p < h->conf->n_prefix; p++) {
+    const hvp_vm_t *st = hvp_stream(h, vm, p, 0);
+    if (st == NULL || !st->msg_in_guest)
+      return 1;
+  }
+  return 0;
 }
 
 /* The figures of the poll and its self metrics. */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 typedef struct {
-  hvkvp_items_t desired; /* PREFIX.cfg.* incl. the id */
+  hvkvp_items_t desired[HVP_PREFIX_MAX]; /* PREFIX.cfg.* incl. the id */
   char id[HVP_CFG_ID_LEN];
 } hvp_push_state_t;
 

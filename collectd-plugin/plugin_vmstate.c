@@ -1,6 +1,6 @@
 /*
  * plugin_vmstate.c - the per-VM state hash table (see plugin_vmstate.h):
- * separate chaining, FNV-1a over the lower-cased GUID, doubling when the
+ * separate chaining, FNV-1a over the lower-cased key, doubling when the
  * load passes 1.
  */
 #include "plugin_vmstate.h"
@@ -11,12 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* FNV-1a over the lower-cased GUID. */
-static uint64_t hvp_vm_hash(const char *guid) {
-  char low[64];
+/* FNV-1a over the lower-cased key. */
+static uint64_t hvp_vm_hash(const char *key) {
+  char low[128];
   size_t n = 0;
-  for (; n < sizeof(low) && guid[n] != '\0'; n++)
-    low[n] = (char)tolower((unsigned char)guid[n]);
+  for (; n < sizeof(low) && key[n] != '\0'; n++)
+    low[n] = (char)tolower((unsigned char)key[n]);
   return hvkvp_fnv1a64(HVKVP_FNV1A64_INIT, low, n);
 }
 
@@ -46,7 +46,7 @@ static int hvp_vmtab_grow(hvp_vmtab_t *t) {
     hvp_vm_t *e = t->b[i];
     while (e != NULL) {
       hvp_vm_t *next = e->next;
-      size_t k = (size_t)(hvp_vm_hash(e->guid) % nb);
+      size_t k = (size_t)(hvp_vm_hash(e->key) % nb);
       e->next = b[k];
       b[k] = e;
       e = next;
@@ -58,13 +58,13 @@ static int hvp_vmtab_grow(hvp_vmtab_t *t) {
   return 0;
 }
 
-hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create) {
-  if (guid == NULL || guid[0] == '\0')
+hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *key, int create) {
+  if (key == NULL || key[0] == '\0')
     return NULL;
   if (t->nb > 0) {
-    size_t k = (size_t)(hvp_vm_hash(guid) % t->nb);
+    size_t k = (size_t)(hvp_vm_hash(key) % t->nb);
     for (hvp_vm_t *e = t->b[k]; e != NULL; e = e->next)
-      if (strcasecmp(e->guid, guid) == 0)
+      if (strcasecmp(e->key, key) == 0)
         return e;
   }
   if (!create)
@@ -74,7 +74,7 @@ hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create) {
   hvp_vm_t *e = calloc(1, sizeof(*e));
   if (e == NULL)
     return NULL;
-  snprintf(e->guid, sizeof(e->guid), "%s", guid);
+  snprintf(e->key, sizeof(e->key), "%s", key);
   C_COMPLAIN_INIT(&e->torn_c);
   C_COMPLAIN_INIT(&e->invalid_c);
   C_COMPLAIN_INIT(&e->stale_c);
@@ -84,7 +84,7 @@ hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create) {
   C_COMPLAIN_INIT(&e->types_c);
   C_COMPLAIN_INIT(&e->dup_c);
   C_COMPLAIN_INIT(&e->old_c);
-  size_t k = (size_t)(hvp_vm_hash(e->guid) % t->nb);
+  size_t k = (size_t)(hvp_vm_hash(e->key) % t->nb);
   e->next = t->b[k];
   t->b[k] = e;
   t->n++;

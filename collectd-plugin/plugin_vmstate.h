@@ -1,6 +1,7 @@
 /*
  * plugin_vmstate.h - per-VM state the hyperv_kvp plugin keeps between polls
- * of one Hyper-V host: a hash table keyed by VM GUID holding the generation
+ * of one Hyper-V host: a hash table keyed by VM GUID and prefix (one entry
+ * per message stream: a VM with two writers has two) holding the generation
  * tracker, the time of the last new message, the last seq and config id, and
  * the complaint states. Entries of VMs that vanished are freed by a sweep.
  */
@@ -15,7 +16,9 @@
 #include <stdint.h>
 
 typedef struct hvp_vm_s {
-  char guid[128]; /* the key: a VM GUID (plugin_generations: GUID/prefix) */
+  char key[128]; /* the table key: "GUID/prefix", one stream of one VM */
+  char who[128]; /* the stream in log lines: the VM's GUID, "GUID/prefix"
+                   when its Host block reads several prefixes */
   hvkvp_gen_t gen;
   double gen_time;     /* time of the generation gen names (dispatched) */
   double seen;         /* local time the entry was last used */
@@ -49,9 +52,9 @@ typedef struct {
 
 void hvp_vmtab_init(hvp_vmtab_t *t);
 void hvp_vmtab_free(hvp_vmtab_t *t);
-/* The entry for guid (case-insensitive); created if `create`. NULL if absent
+/* The entry for key (case-insensitive); created if `create`. NULL if absent
  * (or no memory). */
-hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *guid, int create);
+hvp_vm_t *hvp_vmtab_get(hvp_vmtab_t *t, const char *key, int create);
 /* Frees every entry keep() refuses; returns how many. */
 size_t hvp_vmtab_sweep(hvp_vmtab_t *t,
                        int (*keep)(const hvp_vm_t *e, const void *arg),

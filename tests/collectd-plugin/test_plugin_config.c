@@ -82,7 +82,7 @@ static void test_good_block(void **state) {
   assert_int_equal(c.n_hn, 2);
   assert_int_equal(c.hn[0], HVP_HN_NAME);
   assert_int_equal(c.hn[1], HVP_HN_UUID);
-  assert_string_equal(c.prefix, "acme_kvp");
+  assert_string_equal(c.prefix[0], "acme_kvp");
   assert_int_equal(c.stale_after, 5);
   assert_int_equal(c.report_intrinsic, 1);
   assert_int_equal(c.n_push, 1);
@@ -137,7 +137,8 @@ static void test_defaults(void **state) {
   assert_true(c.interval == 0);
   assert_null(c.hv.ns);
   assert_string_equal(c.hv.ws.auth, "basic");
-  assert_string_equal(c.prefix, "hvkvp");
+  assert_int_equal(c.n_prefix, 1);
+  assert_string_equal(c.prefix[0], "hvkvp");
   assert_int_equal(c.stale_after, 3);
   assert_int_equal(c.report_intrinsic, 0);
   assert_int_equal(c.n_hn, 1);
@@ -204,7 +205,44 @@ static const bad_t bads[] = {
     {"MaxPollTime", 'n', NULL, 0, "MaxPollTime", "0"},
     {"MaxPollRequests", 'n', NULL, 2.5, "MaxPollRequests", "2.5"},
     {"MaxPollBytes", 's', "lots", 0, "MaxPollBytes", "\"lots\""},
+    {"Prefix", 's', "", 0, "Prefix", "1 to 63 characters"},
 };
+
+/* Prefix takes the writers of one VM (reporter, write_hvkvp): one to four
+ * prefixes, each once. */
+static void test_prefixes(void **state) {
+  (void)state;
+  oconfig_item_t *h = host_block("hv04");
+  oc_opt_s(h, "URL", "http://h/wsman");
+  oc_opt_s(h, "Auth", "kerberos");
+  oc_str(oc_opt_s(h, "Prefix", "hvkvp"), "collectd");
+  hvp_host_conf_t c;
+  assert_int_equal(hvp_config_host(h, &c), 0);
+  assert_int_equal(c.n_prefix, 2);
+  assert_string_equal(c.prefix[0], "hvkvp");
+  assert_string_equal(c.prefix[1], "collectd");
+  hvp_host_conf_free(&c);
+  oc_free(h);
+
+  static const char *const bad[][6] = {
+      {"a", "b", "a", NULL, NULL, "names a prefix twice"},
+      {"a", "b", "c", "d", "e", "expects one to 4 strings"},
+      {"a", "b c", NULL, NULL, NULL, "letters, digits"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    h = host_block("hv05");
+    oc_opt_s(h, "URL", "http://h/wsman");
+    oc_opt_s(h, "Auth", "kerberos");
+    oconfig_item_t *o = oc_opt_s(h, "Prefix", bad[i][0]);
+    for (size_t k = 1; k < 5 && bad[i][k] != NULL; k++)
+      oc_str(o, bad[i][k]);
+    cap_reset();
+    assert_int_equal(hvp_config_host(h, &c), -1);
+    if (strstr(cap_log, bad[i][5]) == NULL || strstr(cap_log, "Prefix") == NULL)
+      fail_msg("case %zu: want \"%s\" in: %s", i, bad[i][5], cap_log);
+    oc_free(h);
+  }
+}
 
 static void test_bad_blocks(void **state) {
   for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
@@ -304,9 +342,8 @@ static void test_bad_structure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_block),
-      cmocka_unit_test(test_defaults),
-      cmocka_unit_test(test_bad_blocks),
+      cmocka_unit_test(test_good_block),    cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_prefixes),      cmocka_unit_test(test_bad_blocks),
       cmocka_unit_test(test_bad_structure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -545,6 +545,65 @@ static void test_two_writers_one_vm(void **state) {
   hvp_host_close(b);
 }
 
+static void prefixes_both(oconfig_item_t *h) {
+  oc_str(oc_opt_s(h, "Prefix", "hvkvp"), "acme");
+  oc_opt_s(h, "HostnameFormat", "guest_hostname");
+  push_all(h);
+}
+
+/* One Host block reading both writers of a VM (Prefix "hvkvp" "acme"): each
+ * prefix is its own stream, read from the same listing (no extra request),
+ * watched and pushed to on its own; a VM counts once. */
+static void test_one_block_two_prefixes(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 1, 1, 1.0, NULL);
+  publish(&vm->pool[HV_POOL_GUEST], "acme", 2, 1, 2.0, NULL);
+  vm = stub_add_vm(G2, "web-02"); /* only the reporter */
+  publish(&vm->pool[HV_POOL_GUEST], "hvkvp", 3, 1, 3.0, NULL);
+  hvp_host_t *h = open_host(prefixes_both);
+  const char *id = h->push[0].id;
+  assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
+  /* guest host names are "guest-<epoch>.example.com": one per stream */
+  assert_non_null(vm_value("guest-1.example.com"));
+  assert_non_null(vm_value("guest-2.example.com"));
+  assert_non_null(vm_value("guest-3.example.com"));
+  assert_true(self_value("count", "vms") == 2);
+  assert_true(self_value("count", "vms_without_message") == 0);
+  assert_true(self_value("count", "vms_push_target") == 2);
+  /* one listing (2 requests in the stub), then 2 calls per prefix pushed */
+  assert_true(self_value("requests", "poll") == 2 + 2 * 4);
+  for (size_t i = 0; i < 2; i++) {
+    const hvkvp_items_t *hi = &stub_vms.v[i].pool[HV_POOL_HOST];
+    assert_string_equal(hvkvp_items_get(hi, "hvkvp.cfg.interval"), "5");
+    assert_string_equal(hvkvp_items_get(hi, "acme.cfg.interval"), "5");
+    assert_string_equal(hvkvp_items_get(hi, "acme.cfg.id"), id);
+  }
+
+  /* In sync once every writer that publishes echoes the id: web-01 needs
+   * both, web-02 only its reporter. */
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 2, 1.0, id);
+  publish(&stub_vms.v[1].pool[HV_POOL_GUEST], "hvkvp", 3, 2, 3.0, id);
+  cap_reset();
+  assert_int_equal(hvp_poll(h, T0 + 11, 10), 0);
+  assert_true(self_value("count", "vms_in_sync") == 1);
+  assert_true(self_value("requests", "poll") == 2);
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "acme", 2, 2, 2.0, id);
+  cap_reset();
+  assert_int_equal(hvp_poll(h, T0 + 21, 10), 0);
+  assert_true(self_value("count", "vms_in_sync") == 2);
+
+  /* web-01's second writer stops: the VM is stale once, not twice, and
+   * says which stream in its log line. */
+  cap_reset();
+  publish(&stub_vms.v[0].pool[HV_POOL_GUEST], "hvkvp", 1, 3, 1.0, id);
+  publish(&stub_vms.v[1].pool[HV_POOL_GUEST], "hvkvp", 3, 3, 3.0, id);
+  assert_int_equal(hvp_poll(h, T0 + 52, 10), 0);
+  assert_true(self_value("count", "vms_stale") == 1);
+  assert_int_equal(cap_log_n[LOG_WARNING], 1);
+  assert_non_null(strstr(cap_log, "VM " G1 "/acme: no new message"));
+  hvp_host_close(h);
+}
+
 /* A VM the model could not read (kept aside) is counted and said once with
  * its reason until it can be read again; refused items likewise; a bad type
  * is said once per VM and said again after the VM was clean. */
@@ -600,6 +659,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_vm_on_two_hosts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_two_writers_one_vm, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_one_block_two_prefixes, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_unreadable_and_complaints, setup,
                                       teardown),
   };

@@ -19,8 +19,8 @@ writer.
    a torn message: the items decode or are torn, and every value the host
    dispatched is one the guest dispatched.
 4. The reporter (prefix hvkvp) and write_hvkvp (prefix hvkvp_cd) side by
-   side in the same guest; the host reads each prefix (one Host block per
-   prefix today: see write_hvkvp.md).
+   side in the same guest; one Host block reads both prefixes from the same
+   listing: as many requests per poll as a block that reads one.
 5. Bad options make collectd refuse to start, naming the option.
 
 Environment (tests/reporter/CMakeLists.txt): HVKVP_BUILD_DIR,
@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -273,6 +274,7 @@ LoadPlugin write_hvkvp
         blocks = blocks or [("sim", PREFIX)]
         text = ""
         for block, prefix in blocks:
+            prefixes = (prefix,) if isinstance(prefix, str) else prefix
             text += """  <Host "{b}">
     URL "{url}"
     User "{user}"
@@ -281,11 +283,12 @@ LoadPlugin write_hvkvp
     Interval 1
     Timeout 20
     HostnameFormat "guest_hostname"
-    Prefix "{prefix}"
+    Prefix {prefix}
 {push}
   </Host>
 """.format(b=block, url=self.sim.url, user=self.sim.user, pw=pwfile,
-           prefix=prefix, push=push if prefix == PREFIX else "")
+           prefix=" ".join('"%s"' % p for p in prefixes),
+           push=push if prefixes == (PREFIX,) else "")
         body = "LoadPlugin hyperv_kvp\n<Plugin hyperv_kvp>\n%s</Plugin>" % text
         return Collectd(self.tmp, name, [HOST_SO], body, 1)
 
@@ -447,8 +450,10 @@ LoadPlugin write_hvkvp
                                 "-u", REPORTER, "--config", conf,
                                 "--foreground", "--store", "pool"],
                                stdout=replog, stderr=subprocess.STDOUT)
-        host = self.host_collectd("host5", blocks=[("sim", PREFIX),
-                                                   ("sim_rep", "hvkvp")])
+        # "both" reads the two writers; "one" only write_hvkvp's prefix, as
+        # the yardstick for requests per poll
+        host = self.host_collectd("host5", blocks=[("both", ("hvkvp", PREFIX)),
+                                                   ("one", PREFIX)])
         host.start()
         try:
             deadline = time.monotonic() + 60
@@ -464,6 +469,17 @@ LoadPlugin write_hvkvp
             items = read_pool(self.pool1)
             self.assertTrue(decode(items, "hvkvp")["ok"])
             self.assertTrue(decode(items, PREFIX)["ok"])
+            # steady state: both streams in the guest pool, so "both" reads
+            # nothing more than "one" does
+            time.sleep(4)
+            me = csv_rows(host.csv, socket.gethostname())
+            req = {b: [float(v[0]) for _, v in
+                       me.get(("hyperv_kvp", b, "requests", "poll"), [])][-3:]
+                   for b in ("both", "one")}
+            self.assertEqual(len(req["both"]), 3, (req, why))
+            self.assertEqual(req["both"], req["one"], why)
+            sys.stderr.write("test_write_hvkvp: requests per poll: %s for two "
+                             "prefixes, %s for one\n" % (req["both"], req["one"]))
         finally:
             host.stop()
             rep.terminate()
