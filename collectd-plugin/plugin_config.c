@@ -240,7 +240,8 @@ static int hvp_cf_hostname_format(hvp_host_conf_t *c,
 }
 
 /* Prefix "a" ["b" ...]: the KVP key prefixes of the writers this block
- * reads (the reporter, write_hvkvp), each read from the same listing. */
+ * reads (the reporter, write_hvkvp), each read from the same listing; any
+ * prefix the protocol allows (hvkvp_prefix_check), each once. */
 static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
   if (ci->values_num < 1 || ci->values_num > HVP_PREFIX_MAX) {
     hvp_cf_bad(c, ci, "expects one to " HVP_STR(HVP_PREFIX_MAX) " strings");
@@ -253,13 +254,9 @@ static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
       return -1;
     }
     const char *p = v->value.string;
-    if (p[0] == '\0' || strlen(p) >= HVKVP_PREFIX_LEN) {
-      hvp_cf_bad(c, ci, "takes prefixes of 1 to 63 characters");
-      return -1;
-    }
-    if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                  "0123456789_-") != strlen(p)) {
-      hvp_cf_bad(c, ci, "may hold only letters, digits, '_' and '-'");
+    hvkvp_err_t e;
+    if (hvkvp_prefix_check(p, &e) != 0) {
+      hvp_cf_bad(c, ci, e.detail);
       return -1;
     }
     for (int j = 0; j < i; j++) {

@@ -343,6 +343,10 @@ int hvkvp_cfg_items(const hvkvp_cfg_t *c, const char *prefix,
                     hvkvp_err_t *err);
 
 /* ---- helpers shared by both ends ---- */
+/* 0 if prefix is one PROTOCOL.md section 2 allows ([A-Za-z0-9_.-], 1..63
+ * bytes, not starting or ending with '.'), else an HVKVP_E_ARG error whose
+ * detail says what is wrong. Writers may restrict it further. */
+int hvkvp_prefix_check(const char *prefix, hvkvp_err_t *err);
 /* FNV-1a 64: h = hvkvp_fnv1a64(HVKVP_FNV1A64_INIT, p, n), chainable. */
 #define HVKVP_FNV1A64_INIT 1469598103934665603ULL
 uint64_t hvkvp_fnv1a64(uint64_t h, const void *p, size_t n);

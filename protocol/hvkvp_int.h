@@ -46,10 +46,6 @@ int hvkvp_buf_puts(hvkvp_buf_t *b, const char *s);
  * as \uXXXX (surrogate pairs above U+FFFF), invalid UTF-8 as \ufffd. */
 int hvkvp_json_put_string(hvkvp_buf_t *b, const char *s, size_t n);
 
-/* 0 if prefix is usable ([A-Za-z0-9_.-], 1..HVKVP_PREFIX_LEN-1 bytes, not
- * starting or ending with '.'), else an HVKVP_E_ARG error in err. */
-int hvkvp_prefix_check(const char *prefix, hvkvp_err_t *err);
-
 /* If key is "<prefix>.<A|B>.<i>" (i decimal without leading zeros, below
  * 1000000) returns 1 and sets *slot and *idx; else 0. */
 int hvkvp_chunk_key_parse(const char *key, const char *prefix, char *slot,

@@ -181,7 +181,7 @@ static const bad_t bads[] = {
     {"HostnameFormat", 's', "name name", 0, "HostnameFormat", "twice"},
     {"IncludeVM", 's', "/[/", 0, "IncludeVM", "\"/[/\""},
     {"ExcludeVM", 's', "", 0, "ExcludeVM", "empty"},
-    {"Prefix", 's', "a.b", 0, "Prefix", "\"a.b\""},
+    {"Prefix", 's', "a.b.", 0, "Prefix", "must not start or end with '.'"},
     {"StaleAfter", 'n', NULL, 0, "StaleAfter", "0"},
     {"StaleAfter", 'n', NULL, 2.5, "StaleAfter", "2.5"},
     {"URL", 's', "ftp://x/wsman", 0, "URL", "\"ftp://x/wsman\""},
@@ -205,7 +205,7 @@ static const bad_t bads[] = {
     {"MaxPollTime", 'n', NULL, 0, "MaxPollTime", "0"},
     {"MaxPollRequests", 'n', NULL, 2.5, "MaxPollRequests", "2.5"},
     {"MaxPollBytes", 's', "lots", 0, "MaxPollBytes", "\"lots\""},
-    {"Prefix", 's', "", 0, "Prefix", "1 to 63 characters"},
+    {"Prefix", 's', "", 0, "Prefix", "key prefix is empty"},
 };
 
 /* Prefix takes the writers of one VM (reporter, write_hvkvp): one to four
@@ -215,19 +215,19 @@ static void test_prefixes(void **state) {
   oconfig_item_t *h = host_block("hv04");
   oc_opt_s(h, "URL", "http://h/wsman");
   oc_opt_s(h, "Auth", "kerberos");
-  oc_str(oc_opt_s(h, "Prefix", "hvkvp"), "collectd");
+  oc_str(oc_opt_s(h, "Prefix", "hvkvp"), "app.collectd");
   hvp_host_conf_t c;
   assert_int_equal(hvp_config_host(h, &c), 0);
   assert_int_equal(c.n_prefix, 2);
   assert_string_equal(c.prefix[0], "hvkvp");
-  assert_string_equal(c.prefix[1], "collectd");
+  assert_string_equal(c.prefix[1], "app.collectd"); /* PROTOCOL.md allows '.' */
   hvp_host_conf_free(&c);
   oc_free(h);
 
   static const char *const bad[][6] = {
       {"a", "b", "a", NULL, NULL, "names a prefix twice"},
       {"a", "b", "c", "d", "e", "expects one to 4 strings"},
-      {"a", "b c", NULL, NULL, NULL, "letters, digits"},
+      {"a", "b c", NULL, NULL, NULL, "invalid byte 0x20 at 1"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     h = host_block("hv05");

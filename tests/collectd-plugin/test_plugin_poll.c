@@ -604,6 +604,29 @@ static void test_one_block_two_prefixes(void **state) {
   hvp_host_close(h);
 }
 
+static void prefix_dotted(oconfig_item_t *h) {
+  oc_opt_s(h, "Prefix", "my.app");
+}
+
+/* A prefix with '.' inside (PROTOCOL.md allows it; the reference writers do
+ * not use one) is read like any other; "my" is not it. */
+static void test_dotted_prefix(void **state) {
+  hv_vm_t *vm = stub_add_vm(G1, "web-01");
+  publish(&vm->pool[HV_POOL_GUEST], "my.app", 1, 1, 4.0, NULL);
+  hv_vm_t *vm2 = stub_add_vm(G2, "web-02");
+  publish(&vm2->pool[HV_POOL_GUEST], "my", 2, 1, 5.0, NULL);
+  hvp_host_t *h = open_host(prefix_dotted);
+  assert_int_equal(hvp_poll(h, T0 + 1, 10), 0);
+  const cap_vl_t *v = vm_value("web-01");
+  assert_non_null(v);
+  assert_true(v->values[0].gauge == 4.0);
+  assert_int_equal(cap_count_host("web-01"), 1);
+  assert_int_equal(cap_count_host("web-02"), 0);
+  assert_true(self_value("count", "vms_without_message") == 1);
+  assert_int_equal(cap_log_n[LOG_WARNING] + cap_log_n[LOG_ERR], 0);
+  hvp_host_close(h);
+}
+
 /* A VM the model could not read (kept aside) is counted and said once with
  * its reason until it can be read again; refused items likewise; a bad type
  * is said once per VM and said again after the VM was clean. */
@@ -661,6 +684,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_two_writers_one_vm, setup, teardown),
       cmocka_unit_test_setup_teardown(test_one_block_two_prefixes, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_dotted_prefix, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unreadable_and_complaints, setup,
                                       teardown),
   };
