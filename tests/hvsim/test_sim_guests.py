@@ -93,12 +93,9 @@ class GuestMixin:
 
 class LinuxGuestTest(GuestMixin, unittest.TestCase):
     def test_linux_guest_through_real_daemon(self):
-        before = set(subprocess.run(["pgrep", "-x", "hv_kvp_daemon"],
-                                    capture_output=True).stdout.split())
         sim = simproc.Sim("--linux", "1", "--build-dir", build_dir(),
                           "--job-delay", "0.1")
-        ours = set(subprocess.run(["pgrep", "-x", "hv_kvp_daemon"],
-                                  capture_output=True).stdout.split()) - before
+        ours = sim.processes("hv_kvp_daemon")
         try:
             name, guid, pool = vm_line(sim, "linux")
             self.assertEqual(name, "linux-1")

@@ -201,14 +201,15 @@ class WriteHvkvpTest(unittest.TestCase):
                 raise AssertionError("%s missing" % p)
         cls.tmp = tempfile.mkdtemp(prefix="hvkvp-wh-")
         os.chmod(cls.tmp, 0o755)  # the exec script runs as nobody
-        before = cls.daemons()
         cls.sim = simproc.Sim("--linux", "1", "--build-dir", BUILD,
-                         "--job-delay", "0.05", user="monitor",
-                         password="pw 1:x")
-        ours = cls.daemons() - before
+                              "--job-delay", "0.05", user="monitor",
+                              password="pw 1:x")
+        # the simulator's own daemon (other tests may run their guests now)
+        ours = cls.sim.processes("hv_kvp_daemon")
         if len(ours) != 1:
-            raise AssertionError("want one new hv_kvp_daemon, got %r" % ours)
-        cls.ns_pid = ours.pop()
+            raise AssertionError("want one hv_kvp_daemon under the simulator, "
+                                 "got %r" % ours)
+        cls.ns_pid = ours[0]
         line = [l for l in cls.sim.lines if l.startswith("hvsim: vm ")][0]
         cls.vm, cls.guid, pool = line.split()[2], line.split()[3], \
             line.split()[5].split("=", 1)[1]
@@ -239,12 +240,6 @@ class WriteHvkvpTest(unittest.TestCase):
         cls.guest.stop()
         cls.sim.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @staticmethod
-    def daemons():
-        r = subprocess.run(["pgrep", "-x", "hv_kvp_daemon"],
-                           capture_output=True, text=True)
-        return {int(x) for x in r.stdout.split()}
 
     @classmethod
     def guest_collectd(cls, name, extra=""):

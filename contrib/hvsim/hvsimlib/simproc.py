@@ -66,6 +66,32 @@ class Sim:
         return Client(self.url, self.user, self.password, cafile=self.cert,
                       **kw)
 
+    def processes(self, name):
+        """PIDs of this simulator's descendants whose command is `name`
+        (its guests' hv_kvp_daemon), whatever other simulators run."""
+        parent, comm = {}, {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+            except OSError:
+                continue  # exited meanwhile
+            # "pid (comm) state ppid ...": comm may hold spaces
+            rp = stat.rindex(")")
+            comm[int(d)] = stat[stat.index("(") + 1:rp]
+            parent[int(d)] = int(stat[rp + 2:].split()[1])
+        ours = []
+        for pid, c in comm.items():
+            p = pid
+            while c == name and p > 1:
+                p = parent.get(p, 0)
+                if p == self.proc.pid:
+                    ours.append(pid)
+                    break
+        return sorted(ours)
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
