@@ -207,6 +207,7 @@ class WriteHvkvpTest(unittest.TestCase):
         # the simulator's own daemon (other tests may run their guests now)
         ours = cls.sim.processes("hv_kvp_daemon")
         if len(ours) != 1:
+            cls.sim.stop()  # tearDownClass does not run after a failed setup
             raise AssertionError("want one hv_kvp_daemon under the simulator, "
                                  "got %r" % ours)
         cls.ns_pid = ours[0]
