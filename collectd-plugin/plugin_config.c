@@ -260,8 +260,19 @@ static int hvp_cf_prefix(hvp_host_conf_t *c, const oconfig_item_t *ci) {
       return -1;
     }
     for (int j = 0; j < i; j++) {
-      if (strcmp(p, ci->values[j].value.string) == 0) {
+      const char *q = ci->values[j].value.string;
+      size_t pn = strlen(p), qn = strlen(q);
+      if (strcmp(p, q) == 0) {
         hvp_cf_bad(c, ci, "names a prefix twice");
+        return -1;
+      }
+      /* a writer owns every key under "PREFIX." (PROTOCOL.md section 1) */
+      if ((pn > qn && strncmp(p, q, qn) == 0 && p[qn] == '.') ||
+          (qn > pn && strncmp(q, p, pn) == 0 && q[pn] == '.')) {
+        hvp_cf_bad(c, ci,
+                   "names a prefix inside another one's keys (the "
+                   "writer of \"a\" owns every key \"a.*\", so "
+                   "\"a\" and \"a.b\" cannot both write)");
         return -1;
       }
     }

@@ -228,6 +228,8 @@ static void test_prefixes(void **state) {
       {"a", "b", "a", NULL, NULL, "names a prefix twice"},
       {"a", "b", "c", "d", "e", "expects one to 4 strings"},
       {"a", "b c", NULL, NULL, NULL, "invalid byte 0x20 at 1"},
+      {"app.cd", "x", "app", NULL, NULL, "inside another one's keys"},
+      {"ab", "a.b", "a", NULL, NULL, "inside another one's keys"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     h = host_block("hv05");
