@@ -71,21 +71,6 @@ static int rcfg_word_ok(const char *p, size_t size) {
   return 1;
 }
 
-int rcfg_list_has(const char *list, const char *name) {
-  size_t n = strlen(name);
-  const char *p = list;
-  while (*p) {
-    while (*p == ' ' || *p == ',' || *p == '\t')
-      p++;
-    const char *s = p;
-    while (*p && *p != ' ' && *p != ',' && *p != '\t')
-      p++;
-    if ((size_t)(p - s) == n && n > 0 && strncmp(s, name, n) == 0)
-      return 1;
-  }
-  return 0;
-}
-
 const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i) {
   return e->argbuf + e->argoff[i];
 }

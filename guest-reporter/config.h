@@ -67,7 +67,5 @@ int rcfg_split_command(const char *cmd, rcfg_exec_t *e, char *err,
                        size_t errlen);
 /* Word i (< e->argc) of an Exec command. */
 const char *rcfg_exec_arg(const rcfg_exec_t *e, size_t i);
-/* 1 if name is a word of the space/comma separated list. */
-int rcfg_list_has(const char *list, const char *name);
 
 #endif

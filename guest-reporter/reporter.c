@@ -55,7 +55,7 @@ const char *reporter_collectors(const reporter_t *r) {
 
 static int reporter_enabled(const reporter_t *r, const char *name) {
   const char *l = reporter_collectors(r);
-  return l[0] == '\0' || rcfg_list_has(l, name);
+  return l[0] == '\0' || hvkvp_cfg_list_has(l, name);
 }
 
 /* ---- set-up ---- */

@@ -72,6 +72,16 @@ static int cfg_words(const char *list,
   return 0;
 }
 
+static int cfg_word_is(const char *w, size_t n, void *arg, hvkvp_err_t *err) {
+  (void)err;
+  const char *name = arg;
+  return strlen(name) == n && strncmp(w, name, n) == 0; /* 1 stops */
+}
+
+int hvkvp_cfg_list_has(const char *list, const char *name) {
+  return name[0] != '\0' && cfg_words(list, cfg_word_is, (void *)name, NULL);
+}
+
 typedef struct {
   char *out;
   size_t len, cap, n;

@@ -330,6 +330,9 @@ void hvkvp_cfg_init(hvkvp_cfg_t *c);
 int hvkvp_cfg_parse_interval(const char *v, double *out, hvkvp_err_t *err);
 int hvkvp_cfg_parse_collectors(const char *v, hvkvp_cfg_t *c, hvkvp_err_t *err);
 int hvkvp_cfg_parse_tags(const char *v, hvkvp_cfg_t *c, hvkvp_err_t *err);
+/* 1 if name is a word of a Collectors list (words separated by spaces,
+ * commas or tabs, as hvkvp_cfg_parse_collectors splits them), else 0. */
+int hvkvp_cfg_list_has(const char *list, const char *name);
 /* Guest side: the PREFIX.cfg.* items of `items` validated as a whole into
  * *out (init'd by the callee; unknown cfg names ignored). The detail names
  * the item: "item hvkvp.cfg.interval: \"0\" is not seconds 1..3600". */

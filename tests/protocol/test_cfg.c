@@ -52,6 +52,18 @@ static void t_collectors(void **state) {
   assert_int_equal(hvkvp_cfg_parse_collectors(big, &c, &e), HVKVP_E_TOO_BIG);
 }
 
+static void t_list_has(void **state) {
+  (void)state;
+  /* the same word splitting as t_collectors: spaces, commas, tabs */
+  assert_true(hvkvp_cfg_list_has("cpu memory", "memory"));
+  assert_true(hvkvp_cfg_list_has(" cpu,\tdf ,", "df"));
+  assert_true(hvkvp_cfg_list_has("cpu", "cpu"));
+  assert_false(hvkvp_cfg_list_has("cpu memory", "mem"));
+  assert_false(hvkvp_cfg_list_has("cpux", "cpu"));
+  assert_false(hvkvp_cfg_list_has("", "cpu"));
+  assert_false(hvkvp_cfg_list_has("cpu", ""));
+}
+
 static void t_tags(void **state) {
   hvkvp_cfg_t c;
   hvkvp_err_t e;
@@ -166,7 +178,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(t_interval), cmocka_unit_test(t_collectors),
       cmocka_unit_test(t_tags),     cmocka_unit_test(t_items_roundtrip),
-      cmocka_unit_test(t_read),
+      cmocka_unit_test(t_read),     cmocka_unit_test(t_list_has),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
