@@ -33,7 +33,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -89,12 +88,7 @@ class Collectd:
         return cpu_seconds(self.proc.pid)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        simproc.terminate(self.proc)
         self.log.close()
         with open(os.path.join(self.dir, "out")) as fh:
             out = fh.read()

@@ -17,7 +17,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -147,13 +146,7 @@ LoadPlugin hyperv_kvp
     def stop(self):
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        simproc.terminate(self.proc)
         self.out.close()
         return self.proc.returncode
 

@@ -6,6 +6,7 @@ import time
 import unittest
 
 from simtest import hc, simproc, ALL, CS, KVP, JOB, SimTestCase
+from hvsimlib import wql
 from hvsimlib.soap import NS_A, NS_B, NS_N, NS_S, NS_W, NS_XSI, q
 
 MSFT_WMIERROR = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/" \
@@ -413,6 +414,29 @@ class WsmanTest(SimTestCase):
         while head() == first:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.2)
+
+
+class WqlTest(unittest.TestCase):
+    """The WQL conditions the plugin sends (Name='a' OR Name='b' groups):
+    AND binds tighter than OR, both left to right, case-insensitive."""
+
+    def match(self, where, **props):
+        qry = wql.parse("SELECT * FROM Msvm_ComputerSystem WHERE " + where)
+        low = {k.lower(): v for k, v in props.items()}
+        return qry.matches(lambda n: low.get(n.lower()))
+
+    def test_and_or(self):
+        w = "Name='a' OR Name='b' AND Caption='c'"
+        self.assertTrue(self.match(w, Name="A", Caption="x"))
+        self.assertTrue(self.match(w, Name="b", Caption="C"))
+        self.assertFalse(self.match(w, Name="b", Caption="x"))
+        w = "(Name='a' OR Name='b') AND Caption='c'"
+        self.assertFalse(self.match(w, Name="a", Caption="x"))
+        w = "Name='a' OR Name='b' OR Name='c'"
+        self.assertTrue(self.match(w, Name="c"))
+        self.assertFalse(self.match(w, Name="d"))
+        with self.assertRaises(wql.WqlError):
+            self.match("Name='a' OR")
 
 
 class QuotaTest(unittest.TestCase):

@@ -169,14 +169,8 @@ LoadPlugin csv
         return r.returncode, r.stdout + r.stderr
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
         if self.proc is not None:
+            simproc.terminate(self.proc)
             try:  # exec children of a collectd killed by -9 stay behind
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:

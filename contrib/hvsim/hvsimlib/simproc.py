@@ -19,6 +19,23 @@ HVSIM = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "hvsim")
 
 
+def terminate(proc, sig=signal.SIGTERM, timeout=60):
+    """Stops a process started with start_new_session=True: sig, then after
+    timeout seconds SIGKILL to its whole process group. Returns its exit
+    status; nothing happens to a process that has exited."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    return proc.returncode
+
+
 class Sim:
     """Runs contrib/hvsim/hvsim (or the script at hvsim) on a free port
     until stop()."""
@@ -93,13 +110,7 @@ class Sim:
         return sorted(ours)
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc, sig)
         out = self.proc.stdout.read().decode()
         self.proc.stdout.close()
         self.errfile.seek(0)

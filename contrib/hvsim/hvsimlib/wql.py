@@ -100,22 +100,22 @@ def parse(text):
     return Query(props, cls, where)
 
 
-def _cond(toks, i):
-    left, i = _and(toks, i)
+def _binary(toks, i, op, operand):
+    """operand (op operand)*, left-associative: ("or"|"and", left, right)."""
+    left, i = operand(toks, i)
     while i < len(toks) and toks[i][0] == "word" and \
-            toks[i][1].upper() == "OR":
-        right, i = _and(toks, i + 1)
-        left = ("or", left, right)
+            toks[i][1].upper() == op:
+        right, i = operand(toks, i + 1)
+        left = (op.lower(), left, right)
     return left, i
+
+
+def _cond(toks, i):
+    return _binary(toks, i, "OR", _and)
 
 
 def _and(toks, i):
-    left, i = _term(toks, i)
-    while i < len(toks) and toks[i][0] == "word" and \
-            toks[i][1].upper() == "AND":
-        right, i = _term(toks, i + 1)
-        left = ("and", left, right)
-    return left, i
+    return _binary(toks, i, "AND", _term)
 
 
 def _term(toks, i):
