@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "cimxml.h"
 #include "hyperv.h"
 #include "envelope.h"
@@ -54,30 +55,10 @@ typedef struct {
   char log[256];
 } srv_t;
 
-static char *slurp_path(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  size_t got = fread(buf, 1, (size_t)n, f);
-  buf[got] = '\0';
-  fclose(f);
-  if (len)
-    *len = got;
-  return buf;
-}
-
 static char *fixture(const char *name, size_t *len) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/%s", HOST_FIXTURES, name);
-  char *b = slurp_path(path, len);
-  if (b == NULL) {
-    fprintf(stderr, "missing fixture %s\n", path);
-    _exit(3);
-  }
+  char *b = fixture_read(name, len);
+  if (b == NULL)
+    _exit(3); /* in the forked responder */
   return b;
 }
 
@@ -284,7 +265,7 @@ static void srv_stop(srv_t *s) {
 
 /* Requests logged so far (split on the record separator). */
 static int srv_requests(srv_t *s, char ***out) {
-  char *all = slurp_path(s->log, NULL);
+  char *all = fixture_read_path(s->log, NULL);
   int n = 0;
   char **v = NULL;
   if (all == NULL) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "cimxml.h"
 #include "envelope.h"
 #include "hyperv_int.h"
@@ -21,20 +22,10 @@
 #include <string.h>
 
 static char *slurp(const char *name, size_t *len) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/%s", HOST_FIXTURES, name);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    fail_msg("cannot open fixture %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
+  char *b = fixture_read(name, len);
+  if (b == NULL)
+    fail_msg("cannot read fixture %s", name);
+  return b;
 }
 
 /* One page into the VMs, with a decoder of its own. */

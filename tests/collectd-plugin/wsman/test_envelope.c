@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "envelope.h"
 #include "page.h"
 #include "wsman.h"
@@ -25,20 +26,10 @@
 #define WMI "http://schemas.microsoft.com/wbem/wsman/1/wmi/"
 
 static char *slurp(const char *name, size_t *len) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/%s", HOST_FIXTURES, name);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    fail_msg("cannot open fixture %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
+  char *b = fixture_read(name, len);
+  if (b == NULL)
+    fail_msg("cannot read fixture %s", name);
+  return b;
 }
 
 static const char *text_of(xmlNodePtr n, char *buf, size_t sz) {
